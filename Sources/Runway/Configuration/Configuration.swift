@@ -1,0 +1,130 @@
+import Foundation
+
+/// Everything a ``Migrator`` needs: where the database is, where the migrations are, and Flyway's options.
+///
+/// Build it in code, or start from ``Configuration/fromEnvironment(_:)`` to read the `DB_*` variables a Kubernetes
+/// ConfigMap and Secret inject.
+public struct Configuration: Sendable {
+    /// How to reach PostgreSQL.
+    public var connection = ConnectionSettings()
+    /// Migration folders (`filesystem:` prefix optional), scanned recursively; hidden folders are skipped.
+    public var locations: [String] = ["migrations"]
+    /// Schemas Runway manages; the first holds the history table. Empty: the connection's current schema.
+    public var schemas: [String] = []
+    /// The schema of the history table, when it differs from the first of `schemas`.
+    public var defaultSchema: String?
+    /// The history table name (Flyway's `table`).
+    public var table = "flyway_schema_history"
+    /// `${name}` placeholder values (names are case-insensitive).
+    public var placeholders: [String: String] = [:]
+    /// Whether placeholders are replaced at all (Flyway's `placeholderReplacement`).
+    public var placeholderReplacement = true
+    /// Placeholder prefix (Flyway's `placeholderPrefix`, default `${`).
+    public var placeholderPrefix = "${"
+    /// Placeholder suffix (Flyway's `placeholderSuffix`, default `}`).
+    public var placeholderSuffix = "}"
+    /// File-name conventions (prefixes, separator, suffixes).
+    public var naming = NamingConvention()
+    /// Fail on file names that do not follow the convention instead of skipping them with a log line.
+    public var validateMigrationNaming = false
+    /// Fail when a location folder does not exist.
+    public var failOnMissingLocations = false
+    /// Apply versioned migrations older than the current version instead of reporting them as ignored.
+    public var outOfOrder = false
+    /// Validate before migrating (Flyway's `validateOnMigrate`).
+    public var validateOnMigrate = true
+    /// Flyway's `ignoreMigrationPatterns` (default `*:future`).
+    public var ignoreMigrationPatterns: [ValidatePattern] = ValidatePattern.defaults
+    /// Flyway's `target`.
+    public var target: MigrationTarget = .latest
+    /// Retries of `pg_try_advisory_lock`, one second apart (Flyway's `lockRetryCount`, default 50; -1 = forever).
+    public var lockRetryCount = 50
+    /// Connection attempts after the first (Flyway's `connectRetries`).
+    public var connectRetries = 0
+    /// Longest wait between connection attempts in seconds (Flyway's `connectRetriesInterval`, default 120).
+    public var connectRetriesInterval = 120
+    /// Create missing schemas (Flyway's `createSchemas`).
+    public var createSchemas = true
+    /// The `installed_by` value; `nil` means the database's `current_user`.
+    public var installedBy: String?
+    /// Run scripts that mix transactional and non-transactional statements, all outside a transaction.
+    public var mixed = false
+    /// Run each migration in a transaction when its statements allow it (Flyway's `executeInTransaction`).
+    public var executeInTransaction = true
+
+    /// Flyway's defaults with `migrations` as the location.
+    public init() {}
+}
+
+// MARK: - Environment
+
+extension Configuration {
+    /// Reads `DB_HOST`, `DB_PORT`, `DB_NAME`, `DB_USERNAME`, `DB_PASSWORD` (or `DB_PASSWORD_FILE`) and `DB_SSLMODE`.
+    ///
+    /// Unset variables are left to libpq's own `PG*` variables. A value that cannot be right (`DB_PORT=abc`, an empty
+    /// `DB_NAME` with no `PGDATABASE` to fall back on, both `DB_PASSWORD` and `DB_PASSWORD_FILE`) is rejected here,
+    /// before any connection, with an error naming the variable.
+    public static func fromEnvironment(
+        _ environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(RunwayError) -> Configuration {
+        var configuration = Configuration()
+        try configuration.connection.apply(environment: environment)
+        return configuration
+    }
+}
+
+extension ConnectionSettings {
+    /// Applies the `DB_*` variables; see ``Configuration/fromEnvironment(_:)``.
+    public mutating func apply(environment: [String: String]) throws(RunwayError) {
+        if let host = environment["DB_HOST"] {
+            guard !host.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw .configuration("DB_HOST is set but empty: set it to the database host (or unset it)")
+            }
+            self.host = host
+        }
+        if let port = environment["DB_PORT"] {
+            var probe = ConnectionSettings()
+            probe.port = port
+            do { try probe.validate() } catch {
+                throw .configuration("DB_PORT='\(port)' is not a valid port: expected a number between 1 and 65535")
+            }
+            self.port = port
+        }
+        if let name = environment["DB_NAME"] {
+            if name.trimmingCharacters(in: .whitespaces).isEmpty {
+                guard let fallback = environment["PGDATABASE"], !fallback.isEmpty else {
+                    throw .configuration("DB_NAME is set but empty: set it to the database name (or unset it)")
+                }
+            } else {
+                database = name
+            }
+        }
+        if let user = environment["DB_USERNAME"], !user.isEmpty { self.user = user }
+        let passwordFile = environment["DB_PASSWORD_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        if environment["DB_PASSWORD"] != nil, passwordFile != nil {
+            throw .configuration("DB_PASSWORD and DB_PASSWORD_FILE are both set: use only one of them")
+        }
+        if let password = environment["DB_PASSWORD"] { self.password = password }
+        if let passwordFile { password = try Self.readPasswordFile(passwordFile, setting: "DB_PASSWORD_FILE") }
+        if let mode = environment["DB_SSLMODE"], !mode.isEmpty {
+            guard Self.sslModes.contains(mode) else {
+                throw .configuration(
+                    "DB_SSLMODE='\(mode)' is not valid: expected one of \(Self.sslModes.joined(separator: ", "))")
+            }
+            sslMode = mode
+        }
+    }
+
+    /// Reads a mounted secret file; one trailing newline is dropped (as `kubectl create secret --from-file` keeps it).
+    public static func readPasswordFile(_ path: String, setting: String) throws(RunwayError) -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .configuration("\(setting)='\(path)': the file cannot be read")
+        }
+        guard var text = String(data: data, encoding: .utf8) else {
+            throw .configuration("\(setting)='\(path)': the file is not UTF-8 text")
+        }
+        if text.hasSuffix("\r\n") { text.removeLast(1) } else if text.hasSuffix("\n") { text.removeLast() }
+        if text.hasSuffix("\r") { text.removeLast() }
+        return text
+    }
+}

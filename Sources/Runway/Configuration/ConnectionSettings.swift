@@ -1,0 +1,131 @@
+import CLibPQ
+import Foundation
+
+/// Where and how to connect; mapped onto libpq keyword/value parameters (never a formatted conninfo string).
+///
+/// Unset values fall back to libpq's own `PG*` environment variables (`PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`,
+/// `PGSSLMODE`...) and defaults, exactly as `psql` does.
+public struct ConnectionSettings: Sendable, Hashable {
+    /// A `postgresql://` URI or a libpq conninfo string (`host=... dbname=...`); explicit fields override it.
+    public var url: String?
+    /// One host or a comma-separated list (`pg-0.pg,pg-1.pg`) for HA: libpq tries them in order.
+    public var host: String?
+    /// The port, or a comma-separated list matching `host`.
+    public var port: String?
+    /// The database name.
+    public var database: String?
+    /// The login role.
+    public var user: String?
+    /// The password. Never logged or printed.
+    public var password: String?
+    /// libpq `sslmode` (`disable`, `allow`, `prefer`, `require`, `verify-ca`, `verify-full`).
+    public var sslMode: String?
+    /// `application_name` shown in `pg_stat_activity` (default `runway`).
+    public var applicationName: String = "runway"
+    /// Seconds libpq waits for each host (`connect_timeout`, default 10).
+    public var connectTimeout: Int = 10
+    /// `target_session_attrs`; Runway asks for `read-write` when migrating so it lands on the primary.
+    public var targetSessionAttributes: String?
+
+    /// Empty settings: libpq's environment and defaults decide.
+    public init() {}
+
+    /// libpq's accepted `sslmode` values.
+    public static let sslModes = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+
+    /// Checks values that can be checked without connecting.
+    ///
+    /// - Throws: ``RunwayError`` `.configuration` naming the setting at fault (never echoing a password).
+    public func validate() throws(RunwayError) {
+        if let url {
+            var errorMessage: UnsafeMutablePointer<CChar>?
+            if let options = PQconninfoParse(url, &errorMessage) {
+                PQconninfoFree(options)
+            } else {
+                var reason = errorMessage.map { String(cString: $0) } ?? "invalid connection string"
+                if let errorMessage { PQfreemem(errorMessage) }
+                reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+                if let password, !password.isEmpty { reason = reason.replacingOccurrences(of: password, with: "***") }
+                throw .configuration("Invalid url: \(Self.redact(url)) is not a valid PostgreSQL URI or "
+                    + "conninfo string (\(Self.redact(reason)))")
+            }
+        }
+        if let port {
+            for item in port.split(separator: ",", omittingEmptySubsequences: false) {
+                guard let number = Int(item.trimmingCharacters(in: .whitespaces)), (1...65535).contains(number) else {
+                    throw .configuration("Invalid port '\(port)': expected a number between 1 and 65535")
+                }
+            }
+        }
+        if let sslMode, !Self.sslModes.contains(sslMode) {
+            throw .configuration(
+                "Invalid sslmode '\(sslMode)': expected one of \(Self.sslModes.joined(separator: ", "))")
+        }
+        if let host, host.split(separator: ",", omittingEmptySubsequences: false).contains(where: {
+            $0.trimmingCharacters(in: .whitespaces).isEmpty
+        }) {
+            throw .configuration("Invalid host '\(host)': empty host name in the list")
+        }
+    }
+
+    /// The keyword/value pairs for `PQconnectdbParams` (with `expand_dbname` set), url first so fields override.
+    func libpqParameters() -> [(String, String)] {
+        var parameters: [(String, String)] = []
+        if let url { parameters.append(("dbname", url)) }
+        if let host { parameters.append(("host", host.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ","))) }
+        if let port { parameters.append(("port", port.replacingOccurrences(of: " ", with: ""))) }
+        if let database { parameters.append(("dbname", database)) }
+        if let user { parameters.append(("user", user)) }
+        if let password { parameters.append(("password", password)) }
+        if let sslMode { parameters.append(("sslmode", sslMode)) }
+        if let targetSessionAttributes { parameters.append(("target_session_attrs", targetSessionAttributes)) }
+        parameters.append(("application_name", applicationName))
+        parameters.append(("connect_timeout", String(connectTimeout)))
+        // TCP keepalives: a runner that vanishes (node lost, pod killed) is detected by the server, which then
+        // ends its session and frees the advisory lock.
+        parameters += [
+            ("keepalives", "1"), ("keepalives_idle", "30"), ("keepalives_interval", "10"), ("keepalives_count", "3"),
+        ]
+        return parameters
+    }
+
+    /// A description safe to log: host, port, database and user, never the password.
+    public var redactedDescription: String {
+        var parts: [String] = []
+        if let url { parts.append("url=\(Self.redact(url))") }
+        if let host { parts.append("host=\(host)") }
+        if let port { parts.append("port=\(port)") }
+        if let database { parts.append("database=\(database)") }
+        if let user { parts.append("user=\(user)") }
+        return parts.isEmpty ? "(libpq defaults)" : parts.joined(separator: " ")
+    }
+
+    /// Removes passwords from a URI (`postgresql://u:secret@h`) or conninfo string (`password=secret`).
+    public static func redact(_ text: String) -> String {
+        var result = text
+        // URI userinfo: scheme://user:password@host
+        if let schemeRange = result.range(of: "://"), let at = result[schemeRange.upperBound...].firstIndex(of: "@") {
+            let userinfo = result[schemeRange.upperBound..<at]
+            if let colon = userinfo.firstIndex(of: ":") {
+                result.replaceSubrange(colon..<at, with: ":***")
+            }
+        }
+        // password=... in conninfo or URI query parameters
+        for marker in ["password=", "password ="] {
+            var searchStart = result.startIndex
+            while let range = result.range(of: marker, options: .caseInsensitive, range: searchStart..<result.endIndex) {
+                var end = range.upperBound
+                if end < result.endIndex, result[end] == "'" {
+                    end = result.index(after: end)
+                    while end < result.endIndex, result[end] != "'" { end = result.index(after: end) }
+                    if end < result.endIndex { end = result.index(after: end) }
+                } else {
+                    while end < result.endIndex, !" &;".contains(result[end]) { end = result.index(after: end) }
+                }
+                result.replaceSubrange(range.upperBound..<end, with: "***")
+                searchStart = result.index(range.upperBound, offsetBy: 3, limitedBy: result.endIndex) ?? result.endIndex
+            }
+        }
+        return result
+    }
+}

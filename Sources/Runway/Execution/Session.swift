@@ -1,0 +1,177 @@
+import Foundation
+import Logging
+
+/// Connections and per-run facts shared by the commands: opens connections with retries and remembers the
+/// original role and search_path so every migration starts from the same session state (Flyway's §5.5).
+final class Session {
+    let configuration: Configuration
+    let logger: Logger
+    let cancellation: Cancellation
+    /// The connection statements, history reads and writes run on.
+    let work: Connection
+    /// `current_user` right after connecting.
+    let originalRole: String
+    /// `SHOW search_path` right after connecting.
+    let originalSearchPath: String
+    /// `current_database()`.
+    let database: String
+    /// The schema holding the history table.
+    let defaultSchema: String
+    /// Every managed schema, `defaultSchema` first.
+    let schemas: [String]
+    /// The history table.
+    let history: SchemaHistory
+
+    init(configuration: Configuration, logger: Logger, cancellation: Cancellation, readWrite: Bool) throws(RunwayError) {
+        self.configuration = configuration
+        self.logger = logger
+        self.cancellation = cancellation
+        work = try Self.connect(configuration, logger: logger, cancellation: cancellation, readWrite: readWrite)
+        let facts = try work.execute("SELECT current_user, current_setting('search_path'), current_database(), current_schema()")
+        let row = facts.rows.first ?? []
+        originalRole = row[0] ?? ""
+        originalSearchPath = row[1] ?? ""
+        database = row[2] ?? ""
+        guard let schema = configuration.defaultSchema ?? configuration.schemas.first ?? (row[3] ?? nil) else {
+            throw .configuration(
+                "Unable to determine schema for the schema history table. Set a default schema for the connection "
+                    + "(search_path) or specify one with the 'schemas' or 'defaultSchema' setting (--schemas)")
+        }
+        defaultSchema = schema
+        schemas = [schema] + configuration.schemas.filter { $0 != schema }
+        history = SchemaHistory(schema: schema, table: configuration.table)
+        let version = work.serverVersion
+        if version < 90000 {
+            throw RunwayError(.connection, "PostgreSQL \(version / 10000) is not supported: Runway needs 9.0 or newer")
+        }
+        logger.debug(
+            "Connected", metadata: ["host": "\(work.host)", "database": "\(database)", "server_version": "\(version)"])
+    }
+
+    deinit { cancellation.untrack(work) }
+
+    /// Opens a connection, retrying connection errors `connectRetries` times with doubling waits (1, 2, 4... seconds,
+    /// capped at `connectRetriesInterval`), as Flyway does; each attempt is logged.
+    static func connect(
+        _ configuration: Configuration, logger: Logger, cancellation: Cancellation, readWrite: Bool
+    ) throws(RunwayError) -> Connection {
+        var settings = configuration.connection
+        if readWrite, settings.targetSessionAttributes == nil { settings.targetSessionAttributes = "read-write" }
+        try settings.validate()
+        var attempt = 0
+        var wait = 1
+        while true {
+            try cancellation.check()
+            attempt += 1
+            do {
+                let connection = try Connection(parameters: settings.libpqParameters(), logger: logger)
+                cancellation.track(connection)
+                return connection
+            } catch {
+                let friendly = explain(error, settings: settings)
+                guard attempt <= configuration.connectRetries, !isPermanent(error) else { throw friendly }
+                logger.warning(
+                    "Connection error, retrying",
+                    metadata: [
+                        "attempt": "\(attempt)", "retry_in_seconds": "\(wait)", "error": "\(friendly.message)",
+                    ])
+                try cancellation.sleep(seconds: Double(wait))
+                wait = min(wait * 2, max(configuration.connectRetriesInterval, 1))
+            }
+        }
+    }
+
+    /// Errors no retry can fix: a wrong password.
+    private static func isPermanent(_ error: RunwayError) -> Bool {
+        error.message.contains("password authentication failed") || error.message.contains("no password supplied")
+    }
+
+    /// Adds what to do next to libpq's message.
+    private static func explain(_ error: RunwayError, settings: ConnectionSettings) -> RunwayError {
+        var error = error
+        let target = settings.redactedDescription
+        if error.message.contains("read-only") || error.message.contains("hot standby") {
+            error.message = "Unable to connect to a primary (read-write) server (\(target)): every host answered as a "
+                + "read-only standby. Point DB_HOST at the primary Service, or list all hosts so libpq can find the "
+                + "primary. libpq said: \(error.message)"
+        } else {
+            error.message = "Unable to connect to the database (\(target)): "
+                + error.message.replacingOccurrences(of: "Unable to connect to the database: ", with: "")
+        }
+        return error
+    }
+
+    // MARK: - Session state
+
+    /// Flyway's per-migration reset: `SET ROLE` to the original user, and the default schema first on the
+    /// search_path unless it already is (§5.5).
+    func restoreOriginalState() throws(RunwayError) {
+        try work.execute("SET ROLE \(quoteIdentifier(originalRole))")
+        let schema = defaultSchema
+        let path = originalSearchPath
+        guard schema != path, !path.hasPrefix(schema + ","), try schemaExists(schema) else { return }
+        try work.query("SELECT set_config('search_path', $1, false)", ["\(quoteIdentifier(schema)),\(path)"])
+    }
+
+    /// Whether a schema exists (case-sensitive name).
+    func schemaExists(_ schema: String) throws(RunwayError) -> Bool {
+        try work.query("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", [schema]).scalar == "t"
+    }
+
+    /// Flyway's emptiness test (§14.2): no tables, views, sequences, non-composite types or functions outside
+    /// extensions.
+    func schemaIsEmpty(_ schema: String) throws(RunwayError) -> Bool {
+        let sql = """
+            SELECT NOT EXISTS (
+                SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = $1 AND c.relkind IN ('r', 'v', 'S', 't')
+                  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e'))
+            AND NOT EXISTS (
+                SELECT 1 FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+                WHERE n.nspname = $1 AND t.typcategory NOT IN ('A', 'C')
+                  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e'))
+            AND NOT EXISTS (
+                SELECT 1 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+                WHERE n.nspname = $1
+                  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e'))
+            """
+        return try work.query(sql, [schema]).scalar == "t"
+    }
+
+    /// Runs `body` in a transaction on the work connection: COMMIT on success, ROLLBACK on any error.
+    func withTransaction<T>(_ body: () throws(RunwayError) -> T) throws(RunwayError) -> T {
+        try work.execute("BEGIN")
+        do {
+            let value = try body()
+            try cancellation.check()
+            try work.execute("COMMIT")
+            return value
+        } catch {
+            rollback()
+            throw error
+        }
+    }
+
+    /// Rolls back, ignoring errors (the connection may be gone; the server then rolls back itself).
+    func rollback() {
+        _ = try? work.execute("ROLLBACK")
+    }
+
+    /// The built-in `${flyway:*}` placeholders plus the configured ones.
+    func placeholderValues() -> [String: String] {
+        var values: [String: String] = [:]
+        for (key, value) in configuration.placeholders { values[key.lowercased()] = value }
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        values["flyway:defaultschema"] = defaultSchema
+        values["flyway:user"] = originalRole
+        values["flyway:database"] = database
+        values["flyway:timestamp"] = formatter.string(from: Date())
+        values["flyway:filename"] = ""
+        values["flyway:workingdirectory"] = FileManager.default.currentDirectoryPath
+        values["flyway:table"] = configuration.table
+        values["flyway:environment"] = "default"
+        return values
+    }
+}

@@ -1,0 +1,61 @@
+/// Turns scanned files into resolved migrations: applies placeholders to repeatable checksums, sorts them in
+/// Flyway's order and rejects duplicates.
+struct MigrationResolver {
+    var placeholders: PlaceholderReplacer
+    var placeholderReplacement: Bool
+
+    /// Resolves and sorts; throws for duplicate versions or descriptions, naming both files.
+    func resolve(_ files: [ScannedFile]) throws(RunwayError) -> [ResolvedMigration] {
+        var resolved: [ResolvedMigration] = []
+        resolved.reserveCapacity(files.count)
+        for file in files {
+            guard case .migration(let kind, let version, let description) = file.name else { continue }
+            var checksum = file.rawChecksum
+            var equivalent: Checksum?
+            if kind == .repeatable, placeholderReplacement {
+                let replaced = try placeholders.forFile(file.relativePath).replace(file.text, file: file.relativePath)
+                checksum = Checksum(text: replaced)
+                equivalent = file.rawChecksum
+            }
+            resolved.append(
+                ResolvedMigration(
+                    kind: kind, version: version, description: description, script: file.relativePath,
+                    path: file.path, checksum: checksum, equivalentChecksum: equivalent))
+        }
+        resolved.sort(by: Self.flywayOrder)
+        for (a, b) in zip(resolved, resolved.dropFirst()) {
+            if let va = a.version, let vb = b.version, va == vb, (a.kind == .baseline) == (b.kind == .baseline) {
+                throw .invalidMigration(
+                    "Found more than one migration with version \(va)\nOffenders:\n-> \(a.path) (\(a.type))\n-> "
+                        + "\(b.path) (\(b.type))", file: b.script)
+            }
+            if a.kind == .repeatable, b.kind == .repeatable, a.description == b.description {
+                throw .invalidMigration(
+                    "Found more than one repeatable migration with description \(a.description)\nOffenders:\n-> "
+                        + "\(a.path) (SQL)\n-> \(b.path) (SQL)", file: b.script)
+            }
+        }
+        return resolved
+    }
+
+    /// Versioned (ascending version, baseline after regular for equal versions) before repeatables (by
+    /// description in UTF-16 order, like Java's `String.compareTo`).
+    static func flywayOrder(_ a: ResolvedMigration, _ b: ResolvedMigration) -> Bool {
+        switch (a.version, b.version) {
+        case (let va?, let vb?):
+            if va != vb { return va < vb }
+            return a.kind != .baseline && b.kind == .baseline
+        case (.some, nil): return true
+        case (nil, .some): return false
+        case (nil, nil): return a.description.utf16.lexicographicallyPrecedes(b.description.utf16)
+        }
+    }
+}
+
+extension PlaceholderReplacer {
+    /// A copy whose `${flyway:filename}` is the given script's file name.
+    func forFile(_ relativePath: String) -> PlaceholderReplacer {
+        let filename = relativePath.split(separator: "/").last.map(String.init) ?? relativePath
+        return withValue(filename, for: "flyway:filename")
+    }
+}

@@ -1,0 +1,807 @@
+// Splits a migration script into statements exactly as Flyway's PostgreSQL parser does
+// (`core/internal/parser/Parser.java`, `PeekingReader.java`, `ParserContext.java`, `pg/PostgreSQLParser.java`).
+//
+// The scanner works on the script's UTF-8 bytes in one forward pass. Every character that decides a token is ASCII,
+// and ASCII bytes never occur inside a multi-byte UTF-8 sequence, so byte positions and Java's character positions
+// split the text at the same places. Non-ASCII characters are decoded only where Flyway asks a Unicode question
+// (`Character.isLetter`, `isDigit`, `isWhitespace`), with Java's `char` semantics: characters outside the Basic
+// Multilingual Plane are surrogate pairs in Java, and a surrogate is never a letter, a digit or whitespace.
+
+/// One statement of a migration script.
+public struct SQLStatement: Sendable, Equatable {
+    /// The statement text, trimmed, without its trailing delimiter; comments that precede it are kept.
+    public var sql: String
+    /// The 1-based line of the statement's first non-comment token in the script.
+    public var line: Int
+    /// Whether the statement may run inside a transaction (Flyway's non-transactional statement detection).
+    public var canExecuteInTransaction: Bool
+    /// For `COPY ... FROM STDIN`: the data lines that follow the statement, with their line endings, without the
+    /// terminating `\.` line; `nil` for every other statement.
+    public var copyData: String?
+
+    /// Creates a statement.
+    public init(sql: String, line: Int, canExecuteInTransaction: Bool = true, copyData: String? = nil) {
+        self.sql = sql
+        self.line = line
+        self.canExecuteInTransaction = canExecuteInTransaction
+        self.copyData = copyData
+    }
+}
+
+// MARK: - Transaction mode of a script
+
+/// The statements behind Flyway's "mixed" error: a script that holds both transactional and non-transactional
+/// statements.
+struct MixedTransactionality: Sendable, Equatable {
+    /// The first statement that can run in a transaction.
+    var firstTransactional: SQLStatement
+    /// The first statement that cannot run in a transaction.
+    var firstNonTransactional: SQLStatement
+    /// The statement Flyway names: the later of the two, the one at which the script became mixed.
+    var offending: SQLStatement
+
+    /// Flyway's message for `mixed=false` (`ParserSqlScript.java`); the ` [non-transactional]` suffix is only
+    /// there when the offending statement is the non-transactional one.
+    var message: String {
+        "Detected both transactional and non-transactional statements within the same migration (even though "
+            + "mixed is false). Offending statement found at line \(offending.line): \(offending.sql)"
+            + (offending.canExecuteInTransaction ? "" : " [non-transactional]")
+    }
+}
+
+extension Array where Element == SQLStatement {
+    /// Flyway's rule: a script can run in a transaction iff none of its statements is non-transactional.
+    var canExecuteInTransaction: Bool {
+        allSatisfy(\.canExecuteInTransaction)
+    }
+
+    /// The first transactional and the first non-transactional statement when the script holds both kinds, else
+    /// `nil`. The caller raises `message` when `mixed` is false and no `.conf` file sets `executeInTransaction`.
+    var mixedTransactionality: MixedTransactionality? {
+        guard let transactional = firstIndex(where: { $0.canExecuteInTransaction }),
+            let nonTransactional = firstIndex(where: { !$0.canExecuteInTransaction })
+        else { return nil }
+        return MixedTransactionality(
+            firstTransactional: self[transactional], firstNonTransactional: self[nonTransactional],
+            offending: self[Swift.max(transactional, nonTransactional)])
+    }
+}
+
+// MARK: - Parser
+
+/// Flyway's PostgreSQL statement splitter.
+enum SQLScriptParser {
+    /// Splits a (placeholder-replaced) script into statements exactly as Flyway's PostgreSQL parser does.
+    ///
+    /// Runs in time linear in the script's size and never fails on unbalanced quotes, comments or parentheses: like
+    /// Flyway, an unterminated literal or comment simply runs to the end of the script.
+    ///
+    /// - Parameter serverMajorVersion: decides whether `ALTER TYPE ... ADD VALUE` is non-transactional (below 12).
+    /// - Throws: `RunwayError(.invalidMigration)` when the script ends inside an open `BEGIN ATOMIC` block
+    ///   ("Incomplete statement at line L col C"; the statement's text is in `statement`).
+    static func parse(_ text: String, serverMajorVersion: Int = 15) throws(RunwayError) -> [SQLStatement] {
+        var text = text
+        let result = text.withUTF8 { bytes in
+            Result { () throws(RunwayError) -> [SQLStatement] in
+                var splitter = StatementSplitter(bytes: bytes, serverMajorVersion: serverMajorVersion)
+                return try splitter.statements()
+            }
+        }
+        return try result.get()
+    }
+}
+
+// MARK: - Statement splitting (`Parser.getNextStatement`)
+
+/// Flyway's `getTransactionalDetectionCutoff()`: only the first 10 keywords of a statement decide its kind.
+private let keywordCutoff = 10
+
+private struct StatementSplitter {
+    var scanner: Scanner
+    let serverMajorVersion: Int
+
+    init(bytes: UnsafeBufferPointer<UInt8>, serverMajorVersion: Int) {
+        scanner = Scanner(bytes: bytes)
+        self.serverMajorVersion = serverMajorVersion
+    }
+
+    mutating func statements() throws(RunwayError) -> [SQLStatement] {
+        var result: [SQLStatement] = []
+        while let statement = try nextStatement() {
+            result.append(statement)
+        }
+        return result
+    }
+
+    /// One iteration of Flyway's `getNextStatement`; `nil` at the end of the script.
+    private mutating func nextStatement() throws(RunwayError) -> SQLStatement? {
+        var state = StatementState(at: scanner)
+        while true {
+            guard let token = scanner.readToken() else {
+                // Whitespace and parentheses: before the first token they are not recorded.
+                if state.tokenCount == 0 {
+                    state.restartRecording(at: scanner)
+                } else {
+                    state.confirmedEnd = scanner.pos
+                }
+                continue
+            }
+            if token.kind == .delimiter && !state.nonCommentSeen {
+                // `;;` or a comment-only statement: dropped, comments included.
+                state = StatementState(at: scanner)
+                continue
+            }
+            if token.kind == .keyword && token.depth == 0 {
+                state.keywordCount += 1
+                adjustBlockDepth(for: token, previousIsBegin: state.previous == .begin)
+            }
+            if token.kind == .eof || (token.kind == .delimiter && token.depth == 0 && scanner.blocks.isEmpty) {
+                return try finish(state, at: token)
+            }
+            if !state.nonCommentSeen {
+                state.line = token.line
+                state.column = token.column
+            }
+            state.tokenCount += 1
+            state.confirmedEnd = scanner.pos
+            if !state.nonCommentSeen && token.kind != .comment && token.kind != .blankLines {
+                state.nonCommentSeen = true
+            }
+            state.notePrevious(token, isBegin: token.depth == 0 && scanner.isBegin(token))
+            if state.keywordCount <= keywordCutoff && (token.kind == .keyword || token.isAtSign) && token.depth == 0
+                && (!state.isCopy || state.canExecuteInTransaction == nil)
+            {
+                state.words.append(token.kind == .keyword ? scanner.upperCasedText(of: token) : "@")
+                if !state.isCopy && state.words.matchesCopyFromStdin {
+                    state.isCopy = true
+                }
+                if state.canExecuteInTransaction == nil {
+                    state.canExecuteInTransaction = decideTransactionality(state, otherwise: nil)
+                }
+            }
+        }
+    }
+
+    private mutating func finish(_ state: StatementState, at token: Token) throws(RunwayError) -> SQLStatement? {
+        let range = scanner.javaTrimmed(state.recordStart..<state.confirmedEnd)
+        if token.kind == .eof && (range.isEmpty || state.tokenCount == 0 || !state.nonCommentSeen) {
+            return nil
+        }
+        let canExecuteInTransaction =
+            state.canExecuteInTransaction ?? decideTransactionality(state, otherwise: true) ?? true
+        let sql = scanner.string(range)
+        if token.kind == .eof && !scanner.blocks.isEmpty {
+            throw RunwayError(
+                .invalidMigration, "Incomplete statement at line \(state.line) col \(state.column)",
+                line: state.line, statement: sql)
+        }
+        let copyData = state.isCopy ? scanner.readCopyData() : nil
+        return SQLStatement(
+            sql: sql, line: state.line, canExecuteInTransaction: canExecuteInTransaction, copyData: copyData)
+    }
+
+    /// `PostgreSQLParser.adjustBlockDepth`: `BEGIN ATOMIC` opens a block, `CASE` directly inside it opens one, and
+    /// `END` closes the innermost `ATOMIC` or `CASE` block.
+    private mutating func adjustBlockDepth(for keyword: Token, previousIsBegin: Bool) {
+        if previousIsBegin && scanner.keyword(keyword, is: "ATOMIC") {
+            scanner.blocks.append(.atomic)
+        }
+        if scanner.blocks.last == .atomic && scanner.keyword(keyword, is: "CASE") {
+            scanner.blocks.append(.case)
+        }
+        if !scanner.blocks.isEmpty && scanner.keyword(keyword, is: "END") {
+            scanner.blocks.removeLast()
+        }
+    }
+
+    /// Flyway's `determineCanExecuteInTransaction` + `PostgreSQLParser.detectCanExecuteInTransaction`: `false` as
+    /// soon as the keywords so far match a non-transactional pattern; `otherwise` while undecided.
+    private func decideTransactionality(_ state: StatementState, otherwise: Bool?) -> Bool? {
+        if state.keywordCount > keywordCutoff { return true }
+        if state.words.isNonTransactional { return false }
+        if serverMajorVersion < 12 && state.words.isAlterTypeAddValue { return false }
+        return otherwise
+    }
+}
+
+/// What Flyway tracks while it collects the tokens of one statement.
+private struct StatementState {
+    /// Start of the recorder (`recorder.start()`) and end of its confirmed part (`recorder.confirm()`).
+    var recordStart: Int
+    var confirmedEnd: Int
+    /// Line and column of the first non-comment token (of the current position before any token).
+    var line: Int
+    var column: Int
+    var tokenCount = 0
+    var keywordCount = 0
+    var nonCommentSeen = false
+    var isCopy = false
+    var canExecuteInTransaction: Bool?
+    var words = SimplifiedStatement()
+    /// What `Parser.getPreviousToken(tokens, 0)` would return, as far as `lastTokenIs(..., "BEGIN")` cares.
+    var previous = PreviousToken.none
+
+    enum PreviousToken { case none, begin, other }
+
+    init(at scanner: Scanner) {
+        recordStart = scanner.pos
+        confirmedEnd = scanner.pos
+        line = scanner.line
+        column = scanner.column
+    }
+
+    mutating func restartRecording(at scanner: Scanner) {
+        recordStart = scanner.pos
+        confirmedEnd = scanner.pos
+        line = scanner.line
+        column = scanner.column
+    }
+
+    /// `getPreviousToken` walks back over deeper tokens, comments and blank lines, and stops at a shallower one.
+    mutating func notePrevious(_ token: Token, isBegin: Bool) {
+        if token.depth < 0 {
+            previous = .none
+        } else if token.depth == 0 && token.kind != .comment && token.kind != .blankLines {
+            previous = isBegin ? .begin : .other
+        }
+    }
+}
+
+/// Flyway's `simplifiedStatement`: the upper-cased keywords (and `@` symbols) at parenthesis depth 0, joined by
+/// single spaces. Every pattern Flyway tries is anchored at both ends and only looks at whole words at the start
+/// and the end, so the first two and last two words and the count decide every match.
+private struct SimplifiedStatement {
+    private(set) var count = 0
+    private var first = ""
+    private var second = ""
+    private var penultimate = ""
+    private var last = ""
+
+    mutating func append(_ word: String) {
+        if count == 0 { first = word }
+        if count == 1 { second = word }
+        penultimate = last
+        last = word
+        count += 1
+    }
+
+    /// `^COPY( .*)? FROM STDIN`
+    var matchesCopyFromStdin: Bool {
+        count >= 3 && first == "COPY" && penultimate == "FROM" && last == "STDIN"
+    }
+
+    /// `^(CREATE|DROP) (DATABASE|TABLESPACE|SUBSCRIPTION)`, `^ALTER SYSTEM`,
+    /// `^(CREATE|DROP)( UNIQUE)? INDEX CONCURRENTLY`, `^REINDEX( VERBOSE)? (SCHEMA|DATABASE|SYSTEM)`, `^VACUUM`,
+    /// `^DISCARD ALL`, each matched against the whole string.
+    var isNonTransactional: Bool {
+        let createOrDrop = first == "CREATE" || first == "DROP"
+        let reindexTarget = last == "SCHEMA" || last == "DATABASE" || last == "SYSTEM"
+        switch count {
+        case 1:
+            return first == "VACUUM"
+        case 2:
+            return (createOrDrop && (second == "DATABASE" || second == "TABLESPACE" || second == "SUBSCRIPTION"))
+                || (first == "ALTER" && second == "SYSTEM")
+                || (first == "REINDEX" && reindexTarget)
+                || (first == "DISCARD" && second == "ALL")
+        case 3:
+            return (createOrDrop && second == "INDEX" && last == "CONCURRENTLY")
+                || (first == "REINDEX" && second == "VERBOSE" && reindexTarget)
+        case 4:
+            return createOrDrop && second == "UNIQUE" && penultimate == "INDEX" && last == "CONCURRENTLY"
+        default:
+            return false
+        }
+    }
+
+    /// `^ALTER TYPE( .*)? ADD VALUE` (non-transactional before PostgreSQL 12).
+    var isAlterTypeAddValue: Bool {
+        count >= 4 && first == "ALTER" && second == "TYPE" && penultimate == "ADD" && last == "VALUE"
+    }
+}
+
+// MARK: - Tokens (`Parser.readToken`)
+
+private enum TokenKind {
+    case comment, blankLines, string, identifier, keyword, numeric, delimiter, symbol, eof
+}
+
+private enum Block {
+    case atomic, `case`
+}
+
+private struct Token {
+    var kind: TokenKind
+    /// Parenthesis depth when the token was read (0 for end of file, as in Flyway).
+    var depth: Int
+    var line: Int
+    var column: Int
+    /// The token's bytes; for quoted identifiers, the bytes between the quotes.
+    var start: Int
+    var end: Int
+    /// A quoted identifier without dotted parts (its text can be `BEGIN`).
+    var isPlainQuotedIdentifier = false
+    /// Whether a keyword's bytes are all ASCII (so comparisons need no Unicode case mapping).
+    var isASCII = true
+
+    var isAtSign = false
+}
+
+private struct Scanner {
+    let bytes: UnsafeBufferPointer<UInt8>
+    private(set) var pos = 0
+    private(set) var line = 1
+    private(set) var column = 1
+    private(set) var parensDepth = 0
+    /// The open `BEGIN ATOMIC` / `CASE` blocks (Flyway's block depth and initiator stack); persists across statements.
+    var blocks: [Block] = []
+
+    init(bytes: UnsafeBufferPointer<UInt8>) {
+        self.bytes = bytes
+    }
+
+    private var count: Int { bytes.count }
+
+    private func byte(_ index: Int) -> UInt8? {
+        index >= 0 && index < bytes.count ? bytes[index] : nil
+    }
+
+    /// Moves to `newPosition`, tracking line and column like Flyway's `PositionTrackingReader` (LF starts a line, CR
+    /// only resets the column, columns count UTF-16 code units).
+    private mutating func advance(to newPosition: Int) {
+        let end = min(max(newPosition, pos), bytes.count)
+        var index = pos
+        while index < end {
+            let current = bytes[index]
+            if current == ASCII.lineFeed {
+                line += 1
+                column = 1
+            } else if current == ASCII.carriageReturn {
+                column = 1
+            } else if current < 0x80 || (current >= 0xC0 && current < 0xF0) {
+                column += 1
+            } else if current >= 0xF0 {
+                column += 2
+            }
+            index += 1
+        }
+        pos = end
+    }
+
+    /// Reads the next token; `nil` for what Flyway reads without producing a token (whitespace, parentheses).
+    mutating func readToken() -> Token? {
+        guard let first = byte(pos) else {
+            return Token(kind: .eof, depth: 0, line: line, column: column, start: pos, end: pos)
+        }
+        let start = pos
+        let startLine = line
+        let startColumn = column
+        func token(_ kind: TokenKind, _ end: Int) -> Token {
+            Token(kind: kind, depth: parensDepth, line: startLine, column: startColumn, start: start, end: end)
+        }
+        let second = byte(pos + 1)
+        switch first {
+        case ASCII.dollar:
+            advance(to: endOfDollarQuote(from: pos))
+            return token(.string, pos)
+        case ASCII.quote:
+            advance(to: endOfQuoted(from: pos + 1, quote: ASCII.quote, backslashEscapes: false).end)
+            return token(.string, pos)
+        case ASCII.openParenthesis:
+            parensDepth += 1
+            advance(to: pos + 1)
+            return nil
+        case ASCII.closeParenthesis:
+            parensDepth -= 1
+            advance(to: pos + 1)
+            return nil
+        case ASCII.doubleQuote:
+            return readQuotedIdentifier(line: startLine, column: startColumn)
+        case ASCII.minus where second == ASCII.minus:
+            var index = pos + 2
+            while index < count && bytes[index] != ASCII.lineFeed && bytes[index] != ASCII.carriageReturn {
+                index += 1
+            }
+            advance(to: index)
+            return token(.comment, pos)
+        case ASCII.slash where second == ASCII.star:
+            advance(to: endOfBlockComment(from: pos))
+            return token(.comment, pos)
+        case ASCII.zero...ASCII.nine:
+            var index = pos + 1
+            while let digit = byte(index), digit >= ASCII.zero && digit <= ASCII.nine { index += 1 }
+            advance(to: index)
+            return token(.numeric, pos)
+        case ASCII.upperB where second == ASCII.quote, ASCII.upperE where second == ASCII.quote,
+            ASCII.upperX where second == ASCII.quote:
+            // Upper case only: `e'...'` is the keyword `e` followed by a standard string.
+            advance(to: endOfQuoted(from: pos + 2, quote: ASCII.quote, backslashEscapes: true).end)
+            return token(.string, pos)
+        case ASCII.upperU where second == ASCII.ampersand && byte(pos + 2) == ASCII.quote:
+            advance(to: endOfQuoted(from: pos + 3, quote: ASCII.quote, backslashEscapes: false).end)
+            return token(.string, pos)
+        case ASCII.semicolon:
+            advance(to: pos + 1)
+            return token(.delimiter, pos)
+        case 0:
+            // Flyway's `getOpeningIdentifierSymbol()` is 0 on PostgreSQL, so a NUL opens an "identifier" that runs
+            // to the next NUL (included).
+            var index = pos + 1
+            while index < count && bytes[index] != 0 { index += 1 }
+            advance(to: min(index + 1, count))
+            return token(.identifier, pos)
+        case ASCII.space, ASCII.carriageReturn:
+            advance(to: pos + 1)
+            return nil
+        default:
+            break
+        }
+        let (scalar, length) = decodeScalar(at: pos)
+        if first >= 0x80 && JavaCharacter.isDigit(scalar) {
+            // Flyway's `readNumeric` only takes ASCII digits and never returns for other decimal digits (it loops
+            // forever); Runway reads the digit as a one-character number instead.
+            advance(to: pos + length)
+            return token(.numeric, pos)
+        }
+        if first == ASCII.underscore || JavaCharacter.isLetter(scalar) {
+            return readWord(line: startLine, column: startColumn)
+        }
+        if scalar == 0xA0 {
+            // A no-break space is skipped one character at a time and never counts towards blank lines.
+            advance(to: pos + length)
+            return nil
+        }
+        if JavaCharacter.isWhitespace(scalar) {
+            var index = pos
+            var lineFeeds = 0
+            while index < count {
+                let (next, nextLength) = decodeScalar(at: index)
+                guard JavaCharacter.isWhitespace(next) else { break }
+                if next == 0x0A { lineFeeds += 1 }
+                index += nextLength
+            }
+            advance(to: index)
+            return lineFeeds >= 2 ? token(.blankLines, pos) : nil
+        }
+        advance(to: pos + length)
+        var symbol = token(.symbol, pos)
+        symbol.isAtSign = first == ASCII.at
+        return symbol
+    }
+
+    // MARK: Literals and comments
+
+    /// `PostgreSQLParser.handleAlternativeStringLiteral`: the tag is `$` plus everything up to and including the next
+    /// `$` (any characters, so `$1` opens a quote), and the literal ends after the next occurrence of the same tag.
+    /// Flyway's `peek` never looks past a line feed, so a tag that contains one never closes.
+    private func endOfDollarQuote(from start: Int) -> Int {
+        var index = start + 1
+        while index < count && bytes[index] != ASCII.dollar { index += 1 }
+        guard index < count else { return count }
+        let tagEnd = index + 1
+        let tag = UnsafeBufferPointer(rebasing: bytes[start..<tagEnd])
+        if tag.contains(ASCII.lineFeed) { return count }
+        guard let found = ByteSearch.firstIndex(of: tag, in: bytes, from: tagEnd) else { return count }
+        return found + tag.count
+    }
+
+    /// `swallowUntilIncludingWithEscape(quote, true[, '\\'])`: a doubled quote stays inside the literal; with
+    /// `backslashEscapes` a backslash skips the next character. `end` is the position after the closing quote, or the
+    /// end of the script when the literal is not closed.
+    private func endOfQuoted(from start: Int, quote: UInt8, backslashEscapes: Bool) -> (end: Int, closed: Bool) {
+        var index = start
+        while index < count {
+            let current = bytes[index]
+            index += 1
+            if backslashEscapes && current == ASCII.backslash {
+                if index < count { index += 1 }
+                continue
+            }
+            if current == quote {
+                if index < count && bytes[index] == quote {
+                    index += 1
+                    continue
+                }
+                return (index, true)
+            }
+        }
+        return (count, false)
+    }
+
+    /// `Parser.handleMultilineComment`: block comments nest.
+    private func endOfBlockComment(from start: Int) -> Int {
+        func opensComment(_ index: Int) -> Bool {
+            index + 1 < count && bytes[index] == ASCII.slash && bytes[index + 1] == ASCII.star
+        }
+        func closesComment(_ index: Int) -> Bool {
+            index + 1 < count && bytes[index] == ASCII.star && bytes[index + 1] == ASCII.slash
+        }
+        func nextMarker(_ from: Int) -> Int {
+            var index = from
+            while index < count && !closesComment(index) && !opensComment(index) { index += 1 }
+            return index
+        }
+        var index = nextMarker(start + 2)
+        var depth = 0
+        while opensComment(index) || depth > 0 {
+            depth += opensComment(index) ? 1 : -1
+            index = nextMarker(min(index + 2, count))
+        }
+        return min(index + 2, count)
+    }
+
+    // MARK: Words and identifiers
+
+    /// A word starts with a letter or `_` and goes on with letters, digits, `_` and `$`; up to two dotted parts
+    /// (quoted or not) are joined to it. Only a word made of letters and `_` is a keyword.
+    private mutating func readWord(line: Int, column: Int) -> Token {
+        let start = pos
+        var isKeyword = true
+        var isASCII = true
+        var index = pos
+        var first = true
+        while index < count {
+            let (scalar, length) = decodeScalar(at: index)
+            let letter = scalar == 0x5F || JavaCharacter.isLetter(scalar)
+            guard first || letter || scalar == 0x24 || JavaCharacter.isDigit(scalar) else { break }
+            if !letter { isKeyword = false }
+            if scalar >= 0x80 { isASCII = false }
+            first = false
+            index += length
+        }
+        if byte(index) == ASCII.dot {
+            index = endOfAdditionalIdentifierParts(from: index)
+            isKeyword = false
+        }
+        advance(to: index)
+        return Token(
+            kind: isKeyword ? .keyword : .identifier, depth: parensDepth, line: line, column: column, start: start,
+            end: pos, isASCII: isASCII)
+    }
+
+    /// `"..."` with `""` inside; dotted parts may follow.
+    private mutating func readQuotedIdentifier(line: Int, column: Int) -> Token {
+        let contentStart = pos + 1
+        let (end, closed) = endOfQuoted(from: contentStart, quote: ASCII.doubleQuote, backslashEscapes: false)
+        var index = end
+        var plain = true
+        if byte(index) == ASCII.dot {
+            index = endOfAdditionalIdentifierParts(from: index)
+            plain = false
+        }
+        advance(to: index)
+        return Token(
+            kind: .identifier, depth: parensDepth, line: line, column: column, start: contentStart,
+            end: closed ? end - 1 : end, isPlainQuotedIdentifier: plain)
+    }
+
+    /// `Parser.readAdditionalIdentifierParts`: `.part` or `."part"`, at most twice.
+    private func endOfAdditionalIdentifierParts(from dot: Int) -> Int {
+        var index = dot
+        for _ in 0..<2 {
+            guard byte(index) == ASCII.dot else { break }
+            index += 1
+            if byte(index) == ASCII.doubleQuote {
+                index = endOfQuoted(from: index + 1, quote: ASCII.doubleQuote, backslashEscapes: false).end
+            } else {
+                while index < count {
+                    let (scalar, length) = decodeScalar(at: index)
+                    let part = scalar == 0x5F || scalar == 0x24 || JavaCharacter.isLetter(scalar)
+                        || JavaCharacter.isDigit(scalar)
+                    guard part else { break }
+                    index += length
+                }
+            }
+        }
+        return index
+    }
+
+    // MARK: Token text
+
+    func string(_ range: Range<Int>) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+    }
+
+    /// A keyword's text as Flyway compares it: `toUpperCase(Locale.ENGLISH)`.
+    func upperCasedText(of token: Token) -> String {
+        let range = token.start..<token.end
+        guard token.isASCII else { return string(range).uppercased() }
+        let upper = bytes[range].map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }
+        return String(decoding: upper, as: UTF8.self)
+    }
+
+    /// Whether a keyword token upper-cases to `word` (an upper-case ASCII word), without allocating for ASCII.
+    func keyword(_ token: Token, is word: StaticString) -> Bool {
+        guard token.isASCII else { return upperCasedText(of: token) == word.description }
+        guard token.end - token.start == word.utf8CodeUnitCount else { return false }
+        let expected = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
+        for offset in 0..<expected.count {
+            var byte = bytes[token.start + offset]
+            if byte >= 0x61 && byte <= 0x7A { byte -= 0x20 }
+            if byte != expected[offset] { return false }
+        }
+        return true
+    }
+
+    /// Whether Flyway's text of `token` is `BEGIN`: the keyword in any case, or the quoted identifier `"BEGIN"`.
+    func isBegin(_ token: Token) -> Bool {
+        switch token.kind {
+        case .keyword:
+            return keyword(token, is: "BEGIN")
+        case .identifier where token.isPlainQuotedIdentifier:
+            return token.end - token.start == 5 && bytes[token.start..<token.end].elementsEqual("BEGIN".utf8)
+        default:
+            return false
+        }
+    }
+
+    /// The range without the leading and trailing characters Java's `String.trim()` removes (code points ≤ U+0020).
+    func javaTrimmed(_ range: Range<Int>) -> Range<Int> {
+        var lower = max(range.lowerBound, 0)
+        var upper = min(range.upperBound, count)
+        while lower < upper && bytes[lower] <= ASCII.space { lower += 1 }
+        while upper > lower && bytes[upper - 1] <= ASCII.space { upper -= 1 }
+        return lower..<upper
+    }
+
+    // MARK: COPY data
+
+    /// `PostgreSQLParser.readCopyData`: skips the rest of the statement's line, then takes every line up to (not
+    /// including) the one whose trimmed content is `\.`.
+    ///
+    /// Flyway loops forever when that line is missing; Runway takes the data up to the end of the script instead.
+    mutating func readCopyData() -> String {
+        advance(to: endOfLine(from: pos))
+        let dataStart = pos
+        var dataEnd = pos
+        while pos < count {
+            let lineEnd = endOfLine(from: pos)
+            let content = javaTrimmed(pos..<lineEnd)
+            let isTerminator = content.count == 2 && bytes[content.lowerBound] == ASCII.backslash
+                && bytes[content.lowerBound + 1] == ASCII.dot
+            advance(to: lineEnd)
+            if isTerminator { break }
+            dataEnd = pos
+        }
+        return string(dataStart..<dataEnd)
+    }
+
+    /// The position after the next line feed, or the end of the script.
+    private func endOfLine(from start: Int) -> Int {
+        var index = start
+        while index < count && bytes[index] != ASCII.lineFeed { index += 1 }
+        return min(index + 1, count)
+    }
+
+    // MARK: UTF-8
+
+    /// The Unicode scalar at `index` and its length in bytes; malformed bytes decode as U+FFFD, one byte long.
+    private func decodeScalar(at index: Int) -> (UInt32, Int) {
+        guard let lead = byte(index) else { return (0xFFFD, 1) }
+        if lead < 0x80 { return (UInt32(lead), 1) }
+        let length: Int
+        var value: UInt32
+        switch lead {
+        case 0xC2...0xDF:
+            length = 2
+            value = UInt32(lead & 0x1F)
+        case 0xE0...0xEF:
+            length = 3
+            value = UInt32(lead & 0x0F)
+        case 0xF0...0xF4:
+            length = 4
+            value = UInt32(lead & 0x07)
+        default:
+            return (0xFFFD, 1)
+        }
+        guard index + length <= count else { return (0xFFFD, 1) }
+        for offset in 1..<length {
+            let continuation = bytes[index + offset]
+            guard continuation & 0xC0 == 0x80 else { return (0xFFFD, 1) }
+            value = value << 6 | UInt32(continuation & 0x3F)
+        }
+        return (value, length)
+    }
+}
+
+// MARK: - Java character classes
+
+/// `java.lang.Character` predicates on a single UTF-16 `char`: scalars outside the BMP are surrogate pairs in Java,
+/// and surrogates are neither letters, digits nor whitespace.
+private enum JavaCharacter {
+    static func isLetter(_ value: UInt32) -> Bool {
+        if value < 0x80 {
+            return (value >= 0x41 && value <= 0x5A) || (value >= 0x61 && value <= 0x7A)
+        }
+        guard value <= 0xFFFF, let scalar = Unicode.Scalar(value) else { return false }
+        switch scalar.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: return true
+        default: return false
+        }
+    }
+
+    static func isDigit(_ value: UInt32) -> Bool {
+        if value < 0x80 { return value >= 0x30 && value <= 0x39 }
+        guard value <= 0xFFFF, let scalar = Unicode.Scalar(value) else { return false }
+        return scalar.properties.generalCategory == .decimalNumber
+    }
+
+    /// `Character.isWhitespace`: space, line and paragraph separators except the no-break ones, plus
+    /// `\t \n \u{B} \f \r` and `\u{1C}`–`\u{1F}`.
+    static func isWhitespace(_ value: UInt32) -> Bool {
+        switch value {
+        case 0x09...0x0D, 0x1C...0x20, 0x1680, 0x2000...0x2006, 0x2008...0x200A, 0x2028, 0x2029, 0x205F, 0x3000:
+            return true
+        default:
+            return false
+        }
+    }
+}
+
+// MARK: - Bytes
+
+private enum ASCII {
+    static let lineFeed: UInt8 = 0x0A
+    static let carriageReturn: UInt8 = 0x0D
+    static let space: UInt8 = 0x20
+    static let doubleQuote: UInt8 = 0x22
+    static let dollar: UInt8 = 0x24
+    static let ampersand: UInt8 = 0x26
+    static let quote: UInt8 = 0x27
+    static let openParenthesis: UInt8 = 0x28
+    static let closeParenthesis: UInt8 = 0x29
+    static let star: UInt8 = 0x2A
+    static let minus: UInt8 = 0x2D
+    static let dot: UInt8 = 0x2E
+    static let slash: UInt8 = 0x2F
+    static let zero: UInt8 = 0x30
+    static let nine: UInt8 = 0x39
+    static let semicolon: UInt8 = 0x3B
+    static let at: UInt8 = 0x40
+    static let upperB: UInt8 = 0x42
+    static let upperE: UInt8 = 0x45
+    static let upperU: UInt8 = 0x55
+    static let upperX: UInt8 = 0x58
+    static let backslash: UInt8 = 0x5C
+    static let underscore: UInt8 = 0x5F
+}
+
+/// Substring search in linear time (Knuth–Morris–Pratt for long needles, a direct scan for short ones).
+private enum ByteSearch {
+    static func firstIndex(
+        of needle: UnsafeBufferPointer<UInt8>, in haystack: UnsafeBufferPointer<UInt8>, from start: Int
+    ) -> Int? {
+        let n = haystack.count
+        let m = needle.count
+        guard m > 0 else { return start <= n ? start : nil }
+        guard start >= 0, n - start >= m else { return nil }
+        if m <= 16 {
+            let firstByte = needle[0]
+            var index = start
+            let lastStart = n - m
+            while index <= lastStart {
+                if haystack[index] == firstByte {
+                    var offset = 1
+                    while offset < m && haystack[index + offset] == needle[offset] { offset += 1 }
+                    if offset == m { return index }
+                }
+                index += 1
+            }
+            return nil
+        }
+        var failure = [Int](repeating: 0, count: m)
+        var k = 0
+        for i in 1..<m {
+            while k > 0 && needle[i] != needle[k] { k = failure[k - 1] }
+            if needle[i] == needle[k] { k += 1 }
+            failure[i] = k
+        }
+        k = 0
+        for i in start..<n {
+            while k > 0 && haystack[i] != needle[k] { k = failure[k - 1] }
+            if haystack[i] == needle[k] { k += 1 }
+            if k == m { return i - m + 1 }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import Logging
+
+/// Runway's entry point: applies, inspects and validates Flyway-compatible migrations on PostgreSQL.
+///
+/// ```swift
+/// var configuration = try Configuration.fromEnvironment()   // DB_HOST, DB_PORT, DB_NAME, DB_USERNAME, DB_PASSWORD
+/// configuration.locations = ["migrations"]
+/// let migrator = Migrator(configuration: configuration, logger: Logger(label: "runway"))
+/// try await migrator.migrate()                              // before the app serves traffic
+/// ```
+///
+/// Each call opens its own connections and closes them before returning, so one `Migrator` can be used from
+/// several tasks. The work runs on a dedicated thread (libpq calls block), never on Swift's cooperative thread
+/// pool. Cancelling the calling task cancels the running statement through libpq, rolls back the migration in
+/// progress, releases the advisory lock and throws ``RunwayError`` with code `.cancelled`.
+public struct Migrator: Sendable {
+    /// The settings this migrator uses.
+    public let configuration: Configuration
+    /// Where Runway logs; it never bootstraps logging itself.
+    public let logger: Logger
+
+    /// Creates a migrator; nothing is opened until a command runs.
+    public init(configuration: Configuration, logger: Logger = Logger(label: "runway")) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Applies every pending migration.
+    ///
+    /// Validates first (`validateOnMigrate`), takes Flyway's advisory lock (waiting up to `lockRetryCount`
+    /// seconds while logging who holds it), re-reads the history, creates missing schemas and the history table,
+    /// then applies pending versioned migrations in order followed by changed repeatables. Each transactional
+    /// migration commits together with its history row. Several processes may call this at once: the lock
+    /// serialises them and the later ones find nothing to do.
+    ///
+    /// - Throws: ``RunwayError``; migrations applied before a failing one stay applied.
+    @discardableResult
+    public func migrate() async throws(RunwayError) -> MigrateResult {
+        try await run { (engine: Engine) throws(RunwayError) in try engine.migrate() }
+    }
+
+    /// Lists every migration file and history row with its Flyway state. Takes no lock and changes nothing.
+    public func info() async throws(RunwayError) -> InfoResult {
+        try await run { (engine: Engine) throws(RunwayError) in try engine.info() }
+    }
+
+    /// Checks the files against the history table: checksums, descriptions, types, failed, missing, pending and
+    /// out-of-order migrations. Returns the problems (an empty list means valid); takes no lock, changes nothing.
+    public func validate() async throws(RunwayError) -> ValidateResult {
+        try await run { (engine: Engine) throws(RunwayError) in try engine.validate() }
+    }
+
+    /// Runs an engine operation on its own thread, forwarding task cancellation to libpq.
+    private func run<T: Sendable>(_ operation: @escaping @Sendable (Engine) throws(RunwayError) -> T) async throws(RunwayError) -> T {
+        let cancellation = Cancellation()
+        let engine = Engine(configuration: configuration, logger: logger, cancellation: cancellation)
+        let outcome: Result<T, RunwayError> = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let thread = Thread {
+                    do throws(RunwayError) {
+                        continuation.resume(returning: .success(try operation(engine)))
+                    } catch {
+                        continuation.resume(returning: .failure(error))
+                    }
+                }
+                thread.name = "runway"
+                thread.stackSize = 8 << 20
+                thread.start()
+            }
+        } onCancel: {
+            cancellation.cancel()
+        }
+        return try outcome.get()
+    }
+}

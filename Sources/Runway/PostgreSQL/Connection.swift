@@ -1,0 +1,211 @@
+import CLibPQ
+import Foundation
+import Logging
+
+/// The rows and columns of one query result, copied out of libpq.
+struct QueryResult: Sendable {
+    var columns: [String] = []
+    var rows: [[String?]] = []
+    var commandTag: String = ""
+
+    /// The first column of the first row.
+    var scalar: String? { rows.first?.first ?? nil }
+}
+
+/// One libpq connection (`PGconn`), owned by this object and closed in `deinit`.
+///
+/// Every call blocks the calling thread; Runway only calls it from its own worker thread (see ``Migrator``), never
+/// from Swift's cooperative pool. `cancel()` may be called from any thread: it sends a libpq cancel request for the
+/// statement that is running.
+final class Connection: @unchecked Sendable {
+    private let handle: OpaquePointer
+    private let cancelHandle: OpaquePointer?
+    private let noticeBox: NoticeBox
+    /// Secrets to scrub from any message that could reach a user.
+    private let secrets: [String]
+    let logger: Logger
+
+    /// The server's version number (`150018` for 15.18).
+    let serverVersion: Int
+
+    /// Opens a connection with libpq keyword/value parameters (never a formatted conninfo string).
+    ///
+    /// - Throws: ``RunwayError`` with code `.connection`; its message never contains the password.
+    init(parameters: [(String, String)], logger: Logger) throws(RunwayError) {
+        self.logger = logger
+        self.secrets = parameters.filter { $0.0 == "password" && !$0.1.isEmpty }.map(\.1)
+        let keys = parameters.map { strdup($0.0) } + [nil]
+        let values = parameters.map { strdup($0.1) } + [nil]
+        defer {
+            keys.forEach { free($0) }
+            values.forEach { free($0) }
+        }
+        let connection: OpaquePointer? = keys.withUnsafeBufferPointer { keyBuffer in
+            values.withUnsafeBufferPointer { valueBuffer in
+                keyBuffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: keys.count) { k in
+                    valueBuffer.baseAddress!.withMemoryRebound(
+                        to: UnsafePointer<CChar>?.self, capacity: values.count
+                    ) { v in
+                        // expand_dbname = 1: a `dbname` holding a URI or conninfo string is expanded; later
+                        // keywords override what it set.
+                        PQconnectdbParams(k, v, 1)
+                    }
+                }
+            }
+        }
+        guard let connection else { throw RunwayError(.connection, "Out of memory while connecting to PostgreSQL") }
+        guard PQstatus(connection) == CONNECTION_OK else {
+            let message = Self.scrub(String(cString: PQerrorMessage(connection)), secrets: secrets)
+            PQfinish(connection)
+            throw RunwayError(.connection, "Unable to connect to the database: \(message)")
+        }
+        self.handle = connection
+        self.cancelHandle = PQgetCancel(connection)
+        self.serverVersion = Int(PQserverVersion(connection))
+        self.noticeBox = NoticeBox(logger: logger)
+        PQsetNoticeReceiver(connection, noticeReceiver, Unmanaged.passUnretained(noticeBox).toOpaque())
+    }
+
+    deinit {
+        if let cancelHandle { PQfreeCancel(cancelHandle) }
+        PQfinish(handle)
+    }
+
+    /// A parameter the server reported at login (`server_version`, `TimeZone`...).
+    func parameterStatus(_ name: String) -> String? {
+        guard let value = PQparameterStatus(handle, name) else { return nil }
+        return String(cString: value)
+    }
+
+    /// The host libpq connected to (useful with multi-host strings).
+    var host: String { PQhost(handle).map { String(cString: $0) } ?? "" }
+
+    /// Whether the connection is still usable.
+    var isOK: Bool { PQstatus(handle) == CONNECTION_OK }
+
+    /// Runs SQL text with the simple query protocol (several statements allowed) and returns the last result.
+    ///
+    /// `copyData` feeds a `COPY ... FROM STDIN` statement.
+    @discardableResult
+    func execute(_ sql: String, copyData: String? = nil) throws(RunwayError) -> QueryResult {
+        guard PQsendQuery(handle, sql) == 1 else { throw connectionError() }
+        return try collectResults(copyData: copyData)
+    }
+
+    /// Runs one statement with text parameters (`$1`, `$2`...), never interpolated into the SQL.
+    @discardableResult
+    func query(_ sql: String, _ parameters: [String?] = []) throws(RunwayError) -> QueryResult {
+        let cStrings = parameters.map { $0.map { strdup($0) } ?? nil }
+        defer { cStrings.forEach { free($0) } }
+        let sent = cStrings.withUnsafeBufferPointer { buffer -> Int32 in
+            buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { params in
+                PQsendQueryParams(handle, sql, Int32(parameters.count), nil, params.baseAddress, nil, nil, 0)
+            }
+        }
+        guard sent == 1 else { throw connectionError() }
+        return try collectResults(copyData: nil)
+    }
+
+    /// Asks the server to cancel the statement in progress. Safe to call from any thread.
+    func cancel() {
+        guard let cancelHandle else { return }
+        var buffer = [CChar](repeating: 0, count: 256)
+        _ = PQcancel(cancelHandle, &buffer, Int32(buffer.count))
+    }
+
+    // MARK: - Results
+
+    private func collectResults(copyData: String?) throws(RunwayError) -> QueryResult {
+        var last = QueryResult()
+        var failure: RunwayError?
+        while let result = PQgetResult(handle) {
+            defer { PQclear(result) }
+            switch PQresultStatus(result) {
+            case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+                last = Self.copy(result)
+            case PGRES_COPY_IN:
+                if let failed = sendCopyData(copyData ?? "") { failure = failure ?? failed }
+            case PGRES_COPY_OUT:
+                // Drain and discard: migrations never expect COPY TO STDOUT output.
+                var buffer: UnsafeMutablePointer<CChar>?
+                while PQgetCopyData(handle, &buffer, 0) > 0 { PQfreemem(buffer) }
+            default:
+                if failure == nil { failure = serverError(result) }
+            }
+        }
+        if let failure { throw failure }
+        return last
+    }
+
+    private func sendCopyData(_ data: String) -> RunwayError? {
+        var bytes = Array(data.utf8)
+        if bytes.isEmpty {
+            return PQputCopyEnd(handle, nil) == 1 ? nil : connectionError()
+        }
+        let sent = bytes.withUnsafeMutableBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { PQputCopyData(handle, $0.baseAddress, Int32($0.count)) }
+        }
+        guard sent == 1, PQputCopyEnd(handle, nil) == 1 else { return connectionError() }
+        return nil
+    }
+
+    private static func copy(_ result: OpaquePointer) -> QueryResult {
+        var copy = QueryResult()
+        let columnCount = PQnfields(result)
+        let rowCount = PQntuples(result)
+        copy.columns = (0..<columnCount).map { String(cString: PQfname(result, $0)) }
+        copy.rows.reserveCapacity(Int(rowCount))
+        for row in 0..<rowCount {
+            copy.rows.append(
+                (0..<columnCount).map { column in
+                    PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column))
+                })
+        }
+        copy.commandTag = String(cString: PQcmdStatus(result))
+        return copy
+    }
+
+    // MARK: - Errors
+
+    private func field(_ result: OpaquePointer, _ code: Character) -> String? {
+        guard let value = PQresultErrorField(result, Int32(code.asciiValue ?? 0)) else { return nil }
+        return Self.scrub(String(cString: value), secrets: secrets)
+    }
+
+    private func serverError(_ result: OpaquePointer) -> RunwayError {
+        let message = field(result, "M") ?? Self.scrub(String(cString: PQresultErrorMessage(result)), secrets: secrets)
+        var error = RunwayError(
+            .database, message.trimmingCharacters(in: .whitespacesAndNewlines), sqlState: field(result, "C"),
+            detail: field(result, "D"), hint: field(result, "H"))
+        if let position = field(result, "P").flatMap(Int.init) { error.position = position }
+        if PQstatus(handle) != CONNECTION_OK { error.code = .connection }
+        return error
+    }
+
+    private func connectionError() -> RunwayError {
+        let message = Self.scrub(String(cString: PQerrorMessage(handle)), secrets: secrets)
+        return RunwayError(.connection, message.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// Replaces every secret in a message with `********`.
+    static func scrub(_ message: String, secrets: [String]) -> String {
+        secrets.reduce(message) { $1.isEmpty ? $0 : $0.replacingOccurrences(of: $1, with: "********") }
+    }
+}
+
+// MARK: - Notices
+
+/// Receives server notices (`RAISE NOTICE`, warnings) and logs them.
+private final class NoticeBox {
+    let logger: Logger
+    init(logger: Logger) { self.logger = logger }
+}
+
+private func noticeReceiver(_ context: UnsafeMutableRawPointer?, _ result: OpaquePointer?) {
+    guard let context, let result else { return }
+    let box = Unmanaged<NoticeBox>.fromOpaque(context).takeUnretainedValue()
+    let severity = PQresultErrorField(result, Int32(Character("V").asciiValue ?? 0)).map { String(cString: $0) } ?? ""
+    let message = PQresultErrorField(result, Int32(Character("M").asciiValue ?? 0)).map { String(cString: $0) } ?? ""
+    let level: Logger.Level = severity == "WARNING" ? .warning : .info
+    box.logger.log(level: level, "Server \(severity.lowercased()): \(message)")
+}

@@ -1,0 +1,81 @@
+/// The one error type Runway throws.
+///
+/// `description` is always safe to show a user: it never contains a password. Errors that come from the server
+/// carry its SQLSTATE, detail and hint; errors about a migration name its file and the line of the statement.
+public struct RunwayError: Error, Sendable, CustomStringConvertible {
+    /// What kind of failure this is; decides the CLI's exit code.
+    public enum Code: String, Sendable, Codable {
+        /// A setting, flag or environment variable has a value that cannot be right.
+        case configuration = "CONFIGURATION"
+        /// A migration file cannot be used: bad name, duplicate version, invalid UTF-8, unparsable SQL.
+        case invalidMigration = "INVALID_MIGRATION"
+        /// The database could not be reached or refused the login.
+        case connection = "CONNECTION"
+        /// The advisory lock could not be taken within the configured number of retries.
+        case lockTimeout = "LOCK_TIMEOUT"
+        /// Applied migrations and the files disagree (checksum, description, type, order...).
+        case validation = "VALIDATE_ERROR"
+        /// A migration statement failed on the server; the migration was rolled back where possible.
+        case migrationFailed = "MIGRATION_FAILED"
+        /// Any other server error (history table access, schema creation...).
+        case database = "DATABASE"
+        /// The operation was cancelled (SIGTERM/SIGINT or task cancellation).
+        case cancelled = "CANCELLED"
+        /// `wait` gave up before the database reached the expected state.
+        case timeout = "TIMEOUT"
+    }
+
+    /// What kind of failure this is.
+    public var code: Code
+    /// A message that says what went wrong and, where possible, what to do next.
+    public var message: String
+    /// The migration or callback file at fault, relative to its location, when there is one.
+    public var file: String?
+    /// The 1-based line in `file` of the failing statement.
+    public var line: Int?
+    /// The server's SQLSTATE (for example `42P01`).
+    public var sqlState: String?
+    /// The server's DETAIL field.
+    public var detail: String?
+    /// The server's HINT field.
+    public var hint: String?
+    /// The failing SQL statement (possibly shortened).
+    public var statement: String?
+    /// The server's error position: a 1-based character offset into `statement`.
+    public var position: Int?
+
+    /// Creates an error; `message` must not contain secrets.
+    public init(
+        _ code: Code, _ message: String, file: String? = nil, line: Int? = nil, sqlState: String? = nil,
+        detail: String? = nil, hint: String? = nil, statement: String? = nil
+    ) {
+        self.code = code
+        self.message = message
+        self.file = file
+        self.line = line
+        self.sqlState = sqlState
+        self.detail = detail
+        self.hint = hint
+        self.statement = statement
+    }
+
+    /// A multi-line, user-facing description in the shape Flyway prints for failed scripts.
+    public var description: String {
+        var lines = [message]
+        if let file {
+            lines.append("Location   : \(file)" + (line.map { " line \($0)" } ?? ""))
+        }
+        if let sqlState { lines.append("SQL State  : \(sqlState)") }
+        if let detail, !detail.isEmpty { lines.append("Detail     : \(detail)") }
+        if let hint, !hint.isEmpty { lines.append("Hint       : \(hint)") }
+        if let statement, !statement.isEmpty { lines.append("Statement  : \(statement)") }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension RunwayError {
+    static func configuration(_ message: String) -> RunwayError { RunwayError(.configuration, message) }
+    static func invalidMigration(_ message: String, file: String? = nil) -> RunwayError {
+        RunwayError(.invalidMigration, message, file: file)
+    }
+}

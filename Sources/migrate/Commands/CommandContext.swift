@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Runway
+
+/// What every subcommand shares: building the configuration, bootstrapping logging once, reporting errors.
+struct CommandContext {
+    let output: OutputOptions
+    let logger: Logger
+
+    /// Bootstraps logging (once per process) from the output options.
+    init(output: OutputOptions) {
+        self.output = output
+        let level = output.logLevel
+        let json = output.logFormat == .json
+        LoggingSystem.bootstrap { _ in CLILogHandler(logLevel: level, json: json) }
+        self.logger = Logger(label: "runway")
+    }
+
+    /// Environment first, then flags.
+    func configuration(
+        connection: ConnectionOptions, migrations: MigrationOptions
+    ) throws(RunwayError) -> Configuration {
+        var configuration = try Configuration.fromEnvironment()
+        try connection.apply(to: &configuration)
+        try migrations.apply(to: &configuration)
+        return configuration
+    }
+
+    /// Writes a result to stdout.
+    func emit(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
+    /// Reports an error (stderr, or a JSON error object on stdout) and returns the exit code to throw.
+    func fail(_ error: RunwayError, operation: String) -> ExitCode {
+        if output.output == .json {
+            emit(JSONOutput.error(error, operation: operation).pretty)
+        }
+        logger.error("\(operation) failed", metadata: ["code": "\(error.code.rawValue)"])
+        FileHandle.standardError.write(Data(("ERROR: " + error.description + "\n").utf8))
+        return ExitCode(ExitStatus.code(for: error))
+    }
+}

@@ -1,0 +1,46 @@
+import Dispatch
+import Foundation
+import Runway
+
+/// Turns SIGINT and SIGTERM into task cancellation: Runway cancels the running statement through libpq, rolls the
+/// migration back, releases the lock and the process exits 130 (SIGINT) or 143 (SIGTERM).
+enum SignalCancellation {
+    static func run<T: Sendable>(
+        _ operation: @escaping @Sendable () async throws(RunwayError) -> T
+    ) async throws(RunwayError) -> T {
+        let task = Task { () async -> Result<T, RunwayError> in
+            do throws(RunwayError) { return .success(try await operation()) } catch { return .failure(error) }
+        }
+        let received = SignalBox()
+        var sources: [DispatchSourceSignal] = []
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler {
+                received.set(signalNumber)
+                task.cancel()
+            }
+            source.resume()
+            sources.append(source)
+        }
+        defer { sources.forEach { $0.cancel() } }
+        switch await task.value {
+        case .success(let value):
+            return value
+        case .failure(let error):
+            if let signalNumber = received.value {
+                FileHandle.standardError.write(Data(("ERROR: " + error.description + "\n").utf8))
+                exit(128 + signalNumber)
+            }
+            throw error
+        }
+    }
+}
+
+/// The signal that arrived, if any.
+private final class SignalBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Int32?
+    var value: Int32? { lock.withLock { stored } }
+    func set(_ value: Int32) { lock.withLock { stored = value } }
+}

@@ -1,0 +1,72 @@
+import Runway
+
+/// Human-readable results, in Flyway's layout where Flyway has one.
+enum TextOutput {
+    static func migrate(_ result: MigrateResult) -> String {
+        let schema = "\"\(result.schemas.first ?? "")\""
+        if result.migrations.isEmpty {
+            return "Schema \(schema) is up to date. No migration necessary."
+        }
+        var lines = result.migrations.map { m in
+            "Applied \(m.version.map { "version \($0)" } ?? "repeatable") - \(m.description) (\(m.script), "
+                + "\(m.executionTime) ms\(m.transactional ? "" : ", non-transactional"))"
+        }
+        lines.append(
+            "Successfully applied \(result.migrationsExecuted) migration\(result.migrationsExecuted == 1 ? "" : "s") "
+                + "to schema \(schema)" + (result.targetSchemaVersion.map { ", now at version v\($0)" } ?? ""))
+        return lines.joined(separator: "\n")
+    }
+
+    static func info(_ result: InfoResult) -> String {
+        let rows = result.migrations.map { entry -> [String] in
+            let undoable: String = {
+                if entry.versionText == nil || entry.type == "DELETE" || entry.state == .deleted { return "" }
+                if entry.applied?.isSynthetic == true { return "" }
+                return "No"
+            }()
+            return [
+                entry.category, entry.versionText ?? "", entry.description, entry.type,
+                entry.applied?.installedOn ?? "", entry.state.displayName, undoable,
+            ]
+        }
+        let table = AsciiTable(
+            headers: ["Category", "Version", "Description", "Type", "Installed On", "State", "Undoable"], rows: rows)
+        return "Schema version: \(result.schemaVersion ?? "<< Empty Schema >>")\n\n" + table.render()
+    }
+
+    static func validate(_ result: ValidateResult) -> String {
+        if result.isValid {
+            return "Successfully validated \(result.validateCount) migration\(result.validateCount == 1 ? "" : "s")"
+                + (result.warnings.isEmpty ? "" : "\n" + result.warnings.map { "WARNING: \($0)" }.joined(separator: "\n"))
+        }
+        return "Validate failed: Migrations have failed validation\n"
+            + result.problems.map { "\($0.code): \($0.message)" }.joined(separator: "\n")
+    }
+}
+
+/// Flyway's `AsciiTable`: `| value |` cells padded to the widest value, `+---+` rulers.
+struct AsciiTable {
+    var headers: [String]
+    var rows: [[String]]
+
+    func render() -> String {
+        var widths = headers.map(\.count)
+        for row in rows {
+            for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
+        }
+        let ruler = "+" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "+") + "+"
+        func line(_ cells: [String]) -> String {
+            "|" + zip(cells, widths).map { " " + $0 + String(repeating: " ", count: $1 - $0.count) + " |" }.joined()
+        }
+        var lines = [ruler, line(headers), ruler]
+        if rows.isEmpty {
+            let inner = ruler.count - 5
+            let text = "No migrations found"
+            lines.append("| " + text + String(repeating: " ", count: max(0, inner - text.count)) + " |")
+        } else {
+            lines += rows.map(line)
+        }
+        lines.append(ruler)
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,194 @@
+import Foundation
+import Logging
+import Testing
+
+@testable import Runway
+
+@Suite("MigrationScanner and MigrationResolver (Flyway §1.5, §1.6)")
+struct MigrationScannerTests {
+    final class Folder {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("scan-\(UUID().uuidString)").path
+        init(_ files: [String: String]) throws {
+            for (name, text) in files {
+                let url = URL(fileURLWithPath: path + "/" + name)
+                try FileManager.default.createDirectory(
+                    at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try Data(text.utf8).write(to: url)
+            }
+        }
+        deinit { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    func resolve(_ locations: [String], placeholders: [String: String] = [:]) throws -> [ResolvedMigration] {
+        let scan = try MigrationScanner(
+            locations: locations, naming: NamingConvention(), failOnMissingLocations: false,
+            logger: Logger(label: "test")
+        ).scan()
+        return try MigrationResolver(
+            placeholders: PlaceholderReplacer(values: placeholders), placeholderReplacement: true
+        ).resolve(scan.migrations)
+    }
+
+    @Test("sub-folders are scanned, hidden folders are not; script is relative to the location")
+    func recursion() throws {
+        let folder = try Folder([
+            "V1__a.sql": "SELECT 1;", "sub/deeper/V2__b.sql": "SELECT 2;", ".hidden/V3__c.sql": "SELECT 3;",
+            "notes.txt": "x",
+        ])
+        let resolved = try resolve([folder.path])
+        #expect(resolved.map(\.script) == ["V1__a.sql", "sub/deeper/V2__b.sql"])
+        #expect(resolved[1].path == folder.path + "/sub/deeper/V2__b.sql")
+    }
+
+    @Test("versions sort numerically, repeatables after versioned by UTF-16 description order")
+    func ordering() throws {
+        let folder = try Folder([
+            "V1_10__x.sql": "a", "V1_9__x.sql": "b", "V2__x.sql": "c", "V10__x.sql": "d", "R__b.sql": "e",
+            "R__B.sql": "f", "R__a.sql": "g",
+        ])
+        let resolved = try resolve([folder.path])
+        #expect(resolved.map { $0.version?.text ?? "R:" + $0.description } == [
+            "1.9", "1.10", "2", "10", "R:B", "R:a", "R:b",
+        ])
+    }
+
+    @Test("several locations, filesystem: prefix, duplicates across locations name both files")
+    func duplicatesAcrossLocations() throws {
+        let one = try Folder(["V1__a.sql": "SELECT 1;"])
+        let two = try Folder(["V1__other.sql": "SELECT 2;"])
+        let error = #expect(throws: RunwayError.self) { try resolve(["filesystem:" + one.path, two.path]) }
+        #expect(error?.message.contains(one.path + "/V1__a.sql") == true)
+        #expect(error?.message.contains(two.path + "/V1__other.sql") == true)
+    }
+
+    @Test("identical files with the same relative path in two locations are merged")
+    func identicalMerged() throws {
+        let one = try Folder(["V1__a.sql": "SELECT 1;"])
+        let two = try Folder(["V1__a.sql": "SELECT 1;"])
+        #expect(try resolve([one.path, two.path]).count == 1)
+    }
+
+    @Test("duplicate repeatable descriptions are an error")
+    func duplicateRepeatable() throws {
+        let folder = try Folder(["R__view.sql": "a", "sub/R__view.sql": "b"])
+        let error = #expect(throws: RunwayError.self) { try resolve([folder.path]) }
+        #expect(error?.message.contains("Found more than one repeatable migration with description view") == true)
+    }
+
+    @Test("B and V migrations with the same version may coexist")
+    func baselineAndVersioned() throws {
+        let folder = try Folder(["B2__base.sql": "a", "V2__x.sql": "b"])
+        #expect(try resolve([folder.path]).map(\.type) == ["SQL", "SQL_BASELINE"])
+    }
+
+    @Test("repeatable checksums are computed over the placeholder-replaced text, raw checksum kept as equivalent")
+    func repeatablePlaceholders() throws {
+        let folder = try Folder(["R__v.sql": "CREATE OR REPLACE VIEW v AS SELECT ${x} AS x;\n", "V1__a.sql": "SELECT ${x};"])
+        let resolved = try resolve([folder.path], placeholders: ["x": "42"])
+        #expect(resolved[1].checksum.value == -946_010_551)
+        #expect(resolved[1].equivalentChecksum?.value == 769_116_188)
+        #expect(resolved[0].checksum == Checksum(text: "SELECT ${x};"))
+    }
+
+    @Test("an undefined placeholder in a repeatable fails resolution, naming it and the file")
+    func undefinedPlaceholder() throws {
+        let folder = try Folder(["R__v.sql": "SELECT ${missing};"])
+        let error = #expect(throws: RunwayError.self) { try resolve([folder.path]) }
+        #expect(error?.message.contains("${missing}") == true)
+        #expect(error?.file == "R__v.sql")
+    }
+
+    @Test("classpath: locations are refused with a clear error")
+    func classpathRefused() {
+        let error = #expect(throws: RunwayError.self) { try resolve(["classpath:db/migration"]) }
+        #expect(error?.code == .configuration)
+    }
+
+    @Test("a missing location is skipped, or an error with failOnMissingLocations")
+    func missingLocation() throws {
+        #expect(try resolve(["/nonexistent-runway-dir"]).isEmpty)
+        let scanner = MigrationScanner(
+            locations: ["/nonexistent-runway-dir"], naming: NamingConvention(), failOnMissingLocations: true,
+            logger: Logger(label: "test"))
+        #expect(throws: RunwayError.self) { try scanner.scan() }
+    }
+
+    @Test("sub-locations of another location are dropped")
+    func subLocations() throws {
+        let folder = try Folder(["V1__a.sql": "a", "sub/V2__b.sql": "b"])
+        #expect(try resolve([folder.path, folder.path + "/sub"]).count == 2)
+    }
+}
+
+@Suite("Configuration from DB_* variables")
+struct ConfigurationTests {
+    @Test("reads the five variables")
+    func reads() throws {
+        let configuration = try Configuration.fromEnvironment([
+            "DB_HOST": "pg-0.pg,pg-1.pg", "DB_PORT": "5433", "DB_NAME": "orders", "DB_USERNAME": "app",
+            "DB_PASSWORD": "pw", "DB_SSLMODE": "require",
+        ])
+        let connection = configuration.connection
+        #expect(connection.host == "pg-0.pg,pg-1.pg")
+        #expect(connection.port == "5433")
+        #expect(connection.database == "orders")
+        #expect(connection.user == "app")
+        #expect(connection.password == "pw")
+        #expect(connection.sslMode == "require")
+    }
+
+    @Test("unset variables are left to libpq's PG* variables")
+    func unsetLeftToLibpq() throws {
+        let connection = try Configuration.fromEnvironment([:]).connection
+        #expect(connection.host == nil && connection.port == nil && connection.database == nil)
+        #expect(!connection.libpqParameters().contains { $0.0 == "host" || $0.0 == "password" })
+    }
+
+    @Test(
+        "bad values are rejected naming the variable",
+        arguments: [
+            (["DB_PORT": "abc"], "DB_PORT"), (["DB_PORT": "0"], "DB_PORT"), (["DB_PORT": "65536"], "DB_PORT"),
+            (["DB_NAME": ""], "DB_NAME"), (["DB_HOST": " "], "DB_HOST"), (["DB_SSLMODE": "maybe"], "DB_SSLMODE"),
+            (["DB_PASSWORD": "x", "DB_PASSWORD_FILE": "/tmp/x"], "DB_PASSWORD_FILE"),
+            (["DB_PASSWORD_FILE": "/nonexistent/secret"], "DB_PASSWORD_FILE"),
+        ] as [([String: String], String)])
+    func rejected(environment: [String: String], variable: String) {
+        let error = #expect(throws: RunwayError.self) { try Configuration.fromEnvironment(environment) }
+        #expect(error?.code == .configuration)
+        #expect(error?.message.contains(variable) == true)
+    }
+
+    @Test("an empty DB_NAME is accepted when PGDATABASE gives libpq a database")
+    func emptyNameWithFallback() throws {
+        #expect(try Configuration.fromEnvironment(["DB_NAME": "", "PGDATABASE": "x"]).connection.database == nil)
+    }
+
+    @Test("DB_PASSWORD_FILE is read and its trailing newline dropped")
+    func passwordFile() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pw-\(UUID().uuidString)").path
+        try Data("from-secret\n".utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(try Configuration.fromEnvironment(["DB_PASSWORD_FILE": path]).connection.password == "from-secret")
+    }
+
+    @Test(
+        "passwords are redacted from URLs and conninfo strings",
+        arguments: [
+            ("postgresql://app:hunter2@db:5432/orders", "postgresql://app:***@db:5432/orders"),
+            ("postgresql://db/orders?password=hunter2&sslmode=require", "postgresql://db/orders?password=***&sslmode=require"),
+            ("host=db password=hunter2 dbname=orders", "host=db password=*** dbname=orders"),
+            ("host=db password='hun ter2' dbname=orders", "host=db password=*** dbname=orders"),
+        ])
+    func redaction(input: String, expected: String) {
+        #expect(ConnectionSettings.redact(input) == expected)
+    }
+
+    @Test("an invalid --url is rejected before connecting without echoing its password")
+    func invalidURL() {
+        var settings = ConnectionSettings()
+        settings.url = "postgresql://app:hunter2@db:notaport/x"
+        let error = #expect(throws: RunwayError.self) { try settings.validate() }
+        #expect(error?.message.contains("hunter2") == false)
+        #expect(error?.message.contains("url") == true)
+    }
+}

@@ -1,0 +1,248 @@
+import Foundation
+import Testing
+
+@testable import Runway
+
+/// The built `migrate` binary, next to the test bundle.
+enum Binary {
+    static var url: URL {
+        if let override = ProcessInfo.processInfo.environment["RUNWAY_MIGRATE_BIN"] {
+            return URL(fileURLWithPath: override)
+        }
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("migrate")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: ".build/debug/migrate")
+    }
+}
+
+struct RunOutput {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    var all: String { stdout + stderr }
+}
+
+/// Runs `migrate` with arguments and an environment; returns exit status and output.
+func runMigrate(_ arguments: [String], environment: [String: String], directory: String? = nil) throws -> RunOutput {
+    let process = try startMigrate(arguments, environment: environment, directory: directory)
+    return process.finish()
+}
+
+final class RunningMigrate: @unchecked Sendable {
+    let process = Process()
+    let out = Pipe()
+    let err = Pipe()
+    private var outData = Data()
+    private var errData = Data()
+    private let group = DispatchGroup()
+
+    func start() throws {
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        group.enter()
+        DispatchQueue.global().async {
+            self.outData = self.out.fileHandleForReading.readDataToEndOfFile()
+            self.group.leave()
+        }
+        group.enter()
+        DispatchQueue.global().async {
+            self.errData = self.err.fileHandleForReading.readDataToEndOfFile()
+            self.group.leave()
+        }
+    }
+
+    func finish() -> RunOutput {
+        process.waitUntilExit()
+        group.wait()
+        return RunOutput(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
+
+func startMigrate(_ arguments: [String], environment: [String: String], directory: String? = nil) throws
+    -> RunningMigrate
+{
+    let running = RunningMigrate()
+    running.process.executableURL = Binary.url
+    running.process.arguments = arguments
+    running.process.environment = environment
+    if let directory { running.process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    try running.start()
+    return running
+}
+
+@Suite("the migrate CLI (built binary, real PostgreSQL)")
+struct CLITests {
+    @Test("eight migrate processes started together apply every migration exactly once", .timeLimit(.minutes(3)))
+    func eightConcurrentProcesses() throws {
+        let db = try TestDatabase("eight")
+        var files: [String: String] = ["V1__counter.sql": "CREATE TABLE applied (name text NOT NULL);"]
+        for i in 2...12 {
+            files["V\(i)__step_\(i).sql"] =
+                "INSERT INTO applied VALUES ('V\(i)');\nCREATE TABLE step_\(i) (id int);\nSELECT pg_sleep(0.1);"
+        }
+        files["R__view.sql"] = "CREATE OR REPLACE VIEW applied_count AS SELECT count(*) AS n FROM applied;"
+        let folder = try MigrationFolder(files)
+        let runs = try (0..<8).map { _ in
+            try startMigrate(["migrate", "--locations", folder.path], environment: db.environment)
+        }
+        let outputs = runs.map { $0.finish() }
+        for output in outputs { #expect(output.status == 0, "\(output.stderr)") }
+        #expect(try db.scalar("SELECT count(*) FROM flyway_schema_history") == "13")
+        #expect(try db.scalar("SELECT count(*) FROM applied") == "11")
+        #expect(try db.scalar("SELECT count(DISTINCT name) FROM applied") == "11")
+        let appliedCounts = outputs.map { output in
+            output.stdout.components(separatedBy: "\n").filter { $0.hasPrefix("Applied ") }.count
+        }
+        #expect(appliedCounts.reduce(0, +) == 13)
+        #expect(appliedCounts.filter { $0 == 0 }.count == 7)
+    }
+
+    @Test("a wrong password is a clear connection error that never echoes the password")
+    func wrongPassword() throws {
+        let db = try TestDatabase("badpw")
+        let folder = try MigrationFolder(["V1__a.sql": "SELECT 1;"])
+        var env = db.environment
+        env["DB_PASSWORD"] = "s3cret-Wrong-Pa55"
+        let output = try runMigrate(["migrate", "--locations", folder.path], environment: env)
+        #expect(output.status == 3)
+        #expect(output.stderr.contains("password authentication failed"))
+        #expect(!output.all.contains("s3cret-Wrong-Pa55"))
+        #expect(!output.all.contains(db.endpoint.password))
+    }
+
+    @Test("a password in --url is redacted from errors")
+    func passwordInURLRedacted() throws {
+        let db = try TestDatabase("urlpw")
+        let folder = try MigrationFolder(["V1__a.sql": "SELECT 1;"])
+        let url = "postgresql://\(db.endpoint.user):Url-Secret-99@\(db.endpoint.host):1/\(db.name)"
+        let output = try runMigrate(
+            ["migrate", "--locations", folder.path, "--url", url], environment: ["PATH": "/usr/bin:/bin"])
+        #expect(output.status == 3)
+        #expect(!output.all.contains("Url-Secret-99"))
+    }
+
+    @Test("bad DB_PORT is rejected before connecting, naming the variable", arguments: ["abc", "0", "70000", ""])
+    func badPort(port: String) throws {
+        let db = try TestDatabase("badport")
+        var env = db.environment
+        env["DB_PORT"] = port
+        let output = try runMigrate(["migrate", "--locations", "/nonexistent"], environment: env)
+        #expect(output.status == 2)
+        #expect(output.stderr.contains("DB_PORT"))
+        #expect(!output.all.contains(db.endpoint.password))
+        #expect(try db.scalar("SELECT to_regclass('public.flyway_schema_history') IS NULL") == "t")
+    }
+
+    @Test("an empty DB_NAME with nothing to fall back on is rejected, naming the variable")
+    func emptyDatabaseName() throws {
+        let db = try TestDatabase("emptyname")
+        var env = db.environment
+        env["DB_NAME"] = ""
+        let output = try runMigrate(["info"], environment: env)
+        #expect(output.status == 2)
+        #expect(output.stderr.contains("DB_NAME"))
+    }
+
+    @Test("unknown flags are usage errors with exit code 2")
+    func usageError() throws {
+        let output = try runMigrate(["migrate", "--no-such-flag"], environment: [:])
+        #expect(output.status == 2)
+        #expect(output.stderr.contains("no-such-flag"))
+    }
+
+    @Test("validate exits 1 after an applied file is edited, also with --output json")
+    func validateExitCodes() throws {
+        let db = try TestDatabase("clivalidate")
+        let folder = try MigrationFolder(["V1__a.sql": "CREATE TABLE a (id int);"])
+        #expect(try runMigrate(["migrate", "--locations", folder.path], environment: db.environment).status == 0)
+        #expect(try runMigrate(["validate", "--locations", folder.path], environment: db.environment).status == 0)
+        try folder.write("V1__a.sql", "CREATE TABLE a (id bigint);")
+        let text = try runMigrate(["validate", "--locations", folder.path], environment: db.environment)
+        #expect(text.status == 1)
+        #expect(text.stdout.contains("Migration checksum mismatch for migration version 1"))
+        let json = try runMigrate(
+            ["validate", "--locations", folder.path, "--output", "json"], environment: db.environment)
+        #expect(json.status == 1)
+        let object = try #require(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(object["validationSuccessful"] as? Bool == false)
+        #expect(object["operation"] as? String == "validate")
+        let invalid = try #require(object["invalidMigrations"] as? [[String: Any]])
+        #expect(invalid.count == 1)
+        #expect(invalid.first?["version"] as? String == "1")
+        let details = invalid.first?["errorDetails"] as? [String: Any]
+        #expect(details?["errorCode"] as? String == "CHECKSUM_MISMATCH")
+    }
+
+    @Test("info --output json uses Flyway's field names plus local and applied checksums")
+    func infoJSON() throws {
+        let db = try TestDatabase("clijson")
+        let folder = try MigrationFolder(["V1__first_one.sql": "SELECT 1;", "V2__second.sql": "SELECT 2;"])
+        #expect(
+            try runMigrate(["migrate", "--locations", folder.path, "--target", "1"], environment: db.environment)
+                .status == 0)
+        let output = try runMigrate(["info", "--locations", folder.path, "--output", "json"], environment: db.environment)
+        #expect(output.status == 0)
+        let object = try #require(JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any])
+        #expect(object["operation"] as? String == "info")
+        #expect(object["schemaVersion"] as? String == "1")
+        #expect(object["schemaName"] as? String == "public")
+        #expect(object["database"] as? String == db.name)
+        let migrations = try #require(object["migrations"] as? [[String: Any]])
+        #expect(migrations.count == 2)
+        let first = migrations[0]
+        #expect(first["category"] as? String == "Versioned")
+        #expect(first["version"] as? String == "1")
+        #expect(first["description"] as? String == "first one")
+        #expect(first["type"] as? String == "SQL")
+        #expect(first["state"] as? String == "Success")
+        #expect(first["installedBy"] as? String == db.endpoint.user)
+        #expect((first["installedOnUTC"] as? String)?.hasSuffix("Z") == true)
+        #expect((first["filepath"] as? String)?.hasSuffix("/V1__first_one.sql") == true)
+        #expect(first["localChecksum"] as? Int == Int(Checksum(text: "SELECT 1;").value))
+        #expect(first["appliedChecksum"] as? Int == Int(Checksum(text: "SELECT 1;").value))
+        #expect(migrations[1]["state"] as? String == "Pending")
+        #expect(migrations[1]["appliedChecksum"] is NSNull)
+    }
+
+    @Test("info prints Flyway's table")
+    func infoTable() throws {
+        let db = try TestDatabase("clitable")
+        let folder = try MigrationFolder(["V1__a.sql": "SELECT 1;"])
+        let output = try runMigrate(["info", "--locations", folder.path], environment: db.environment)
+        #expect(output.status == 0)
+        #expect(output.stdout.contains("Schema version: << Empty Schema >>"))
+        #expect(output.stdout.contains("| Category  | Version | Description | Type | Installed On | State   | Undoable |"))
+        #expect(output.stdout.contains("| Versioned | 1       | a           | SQL  |              | Pending | No       |"))
+    }
+
+    @Test("a failing migration exits 1 naming the file, line and SQLSTATE")
+    func failingMigrationExitCode() throws {
+        let db = try TestDatabase("clifail")
+        let folder = try MigrationFolder(["V1__bad.sql": "SELECT 1;\nSELECT * FROM missing_table;"])
+        let output = try runMigrate(["migrate", "--locations", folder.path], environment: db.environment)
+        #expect(output.status == 1)
+        #expect(output.stderr.contains("V1__bad.sql line 2"))
+        #expect(output.stderr.contains("42P01"))
+    }
+
+    @Test("invalid names are skipped with a log line, or rejected with --validate-migration-naming")
+    func namingValidation() throws {
+        let db = try TestDatabase("clinaming")
+        let folder = try MigrationFolder(["V1__a.sql": "SELECT 1;", "v2__lower.sql": "SELECT 2;"])
+        let lenient = try runMigrate(["migrate", "--locations", folder.path], environment: db.environment)
+        #expect(lenient.status == 0)
+        #expect(lenient.stderr.contains("Unrecognised migration name format: v2__lower.sql"))
+        let strict = try runMigrate(
+            ["validate", "--locations", folder.path, "--validate-migration-naming"], environment: db.environment)
+        #expect(strict.status == 1)
+        #expect(strict.stderr.contains("Invalid SQL filenames found"))
+        #expect(strict.stderr.contains("v2__lower.sql"))
+    }
+}

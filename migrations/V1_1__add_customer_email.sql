@@ -1,0 +1,2 @@
+ALTER TABLE customer ADD COLUMN email text;
+CREATE UNIQUE INDEX customer_email_key ON customer (lower(email));
