@@ -6,12 +6,12 @@ import Testing
 
 @Suite("Flyway's advisory lock on a real PostgreSQL")
 struct LockTests {
-    /// Waits until `condition` holds, polling every 100 ms (fails after `seconds`).
-    func eventually(_ seconds: Double = 30, _ condition: () throws -> Bool) throws {
+    /// Waits until `condition` holds, polling every 100 ms without blocking a thread (fails after `seconds`).
+    func eventually(_ seconds: Double = 30, _ condition: () throws -> Bool) async throws {
         let deadline = Date(timeIntervalSinceNow: seconds)
         while Date() < deadline {
             if try condition() { return }
-            Thread.sleep(forTimeInterval: 0.1)
+            try await Task.sleep(for: .milliseconds(100))
         }
         throw TestFailure("condition not met within \(seconds) s")
     }
@@ -37,7 +37,7 @@ struct LockTests {
         configuration.lockRetryCount = 60
         let migrator = Migrator(configuration: configuration, logger: capture.logger)
         let run = Task { try await migrator.migrate() }
-        try eventually { capture.messages.contains { $0.hasPrefix("Waiting for the migration lock") } }
+        try await eventually { capture.messages.contains { $0.hasPrefix("Waiting for the migration lock") } }
         #expect(try db.scalar("SELECT to_regclass('public.a') IS NULL") == "t")
         let waiting = capture.messages.first { $0.hasPrefix("Waiting for the migration lock") } ?? ""
         #expect(waiting.contains("Lock held by pid \(holderPID)"))
@@ -69,7 +69,7 @@ struct LockTests {
         let migrator = db.migrator([folder.path])
         let run = Task { try await migrator.migrate() }
         let probe = try db.connect()
-        try eventually {
+        try await eventually {
             try probe.execute(
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4163491309 AND granted")
                 .scalar == "1"
@@ -88,7 +88,7 @@ struct LockTests {
         ])
         let first = Task { try await db.migrator([folder.path]) { $0.lockRetryCount = 100 }.migrate() }
         let probe = try db.connect()
-        try eventually {
+        try await eventually {
             try probe.execute(
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4163491309 AND granted")
                 .scalar == "1"
@@ -97,7 +97,7 @@ struct LockTests {
         var configuration = db.configuration([folder.path])
         configuration.lockRetryCount = 100
         let second = Task { try await Migrator(configuration: configuration, logger: capture.logger).migrate() }
-        try eventually { capture.messages.contains { $0.hasPrefix("Waiting for the migration lock") } }
+        try await eventually { capture.messages.contains { $0.hasPrefix("Waiting for the migration lock") } }
         let firstResult = try await first.value
         let secondResult = try await second.value
         #expect(firstResult.migrationsExecuted == 2)
@@ -111,7 +111,7 @@ struct LockTests {
         let folder = try MigrationFolder(["V1__long.sql": "CREATE TABLE t (id int); SELECT pg_sleep(60);"])
         let migrator = db.migrator([folder.path])
         let run = Task { try await migrator.migrate() }
-        try eventually {
+        try await eventually {
             try db.scalar("SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND state = 'active' AND pid <> pg_backend_pid()") == "1"
         }
         run.cancel()

@@ -401,6 +401,17 @@ private func codes(_ problems: [ValidationProblem]) -> [String] { problems.map(\
         #expect(service.validate(ignoring: try ValidatePattern.parseList("*:missing,*:pending")).isEmpty)
     }
 
+    @Test func onlyTheLatestRunOfADeletedRepeatableIsMissing() throws {
+        let older = row(1, version: nil, "old view", checksum: 1)
+        let latest = row(2, version: nil, "old view", checksum: 2)
+        let service = try MigrationInfoService(resolved: [], applied: [older, latest])
+        #expect(summary(service) == ["old view Superseded", "old view Missing"])
+        let problems = service.validate(ignoring: [])
+        #expect(codes(problems) == ["APPLIED_REPEATABLE_MIGRATION_NOT_RESOLVED"])
+        #expect(problems.first?.script == "old view")
+        #expect(service.current?.state == .missingSuccess)
+    }
+
     @Test func rowNewerThanEveryFileIsFuture() throws {
         let files = [try file("1", "one"), try file("2", "two")]
         let newer = row(3, version: "3", "three", checksum: 3)
@@ -470,6 +481,19 @@ private func codes(_ problems: [ValidationProblem]) -> [String] { problems.map(\
             resolved: [one, two], applied: [row(1, one), row(2, two), delete, row(4, two)])
         #expect(summary(service) == ["1 Success", "2 Deleted", "2 Success"])
         #expect(service.pending.isEmpty)
+    }
+
+    @Test func failedDeleteRowDeletesNothing() throws {
+        let one = try file("1", "one")
+        let two = try file("2", "two")
+        let failedDelete = row(3, version: "2", "two", type: "DELETE", checksum: two.checksum.value, success: false)
+        let service = try MigrationInfoService(
+            resolved: [one, two], applied: [row(1, one), row(2, two), failedDelete])
+        // Flyway lists the unsuccessful DELETE row itself (as Success) and keeps the row it aimed at.
+        #expect(summary(service) == ["1 Success", "2 Success", "2 Success"])
+        #expect(service.all.map(\.type) == ["SQL", "SQL", "DELETE"])
+        #expect(service.current?.type == "SQL")
+        #expect(service.validate(ignoring: []).isEmpty)
     }
 
     @Test func twoDeletesForTheSameRowAreCorruption() throws {

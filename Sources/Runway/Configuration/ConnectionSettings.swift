@@ -40,7 +40,19 @@ public struct ConnectionSettings: Sendable, Hashable {
         if let url {
             var errorMessage: UnsafeMutablePointer<CChar>?
             if let options = PQconninfoParse(url, &errorMessage) {
-                PQconninfoFree(options)
+                defer { PQconninfoFree(options) }
+                var option = options
+                while let keyword = option.pointee.keyword {
+                    if String(cString: keyword) == "port", let value = option.pointee.val {
+                        var probe = ConnectionSettings()
+                        probe.port = String(cString: value)
+                        do { try probe.validate() } catch {
+                            throw .configuration(
+                                "Invalid url: \(Self.redact(url)) has an invalid port '\(probe.port ?? "")'")
+                        }
+                    }
+                    option += 1
+                }
             } else {
                 var reason = errorMessage.map { String(cString: $0) } ?? "invalid connection string"
                 if let errorMessage { PQfreemem(errorMessage) }

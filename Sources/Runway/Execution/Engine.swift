@@ -255,17 +255,10 @@ struct Engine {
             error.file = error.file ?? script
             throw error
         }
-        let nonTransactional = statements.first { !$0.canExecuteInTransaction }
-        let transactionalStatement = statements.first { $0.canExecuteInTransaction }
-        if let nonTransactional, transactionalStatement != nil, !configuration.mixed, configuration.executeInTransaction {
-            throw RunwayError(
-                .invalidMigration,
-                "Detected both transactional and non-transactional statements within the same migration (even though "
-                    + "mixed is false). Offending statement found at line \(nonTransactional.line): "
-                    + "\(nonTransactional.sql) [non-transactional]",
-                file: script, line: nonTransactional.line)
+        if let mixed = statements.mixedTransactionality, !configuration.mixed, configuration.executeInTransaction {
+            throw RunwayError(.invalidMigration, mixed.message, file: script, line: mixed.offending.line)
         }
-        let transactional = configuration.executeInTransaction && nonTransactional == nil
+        let transactional = configuration.executeInTransaction && statements.canExecuteInTransaction
         let schemaName = quoteIdentifier(session.defaultSchema)
         let label = migration.version.map { "version \"\($0) - \(migration.description)\"" }
             ?? "repeatable migration \"\(migration.description)\""

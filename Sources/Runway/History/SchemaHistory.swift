@@ -89,20 +89,15 @@ struct SchemaHistory {
             VALUES (\(rankSQL), $1, $2, $3, $4, $5::integer, $6, $7::integer, $8::boolean)
             """,
             [
-                row.version, Self.abbreviate(row.description, to: 200), row.type, Self.abbreviateScript(row.script),
+                row.version, MigrationInfoService.abbreviatedDescription(row.description), row.type, Self.abbreviateScript(row.script),
                 row.checksum.map(String.init), row.installedBy, String(row.executionTime), row.success ? "t" : "f",
             ])
     }
 
-    /// Flyway's `AbbreviationUtils.abbreviateDescription`: first 197 characters + `...`.
-    static func abbreviate(_ text: String, to limit: Int) -> String {
-        guard text.count > limit else { return text }
-        return String(text.prefix(limit - 3)) + "..."
-    }
-
     /// Flyway's `abbreviateScript`: `...` + the characters from 3 up to 1000.
     static func abbreviateScript(_ script: String) -> String {
-        guard script.count > 1000 else { return script }
-        return "..." + String(script.prefix(1000).dropFirst(3))
+        let units = Array(script.utf16)
+        guard units.count > 1000 else { return script }
+        return "..." + String(decoding: units[3..<1000], as: UTF16.self)
     }
 }

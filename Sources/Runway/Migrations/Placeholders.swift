@@ -23,8 +23,8 @@ public struct PlaceholderReplacer: Sendable {
 
     /// Creates a replacer; names are matched case-insensitively.
     ///
-    /// When two names differ only in case, the one that sorts last (in code-unit order) wins, so the outcome does not
-    /// depend on dictionary order. An empty `prefix` disables replacement.
+    /// When two names differ only in case, the one that sorts last wins, so the outcome does not depend on dictionary
+    /// order. An empty `prefix` disables replacement.
     public init(values: [String: String], prefix: String = "${", suffix: String = "}") {
         self.prefix = prefix
         self.suffix = suffix

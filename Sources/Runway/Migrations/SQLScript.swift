@@ -6,6 +6,12 @@
 // split the text at the same places. Non-ASCII characters are decoded only where Flyway asks a Unicode question
 // (`Character.isLetter`, `isDigit`, `isWhitespace`), with Java's `char` semantics: characters outside the Basic
 // Multilingual Plane are surrogate pairs in Java, and a surrogate is never a letter, a digit or whitespace.
+//
+// Deliberate deviations, all where Flyway hangs or sends nothing:
+// * a non-ASCII decimal digit (`٣`) outside a literal makes Flyway loop forever; here it is a one-character number;
+// * `COPY ... FROM STDIN` without a `\.` line makes Flyway loop forever; here the data runs to the end of the script;
+// * a statement that trims to nothing (only control characters or NULs before `;`) is dropped instead of being sent
+//   as an empty string.
 
 /// One statement of a migration script.
 public struct SQLStatement: Sendable, Equatable {
@@ -136,6 +142,12 @@ private struct StatementSplitter {
                 adjustBlockDepth(for: token, previousIsBegin: state.previous == .begin)
             }
             if token.kind == .eof || (token.kind == .delimiter && token.depth == 0 && scanner.blocks.isEmpty) {
+                if token.kind == .delimiter && scanner.javaTrimmed(state.recordStart..<state.confirmedEnd).isEmpty {
+                    // Only control characters (or NULs) before the delimiter: Flyway would send an empty string,
+                    // which does nothing; Runway drops the statement.
+                    state = StatementState(at: scanner)
+                    continue
+                }
                 return try finish(state, at: token)
             }
             if !state.nonCommentSeen {
@@ -151,7 +163,7 @@ private struct StatementSplitter {
             if state.keywordCount <= keywordCutoff && (token.kind == .keyword || token.isAtSign) && token.depth == 0
                 && (!state.isCopy || state.canExecuteInTransaction == nil)
             {
-                state.words.append(token.kind == .keyword ? scanner.upperCasedText(of: token) : "@")
+                state.words.append(token.kind == .keyword ? scanner.comparableText(of: token) : "@")
                 if !state.isCopy && state.words.matchesCopyFromStdin {
                     state.isCopy = true
                 }
@@ -437,13 +449,14 @@ private struct Scanner {
             break
         }
         let (scalar, length) = decodeScalar(at: pos)
-        if first >= 0x80 && JavaCharacter.isDigit(scalar) {
-            // Flyway's `readNumeric` only takes ASCII digits and never returns for other decimal digits (it loops
-            // forever); Runway reads the digit as a one-character number instead.
+        let category = JavaCharacter.category(scalar)
+        if category == .digit {
+            // Only non-ASCII digits get here. Flyway's `readNumeric` only takes ASCII digits and never returns for
+            // other decimal digits (it loops forever); Runway reads the digit as a one-character number instead.
             advance(to: pos + length)
             return token(.numeric, pos)
         }
-        if first == ASCII.underscore || JavaCharacter.isLetter(scalar) {
+        if first == ASCII.underscore || category == .letter {
             return readWord(line: startLine, column: startColumn)
         }
         if scalar == 0xA0 {
@@ -542,8 +555,9 @@ private struct Scanner {
         var first = true
         while index < count {
             let (scalar, length) = decodeScalar(at: index)
-            let letter = scalar == 0x5F || JavaCharacter.isLetter(scalar)
-            guard first || letter || scalar == 0x24 || JavaCharacter.isDigit(scalar) else { break }
+            let category = JavaCharacter.category(scalar)
+            let letter = scalar == 0x5F || category == .letter
+            guard first || letter || scalar == 0x24 || category == .digit else { break }
             if !letter { isKeyword = false }
             if scalar >= 0x80 { isASCII = false }
             first = false
@@ -586,8 +600,7 @@ private struct Scanner {
             } else {
                 while index < count {
                     let (scalar, length) = decodeScalar(at: index)
-                    let part = scalar == 0x5F || scalar == 0x24 || JavaCharacter.isLetter(scalar)
-                        || JavaCharacter.isDigit(scalar)
+                    let part = scalar == 0x5F || scalar == 0x24 || JavaCharacter.category(scalar) != .other
                     guard part else { break }
                     index += length
                 }
@@ -603,16 +616,40 @@ private struct Scanner {
     }
 
     /// A keyword's text as Flyway compares it: `toUpperCase(Locale.ENGLISH)`.
-    func upperCasedText(of token: Token) -> String {
+    ///
+    /// Flyway only ever compares that text with upper-case ASCII words. Upper-casing maps every character on its own,
+    /// so a word holding a character whose upper case is not ASCII can never match; such words become U+FFFD rather
+    /// than paying for a full Unicode case mapping.
+    func comparableText(of token: Token) -> String {
         let range = token.start..<token.end
-        guard token.isASCII else { return string(range).uppercased() }
-        let upper = bytes[range].map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }
-        return String(decoding: upper, as: UTF8.self)
+        guard token.isASCII else {
+            return canUpperCaseToASCII(range) ? string(range).uppercased() : "\u{FFFD}"
+        }
+        return String(unsafeUninitializedCapacity: range.count) { buffer in
+            for (offset, byte) in bytes[range].enumerated() {
+                buffer[offset] = byte >= 0x61 && byte <= 0x7A ? byte - 0x20 : byte
+            }
+            return range.count
+        }
+    }
+
+    /// Whether every non-ASCII character in `range` upper-cases to ASCII: `ß` (SS), dotless `ı` (I), long `ſ` (S)
+    /// and the Latin ligatures `ﬀ`–`ﬆ`.
+    private func canUpperCaseToASCII(_ range: Range<Int>) -> Bool {
+        var index = range.lowerBound
+        while index < range.upperBound {
+            let (scalar, length) = decodeScalar(at: index)
+            switch scalar {
+            case 0..<0x80, 0xDF, 0x131, 0x17F, 0xFB00...0xFB06: index += length
+            default: return false
+            }
+        }
+        return true
     }
 
     /// Whether a keyword token upper-cases to `word` (an upper-case ASCII word), without allocating for ASCII.
     func keyword(_ token: Token, is word: StaticString) -> Bool {
-        guard token.isASCII else { return upperCasedText(of: token) == word.description }
+        guard token.isASCII else { return comparableText(of: token) == word.description }
         guard token.end - token.start == word.utf8CodeUnitCount else { return false }
         let expected = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
         for offset in 0..<expected.count {
@@ -709,21 +746,27 @@ private struct Scanner {
 /// `java.lang.Character` predicates on a single UTF-16 `char`: scalars outside the BMP are surrogate pairs in Java,
 /// and surrogates are neither letters, digits nor whitespace.
 private enum JavaCharacter {
-    static func isLetter(_ value: UInt32) -> Bool {
-        if value < 0x80 {
-            return (value >= 0x41 && value <= 0x5A) || (value >= 0x61 && value <= 0x7A)
-        }
-        guard value <= 0xFFFF, let scalar = Unicode.Scalar(value) else { return false }
-        switch scalar.properties.generalCategory {
-        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: return true
-        default: return false
-        }
-    }
+    enum Category { case letter, digit, other }
 
-    static func isDigit(_ value: UInt32) -> Bool {
-        if value < 0x80 { return value >= 0x30 && value <= 0x39 }
-        guard value <= 0xFFFF, let scalar = Unicode.Scalar(value) else { return false }
-        return scalar.properties.generalCategory == .decimalNumber
+    /// Letter (`Lu Ll Lt Lm Lo`), decimal digit (`Nd`) or neither; Latin-1 and the big ideograph and Hangul blocks
+    /// are answered without a Unicode table lookup.
+    static func category(_ value: UInt32) -> Category {
+        switch value {
+        case 0x41...0x5A, 0x61...0x7A, 0xAA, 0xB5, 0xBA, 0xC0...0xD6, 0xD8...0xF6, 0xF8...0xFF, 0x4E00...0x9FFF,
+            0xAC00...0xD7A3:
+            return .letter
+        case 0x30...0x39:
+            return .digit
+        case 0..<0x100, 0x10000...:
+            return .other
+        default:
+            guard let scalar = Unicode.Scalar(value) else { return .other }
+            switch scalar.properties.generalCategory {
+            case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: return .letter
+            case .decimalNumber: return .digit
+            default: return .other
+            }
+        }
     }
 
     /// `Character.isWhitespace`: space, line and paragraph separators except the no-break ones, plus
