@@ -71,7 +71,10 @@ struct LockTests {
         let probe = try db.connect()
         try await eventually {
             try probe.execute(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4163491309 AND granted")
+                """
+                SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4163491309 AND granted
+                  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                """)
                 .scalar == "1"
         }
         #expect(try probe.execute("SELECT pg_try_advisory_xact_lock(77433833903597)").scalar == "f")
@@ -90,7 +93,10 @@ struct LockTests {
         let probe = try db.connect()
         try await eventually {
             try probe.execute(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4163491309 AND granted")
+                """
+                SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4163491309 AND granted
+                  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                """)
                 .scalar == "1"
         }
         let capture = LogCapture()

@@ -51,6 +51,31 @@ public struct Configuration: Sendable {
     public var mixed = false
     /// Run each migration in a transaction when its statements allow it (Flyway's `executeInTransaction`).
     public var executeInTransaction = true
+    /// Apply all pending migrations in one transaction (Flyway's `group`).
+    public var group = false
+    /// Baseline a non-empty schema that has no history table instead of refusing it (Flyway's `baselineOnMigrate`).
+    public var baselineOnMigrate = false
+    /// The version `baseline` records (Flyway's `baselineVersion`, default `1`).
+    public var baselineVersion = "1"
+    /// The description `baseline` records (Flyway's `baselineDescription`).
+    public var baselineDescription = "<< Flyway Baseline >>"
+    /// Refuse `clean` (Flyway's `cleanDisabled`, default `true`: clean drops everything in the managed schemas).
+    public var cleanDisabled = true
+    /// SQL run on every new connection before anything else (Flyway's `initSql`).
+    public var initSql: String?
+    /// Encoding of migration files (Flyway's `encoding`, default `UTF-8`).
+    public var encoding = "UTF-8"
+    /// Record migrations as applied without running them (Flyway's `skipExecutingMigrations`).
+    public var skipExecutingMigrations = false
+    /// Tablespace for the history table (Flyway's `tablespace`).
+    public var tablespace: String?
+    /// Flyway's `postgresql.transactional.lock`. Accepted for compatibility: Runway always holds a session-level
+    /// lock on an idle connection, which excludes Flyway in either mode and never blocks `CREATE INDEX CONCURRENTLY`.
+    public var transactionalLock = true
+    /// Separator of built-in placeholders such as `${flyway:user}` (Flyway's `placeholderSeparator`, default `:`).
+    public var placeholderSeparator = ":"
+    /// The folder relative locations are resolved against (Flyway's `workingDirectory`); `nil` = current directory.
+    public var workingDirectory: String?
 
     /// Flyway's defaults with `migrations` as the location.
     public init() {}
