@@ -51,6 +51,23 @@ public struct Migrator: Sendable {
         try await run { (engine: Engine) throws(RunwayError) in try engine.validate() }
     }
 
+    /// Flyway's `baseline`: creates the history table with a `BASELINE` row at `baselineVersion`, so an existing
+    /// database is taken over without running the migrations at or below that version. Takes the lock.
+    public func baseline() async throws(RunwayError) -> BaselineResult {
+        try await run { (engine: Engine) throws(RunwayError) in try engine.baseline() }
+    }
+
+    /// Flyway's `repair`: removes failed rows, marks migrations whose files are gone as deleted, and realigns
+    /// checksums, descriptions and types of applied migrations with their files. One transaction.
+    public func repair() async throws(RunwayError) -> RepairResult {
+        try await run { (engine: Engine) throws(RunwayError) in try engine.repair() }
+    }
+
+    /// Flyway's `clean`: drops every object in the managed schemas. Refused unless `cleanDisabled` is false.
+    public func clean() async throws(RunwayError) -> CleanResult {
+        try await run { (engine: Engine) throws(RunwayError) in try engine.clean() }
+    }
+
     /// Runs an engine operation on its own thread, forwarding task cancellation to libpq.
     private func run<T: Sendable>(_ operation: @escaping @Sendable (Engine) throws(RunwayError) -> T) async throws(RunwayError) -> T {
         let cancellation = Cancellation()

@@ -52,6 +52,8 @@ public struct InfoResult: Sendable {
     public var migrations: [MigrationInfo]
     /// The database name.
     public var database: String
+    /// Whether every managed schema is empty (Flyway's `allSchemasEmpty`).
+    public var allSchemasEmpty: Bool
 }
 
 /// What `validate` found.
@@ -66,4 +68,53 @@ public struct ValidateResult: Sendable {
     public var warnings: [String]
     /// Whether everything applied matches the files and nothing is pending.
     public var isValid: Bool { problems.isEmpty }
+}
+
+/// What `baseline` did.
+public struct BaselineResult: Sendable {
+    /// Whether a baseline row was written (false when the same baseline already existed).
+    public var successfullyBaselined: Bool
+    /// The baseline version.
+    public var baselineVersion: String
+    /// The database name.
+    public var database: String
+    /// Warnings.
+    public var warnings: [String]
+}
+
+/// A history row `repair` removed, marked deleted or realigned.
+public struct RepairedMigration: Sendable, Hashable {
+    /// The version (`nil` for repeatables).
+    public var version: String?
+    /// The description.
+    public var description: String
+    /// The script path.
+    public var script: String
+    /// The file path, when the migration has a file.
+    public var filepath: String?
+}
+
+/// What `repair` did.
+public struct RepairResult: Sendable {
+    /// Flyway's action strings: `Removed failed migrations`, `Marked missing migrations as deleted`, `Aligned
+    /// applied migration checksums`.
+    public var repairActions: [String]
+    /// Failed rows deleted.
+    public var migrationsRemoved: [RepairedMigration]
+    /// Missing migrations marked deleted (`DELETE` rows appended).
+    public var migrationsDeleted: [RepairedMigration]
+    /// Rows whose checksum, description or type was realigned with the file.
+    public var migrationsAligned: [RepairedMigration]
+    /// The database name.
+    public var database: String
+}
+
+/// What `clean` did.
+public struct CleanResult: Sendable {
+    /// Schemas whose objects were dropped.
+    public var schemasCleaned: [String]
+    /// Schemas dropped entirely (those Runway or Flyway created).
+    public var schemasDropped: [String]
+    /// The database name.
+    public var database: String
 }

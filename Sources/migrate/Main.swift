@@ -17,7 +17,10 @@ struct Main: AsyncParsableCommand {
             SIGINT/SIGTERM.
             """,
         version: RunwayVersion.current,
-        subcommands: [MigrateCommand.self, InfoCommand.self, ValidateCommand.self],
+        subcommands: [
+            MigrateCommand.self, InfoCommand.self, ValidateCommand.self, BaselineCommand.self, RepairCommand.self,
+            CleanCommand.self,
+        ],
         defaultSubcommand: MigrateCommand.self
     )
 

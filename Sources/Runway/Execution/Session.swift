@@ -39,7 +39,7 @@ final class Session {
         }
         defaultSchema = schema
         schemas = [schema] + configuration.schemas.filter { $0 != schema }
-        history = SchemaHistory(schema: schema, table: configuration.table)
+        history = SchemaHistory(schema: schema, table: configuration.table, tablespace: configuration.tablespace)
         let version = work.serverVersion
         if version < 90000 {
             throw RunwayError(.connection, "PostgreSQL \(version / 10000) is not supported: Runway needs 9.0 or newer")
@@ -60,13 +60,12 @@ final class Session {
         try settings.validate()
         var attempt = 0
         var wait = 1
-        while true {
+        var opened: Connection?
+        while opened == nil {
             try cancellation.check()
             attempt += 1
             do {
-                let connection = try Connection(parameters: settings.libpqParameters(), logger: logger)
-                cancellation.track(connection)
-                return connection
+                opened = try Connection(parameters: settings.libpqParameters(), logger: logger)
             } catch {
                 let friendly = explain(error, settings: settings)
                 guard attempt <= configuration.connectRetries, !isPermanent(error) else { throw friendly }
@@ -79,6 +78,18 @@ final class Session {
                 wait = min(wait * 2, max(configuration.connectRetriesInterval, 1))
             }
         }
+        // The loop only ends with a connection (every failure path throws).
+        let connection = opened!
+        if let initSql = configuration.initSql, !initSql.isEmpty {
+            do { try connection.execute(initSql) } catch {
+                var error = error
+                error.code = .configuration
+                error.message = "initSql failed: \(error.message)"
+                throw error
+            }
+        }
+        cancellation.track(connection)
+        return connection
     }
 
     /// Errors no retry can fix: a wrong password.

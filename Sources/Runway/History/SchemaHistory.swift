@@ -4,6 +4,8 @@ struct SchemaHistory {
     let schema: String
     /// The table name (case-sensitive, always quoted).
     let table: String
+    /// Tablespace for the table and its indexes (Flyway's `tablespace`).
+    var tablespace: String? = nil
 
     /// `"schema"."table"`.
     var qualifiedName: String { quoteIdentifier(schema) + "." + quoteIdentifier(table) }
@@ -24,10 +26,16 @@ struct SchemaHistory {
                 "execution_time" INTEGER NOT NULL,
                 "success" BOOLEAN NOT NULL
             )
-            """,
-            "ALTER TABLE \(qualifiedName) ADD CONSTRAINT \(quoteIdentifier(table + "_pk")) PRIMARY KEY (\"installed_rank\")",
-            "CREATE INDEX \(quoteIdentifier(table + "_s_idx")) ON \(qualifiedName) (\"success\")",
+            """ + tablespaceClause(" TABLESPACE "),
+            "ALTER TABLE \(qualifiedName) ADD CONSTRAINT \(quoteIdentifier(table + "_pk")) PRIMARY KEY (\"installed_rank\")"
+                + tablespaceClause(" USING INDEX TABLESPACE "),
+            "CREATE INDEX \(quoteIdentifier(table + "_s_idx")) ON \(qualifiedName) (\"success\")"
+                + tablespaceClause(" TABLESPACE "),
         ]
+    }
+
+    private func tablespaceClause(_ keyword: String) -> String {
+        tablespace.map { keyword + quoteIdentifier($0) } ?? ""
     }
 
     /// Whether the table exists (a `pg_class` row with relkind `r`, as Flyway checks).

@@ -12,7 +12,7 @@ struct MigrationResolver {
             guard case .migration(let kind, let version, let description) = file.name else { continue }
             var checksum = file.rawChecksum
             var equivalent: Checksum?
-            if kind == .repeatable, placeholderReplacement {
+            if kind == .repeatable, file.config.placeholderReplacement ?? placeholderReplacement {
                 let replaced = try placeholders.forFile(file.relativePath).replace(file.text, file: file.relativePath)
                 checksum = Checksum(text: replaced)
                 equivalent = file.rawChecksum

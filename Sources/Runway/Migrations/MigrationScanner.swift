@@ -13,6 +13,10 @@ struct ScannedFile: Sendable {
     var text: String
     /// Checksum of the raw text.
     var rawChecksum: Checksum
+    /// Settings from the `<file>.conf` side file.
+    var config = ScriptConfig()
+    /// The file name without folders.
+    var filename: String { relativePath.split(separator: "/").last.map(String.init) ?? relativePath }
 }
 
 /// What a scan of the configured locations found.
@@ -31,10 +35,16 @@ struct MigrationScanner {
     var naming: NamingConvention
     var failOnMissingLocations: Bool
     var logger: Logger
+    /// Default file encoding (Flyway's `encoding`).
+    var encoding = "UTF-8"
+    /// Folder relative locations are resolved against (`nil`: the current directory).
+    var workingDirectory: String?
 
     /// Normalises the location list: strips `filesystem:`, rejects other prefixes, sorts, drops duplicates and
     /// sub-locations (Flyway's `Locations` rules).
-    static func normalise(_ locations: [String], logger: Logger) throws(RunwayError) -> [String] {
+    static func normalise(
+        _ locations: [String], workingDirectory: String? = nil, logger: Logger
+    ) throws(RunwayError) -> [String] {
         var paths: [String] = []
         for raw in locations {
             let descriptor = raw.trimmingCharacters(in: .whitespaces)
@@ -53,6 +63,7 @@ struct MigrationScanner {
                         "Unknown prefix for location (should be one of filesystem:): \(descriptor) (setting: locations)")
                 }
             }
+            if let workingDirectory, !path.hasPrefix("/") { path = workingDirectory + "/" + path }
             var url = URL(fileURLWithPath: path)
             url.standardize()
             let normalised = url.path
@@ -80,7 +91,7 @@ struct MigrationScanner {
     func scan() throws(RunwayError) -> ScanResult {
         var result = ScanResult()
         var seen: [String: ScannedFile] = [:]  // relative path -> first file, to merge identical copies
-        for root in try Self.normalise(locations, logger: logger) {
+        for root in try Self.normalise(locations, workingDirectory: workingDirectory, logger: logger) {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue
             else {
@@ -91,7 +102,12 @@ struct MigrationScanner {
                 logger.error("Skipping filesystem location", metadata: ["location": "\(root)", "reason": "\(reason)"])
                 continue
             }
-            for relative in Self.listFiles(root: root) {
+            let allFiles = Self.listFiles(root: root)
+            var confFiles: [String: String] = [:]
+            for relative in allFiles where relative.lowercased().hasSuffix(".conf") {
+                confFiles[relative.lowercased()] = relative
+            }
+            for relative in allFiles {
                 let filename = relative.split(separator: "/").last.map(String.init) ?? relative
                 let name = naming.parse(filename)
                 switch name {
@@ -102,7 +118,17 @@ struct MigrationScanner {
                 case .migration, .callback: break
                 }
                 let path = root + "/" + relative
-                let file = try Self.load(name: name, relativePath: relative, path: path)
+                var config = ScriptConfig()
+                if let confRelative = confFiles[(relative + ".conf").lowercased()] {
+                    let confPath = root + "/" + confRelative
+                    guard let data = FileManager.default.contents(atPath: confPath),
+                        let text = String(data: data, encoding: .utf8)
+                    else { throw .invalidMigration("Unable to read script config \(confPath)", file: confRelative) }
+                    config = try ScriptConfig.parse(text, file: confRelative)
+                }
+                var file = try Self.load(
+                    name: name, relativePath: relative, path: path, encoding: config.encoding ?? encoding)
+                file.config = config
                 if let previous = seen[relative], previous.rawChecksum == file.rawChecksum { continue }
                 seen[relative] = file
                 if case .callback = name { result.callbacks.append(file) } else { result.migrations.append(file) }
@@ -114,9 +140,23 @@ struct MigrationScanner {
     }
 
     /// Reads and strictly decodes one file.
-    static func load(name: ParsedName, relativePath: String, path: String) throws(RunwayError) -> ScannedFile {
+    static func load(
+        name: ParsedName, relativePath: String, path: String, encoding: String = "UTF-8"
+    ) throws(RunwayError) -> ScannedFile {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .invalidMigration("Unable to read migration file \(path)", file: relativePath)
+        }
+        guard let foundationEncoding = FileEncoding.named(encoding) else {
+            throw .configuration("Unsupported encoding '\(encoding)' for \(relativePath) (setting: encoding)")
+        }
+        if foundationEncoding != .utf8 {
+            guard let text = String(data: data, encoding: foundationEncoding) else {
+                throw .invalidMigration(
+                    "Unable to calculate checksum of \(relativePath): the file is not valid \(encoding). "
+                        + "Please ensure you have configured the correct file encoding.", file: relativePath)
+            }
+            return ScannedFile(
+                name: name, relativePath: relativePath, path: path, text: text, rawChecksum: Checksum(text: text))
         }
         let bytes = [UInt8](data)
         guard let text = String(validating: bytes, as: UTF8.self), let checksum = Checksum(utf8Bytes: bytes) else {

@@ -27,6 +27,25 @@ struct CommandContext {
         return configuration
     }
 
+    /// The shape of every subcommand: build the configuration, run one migrator call (SIGINT/SIGTERM cancel it),
+    /// print its result in the chosen format, and map failures onto exit codes.
+    static func run(
+        output: OutputOptions, operation: String, _ connection: ConnectionOptions, _ migrations: MigrationOptions,
+        _ body: @escaping @Sendable (Migrator) async throws(RunwayError) -> (json: JSONValue, text: String, ok: Bool)
+    ) async throws {
+        let context = CommandContext(output: output)
+        let rendered: (json: JSONValue, text: String, ok: Bool)
+        do throws(RunwayError) {
+            let configuration = try context.configuration(connection: connection, migrations: migrations)
+            let migrator = Migrator(configuration: configuration, logger: context.logger)
+            rendered = try await SignalCancellation.run { () async throws(RunwayError) in try await body(migrator) }
+        } catch {
+            throw context.fail(error, operation: operation)
+        }
+        context.emit(output.output == .json ? rendered.json.pretty : rendered.text)
+        if !rendered.ok { throw ExitCode(ExitStatus.failed) }
+    }
+
     /// Writes a result to stdout.
     func emit(_ text: String) {
         FileHandle.standardOutput.write(Data((text + "\n").utf8))

@@ -11,17 +11,9 @@ struct InfoCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let context = CommandContext(output: output)
-        do {
-            let configuration = try context.configuration(connection: connection, migrations: migrations)
-            let migrator = Migrator(configuration: configuration, logger: context.logger)
-            let result = try await SignalCancellation.run { () async throws(RunwayError) in try await migrator.info() }
-            switch output.output {
-            case .json: context.emit(JSONOutput.info(result).pretty)
-            case .text: context.emit(TextOutput.info(result))
-            }
-        } catch {
-            throw context.fail(error, operation: "info")
+        try await CommandContext.run(output: output, operation: "info", connection, migrations) { (migrator: Migrator) throws(RunwayError) in
+            let result = try await migrator.info()
+            return (JSONOutput.info(result), TextOutput.info(result), true)
         }
     }
 }

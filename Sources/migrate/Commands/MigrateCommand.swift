@@ -11,17 +11,9 @@ struct MigrateCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let context = CommandContext(output: output)
-        do {
-            let configuration = try context.configuration(connection: connection, migrations: migrations)
-            let migrator = Migrator(configuration: configuration, logger: context.logger)
-            let result = try await SignalCancellation.run { () async throws(RunwayError) in try await migrator.migrate() }
-            switch output.output {
-            case .json: context.emit(JSONOutput.migrate(result).pretty)
-            case .text: context.emit(TextOutput.migrate(result))
-            }
-        } catch {
-            throw context.fail(error, operation: "migrate")
+        try await CommandContext.run(output: output, operation: "migrate", connection, migrations) { (migrator: Migrator) throws(RunwayError) in
+            let result = try await migrator.migrate()
+            return (JSONOutput.migrate(result), TextOutput.migrate(result), true)
         }
     }
 }

@@ -12,20 +12,9 @@ struct ValidateCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let context = CommandContext(output: output)
-        do {
-            let configuration = try context.configuration(connection: connection, migrations: migrations)
-            let migrator = Migrator(configuration: configuration, logger: context.logger)
-            let result = try await SignalCancellation.run { () async throws(RunwayError) in
-                try await migrator.validate()
-            }
-            switch output.output {
-            case .json: context.emit(JSONOutput.validate(result).pretty)
-            case .text: context.emit(TextOutput.validate(result))
-            }
-            if !result.isValid { throw ExitCode(ExitStatus.failed) }
-        } catch let error as RunwayError {
-            throw context.fail(error, operation: "validate")
+        try await CommandContext.run(output: output, operation: "validate", connection, migrations) { (migrator: Migrator) throws(RunwayError) in
+            let result = try await migrator.validate()
+            return (JSONOutput.validate(result), TextOutput.validate(result), result.isValid)
         }
     }
 }

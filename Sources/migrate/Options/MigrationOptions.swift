@@ -2,16 +2,20 @@ import ArgumentParser
 import Foundation
 import Runway
 
-/// Where the migrations are and how they are interpreted.
+/// Where the migrations are and how they are applied. Every option is optional: an unset option leaves the value
+/// from Flyway's `-key=value` arguments, the environment or config files (in that order), then the default.
 struct MigrationOptions: ParsableArguments {
-    @Option(help: "Comma-separated migration folders; 'filesystem:' prefix optional.")
-    var locations: String = "migrations"
+    @Option(help: "Comma-separated migration folders; 'filesystem:' prefix optional (default: migrations).")
+    var locations: String?
 
     @Option(help: "Comma-separated schemas to manage; the first holds the history table.")
     var schemas: String?
 
-    @Option(help: "The schema history table.")
-    var table: String = "flyway_schema_history"
+    @Option(help: "Schema of the history table, when not the first of --schemas.")
+    var defaultSchema: String?
+
+    @Option(help: "The schema history table (default: flyway_schema_history).")
+    var table: String?
 
     @Option(name: .customLong("placeholder"), help: "A placeholder value, name=value (repeatable).")
     var placeholders: [String] = []
@@ -37,23 +41,68 @@ struct MigrationOptions: ParsableArguments {
     @Flag(help: "Fail when a location folder does not exist.")
     var failOnMissingLocations = false
 
+    @Flag(help: "Baseline a non-empty schema without a history table instead of refusing it.")
+    var baselineOnMigrate = false
+
+    @Option(help: "Version recorded by baseline (default 1).")
+    var baselineVersion: String?
+
+    @Option(help: "Description recorded by baseline (default '<< Flyway Baseline >>').")
+    var baselineDescription: String?
+
+    @Flag(help: "Apply all pending migrations in one transaction.")
+    var group = false
+
+    @Flag(help: "Allow transactional and non-transactional statements in one script (it then runs without a transaction).")
+    var mixed = false
+
+    @Option(help: "true/false: validate before migrating (default true).")
+    var validateOnMigrate: Bool?
+
+    @Option(help: "true/false: create missing schemas (default true).")
+    var createSchemas: Bool?
+
+    @Option(help: "true/false: refuse clean (default true).")
+    var cleanDisabled: Bool?
+
+    @Option(help: "true/false: run migrations in transactions when possible (default true).")
+    var executeInTransaction: Bool?
+
+    @Option(help: "true/false: replace ${placeholders} (default true).")
+    var placeholderReplacement: Bool?
+
+    @Option(help: "SQL to run on every new connection.")
+    var initSql: String?
+
+    @Option(help: "Encoding of migration files (default UTF-8).")
+    var encoding: String?
+
+    @Flag(help: "Record pending migrations as applied without running them.")
+    var skipExecutingMigrations = false
+
     func apply(to configuration: inout Configuration) throws(RunwayError) {
-        configuration.locations = locations.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        if let schemas {
-            configuration.schemas = schemas.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-                .filter { !$0.isEmpty }
+        if let locations {
+            configuration.locations = Self.list(locations)
         }
-        guard !table.isEmpty else { throw RunwayError(.configuration, "--table is empty") }
-        configuration.table = table
+        if let schemas { configuration.schemas = Self.list(schemas) }
+        if let defaultSchema { configuration.defaultSchema = defaultSchema }
+        if let table {
+            guard !table.isEmpty else { throw RunwayError(.configuration, "--table is empty") }
+            configuration.table = table
+        }
         for item in placeholders {
             guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
                 throw RunwayError(.configuration, "--placeholder '\(item)' must look like name=value")
             }
             configuration.placeholders[String(item[..<equals])] = String(item[item.index(after: equals)...])
         }
-        configuration.validateMigrationNaming = validateMigrationNaming
-        configuration.outOfOrder = outOfOrder
-        configuration.failOnMissingLocations = failOnMissingLocations
+        if validateMigrationNaming { configuration.validateMigrationNaming = true }
+        if outOfOrder { configuration.outOfOrder = true }
+        if failOnMissingLocations { configuration.failOnMissingLocations = true }
+        if baselineOnMigrate { configuration.baselineOnMigrate = true }
+        if group { configuration.group = true }
+        if mixed { configuration.mixed = true }
+        if skipExecutingMigrations { configuration.skipExecutingMigrations = true }
         if let target { configuration.target = try MigrationTarget(parsing: target) }
         if let ignoreMigrationPatterns {
             configuration.ignoreMigrationPatterns = try ValidatePattern.parseList(ignoreMigrationPatterns)
@@ -63,5 +112,23 @@ struct MigrationOptions: ParsableArguments {
             configuration.lockRetryCount = lockRetryCount
         }
         if let installedBy { configuration.installedBy = installedBy }
+        if let baselineVersion {
+            do { _ = try MigrationVersion(baselineVersion) } catch {
+                throw RunwayError(.configuration, "--baseline-version '\(baselineVersion)' is not a valid version")
+            }
+            configuration.baselineVersion = baselineVersion
+        }
+        if let baselineDescription { configuration.baselineDescription = baselineDescription }
+        if let validateOnMigrate { configuration.validateOnMigrate = validateOnMigrate }
+        if let createSchemas { configuration.createSchemas = createSchemas }
+        if let cleanDisabled { configuration.cleanDisabled = cleanDisabled }
+        if let executeInTransaction { configuration.executeInTransaction = executeInTransaction }
+        if let placeholderReplacement { configuration.placeholderReplacement = placeholderReplacement }
+        if let initSql { configuration.initSql = initSql }
+        if let encoding { configuration.encoding = encoding }
+    }
+
+    static func list(_ text: String) -> [String] {
+        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 }

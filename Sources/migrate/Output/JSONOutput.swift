@@ -38,7 +38,7 @@ enum JSONOutput {
             ("schemaName", .string(result.schemas.joined(separator: ", "))),
             ("migrations", .array(result.migrations.map(migration))),
             ("flywayVersion", .string("runway-\(RunwayVersion.current)")), ("database", .string(result.database)),
-            ("allSchemasEmpty", .bool(false)), ("historyTable", .string(result.historyTable)),
+            ("allSchemasEmpty", .bool(result.allSchemasEmpty)), ("historyTable", .string(result.historyTable)),
         ])
     }
 
@@ -91,6 +91,48 @@ enum JSONOutput {
             ("validationSuccessful", .bool(result.isValid)), ("validateCount", .int(result.validateCount)),
             ("allErrorMessages", .string(result.problems.map(\.message).joined(separator: "\n"))),
         ])
+    }
+
+    static func header(_ operation: String, database: String, warnings: [String] = []) -> [(String, JSONValue)] {
+        [
+            ("flywayVersion", .string("runway-\(RunwayVersion.current)")), ("database", .string(database)),
+            ("warnings", .array(warnings.map(JSONValue.string))), ("operation", .string(operation)),
+        ]
+    }
+
+    static func baseline(_ result: BaselineResult) -> JSONValue {
+        .object(
+            header("baseline", database: result.database, warnings: result.warnings) + [
+                ("successfullyBaselined", .bool(result.successfullyBaselined)),
+                ("baselineVersion", .string(result.baselineVersion)),
+            ])
+    }
+
+    static func repair(_ result: RepairResult) -> JSONValue {
+        func list(_ items: [RepairedMigration]) -> JSONValue {
+            .array(
+                items.map {
+                    .object([
+                        ("version", .string($0.version ?? "")), ("description", .string($0.description)),
+                        ("filepath", .string($0.filepath ?? "")),
+                    ])
+                })
+        }
+        return .object(
+            header("repair", database: result.database) + [
+                ("repairActions", .array(result.repairActions.map(JSONValue.string))),
+                ("migrationsRemoved", list(result.migrationsRemoved)),
+                ("migrationsDeleted", list(result.migrationsDeleted)),
+                ("migrationsAligned", list(result.migrationsAligned)),
+            ])
+    }
+
+    static func clean(_ result: CleanResult) -> JSONValue {
+        .object(
+            header("clean", database: result.database) + [
+                ("schemasCleaned", .array(result.schemasCleaned.map(JSONValue.string))),
+                ("schemasDropped", .array(result.schemasDropped.map(JSONValue.string))),
+            ])
     }
 
     static func error(_ error: RunwayError, operation: String) -> JSONValue {

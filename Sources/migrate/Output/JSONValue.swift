@@ -1,7 +1,7 @@
 import Foundation
 
 /// A JSON value with ordered keys and explicit nulls, to print Flyway's JSON shapes field by field.
-enum JSONValue {
+enum JSONValue: Sendable {
     case null
     case bool(Bool)
     case int(Int)

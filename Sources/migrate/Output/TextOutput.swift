@@ -44,6 +44,36 @@ enum TextOutput {
     }
 }
 
+extension TextOutput {
+    static func baseline(_ result: BaselineResult) -> String {
+        result.successfullyBaselined
+            ? "Successfully baselined schema with version: \(result.baselineVersion)"
+            : "Schema history table already initialized with version \(result.baselineVersion). Skipping."
+    }
+
+    static func repair(_ result: RepairResult) -> String {
+        func describe(_ item: RepairedMigration) -> String {
+            (item.version.map { "version \($0)" } ?? "repeatable") + " - \(item.description) (\(item.script))"
+        }
+        var lines: [String] = []
+        lines += result.migrationsRemoved.map { "Removed failed row: \(describe($0))" }
+        lines += result.migrationsDeleted.map { "Marked as deleted (file missing): \(describe($0))" }
+        lines += result.migrationsAligned.map { "Realigned with its file: \(describe($0))" }
+        lines.append(
+            result.repairActions.isEmpty
+                ? "Nothing to repair." : "Successfully repaired schema history table: "
+                    + result.repairActions.joined(separator: ", "))
+        return lines.joined(separator: "\n")
+    }
+
+    static func clean(_ result: CleanResult) -> String {
+        var lines = result.schemasCleaned.map { "Cleaned schema \"\($0)\"" }
+        lines += result.schemasDropped.map { "Dropped schema \"\($0)\"" }
+        lines.append("Successfully cleaned \(result.schemasCleaned.count + result.schemasDropped.count) schema(s)")
+        return lines.joined(separator: "\n")
+    }
+}
+
 /// Flyway's `AsciiTable`: `| value |` cells padded to the widest value, `+---+` rulers.
 struct AsciiTable {
     var headers: [String]

@@ -1,0 +1,411 @@
+import Foundation
+import Logging
+
+extension Engine {
+    /// Applies pending migrations under the advisory lock; see ``Migrator/migrate()``.
+    func migrate() throws(RunwayError) -> MigrateResult {
+        let started = Date()
+        let context = try open(readWrite: true)
+        let session = context.session
+        // The lock lives on its own connection that never opens a transaction, so CREATE INDEX CONCURRENTLY on the
+        // work connection never waits for it, nor for a runner that is waiting for it.
+        let lockConnection = try Session.connect(
+            configuration, logger: logger, cancellation: cancellation, readWrite: true)
+        defer { cancellation.untrack(lockConnection) }
+        let lock = AdvisoryLock(
+            key: AdvisoryLockKey(schema: session.defaultSchema, table: configuration.table), connection: lockConnection,
+            logger: logger)
+        try lock.acquire(retries: configuration.lockRetryCount, cancellation: cancellation)
+        defer { lock.release() }
+        do {
+            return try migrateLocked(context, started: started)
+        } catch {
+            fireQuietly("afterMigrateError", callbacks: context.callbacks, session: session)
+            throw error
+        }
+    }
+
+    /// Everything `migrate` does while holding the lock. The history is (re-)read here, after the lock was taken.
+    private func migrateLocked(_ context: Context, started: Date) throws(RunwayError) -> MigrateResult {
+        let session = context.session
+        let schemaName = quoteIdentifier(session.defaultSchema)
+        if configuration.validateOnMigrate {
+            let validation = try withCallbacks("Validate", context) { () throws(RunwayError) in
+                try validate(context, patterns: configuration.ignoreMigrationPatterns + [.anyPending])
+            }
+            if !validation.isValid { throw Self.validationError(validation.problems) }
+        }
+        try prepareSchemasAndHistory(context)
+        let service = try infoService(context)
+        let initialVersion = service.current?.versionText
+        logger.info("Current version of schema \(schemaName): \(initialVersion ?? "<< Empty Schema >>")")
+        if configuration.outOfOrder { logger.info("outOfOrder mode is active. Migration of schema \(schemaName) may not be reproducible.") }
+        var warnings: [String] = []
+        try checkFailedAndFuture(service, context: context, warnings: &warnings)
+        try service.validateTarget()
+
+        try fire("beforeMigrate", callbacks: context.callbacks, session: session)
+        var prepared: [PreparedMigration] = []
+        let currentVersion = service.current?.version
+        for entry in service.pending {
+            guard let migration = entry.resolved, let file = context.file(for: migration) else { continue }
+            let outOfOrder = migration.version.map { v in currentVersion.map { v < $0 } ?? false } ?? false
+            prepared.append(try prepare(migration, file: file, session: session, outOfOrder: outOfOrder))
+            if configuration.target == .next { break }
+        }
+        let reports: [AppliedMigrationReport]
+        if configuration.group, prepared.count > 1 {
+            reports = try applyGroup(prepared, context: context)
+        } else {
+            var applied: [AppliedMigrationReport] = []
+            var afterVersionedFired = false
+            for migration in prepared {
+                try cancellation.check()
+                if migration.migration.version == nil, !afterVersionedFired {
+                    try fire("afterVersioned", callbacks: context.callbacks, session: session)
+                    try fire("beforeRepeatables", callbacks: context.callbacks, session: session)
+                    afterVersionedFired = true
+                }
+                applied.append(try apply(migration, context: context))
+            }
+            if !afterVersionedFired { try fire("afterVersioned", callbacks: context.callbacks, session: session) }
+            reports = applied
+        }
+        if !reports.isEmpty { try fire("afterMigrateApplied", callbacks: context.callbacks, session: session) }
+        try fire("afterMigrate", callbacks: context.callbacks, session: session)
+
+        let finalVersion = try infoService(context).current?.versionText
+        let total = Int(Date().timeIntervalSince(started) * 1000)
+        if reports.isEmpty {
+            logger.info("Schema \(schemaName) is up to date. No migration necessary.")
+        } else {
+            let summary = "Successfully applied \(reports.count) migration\(reports.count == 1 ? "" : "s") to schema "
+                + schemaName + (finalVersion.map { ", now at version v\($0)" } ?? "")
+                + " (execution time \(Self.formatDuration(total)))"
+            logger.info("\(summary)")
+        }
+        return MigrateResult(
+            initialSchemaVersion: initialVersion, targetSchemaVersion: finalVersion, schemas: session.schemas,
+            migrations: reports, database: session.database, warnings: warnings, totalMigrationTime: total)
+    }
+
+    // MARK: - Schemas and history table
+
+    /// Creates missing schemas and the history table in one transaction (with the `<< Flyway Schema Creation >>`
+    /// marker when Runway created schemas). A non-empty schema without a history table is baselined with
+    /// `baselineOnMigrate`, and refused otherwise.
+    private func prepareSchemasAndHistory(_ context: Context) throws(RunwayError) {
+        let session = context.session
+        if try session.history.exists(on: session.work) { return }
+        try session.withTransaction { () throws(RunwayError) in
+            let created = try createMissingSchemas(context)
+            var baseline = false
+            if created.isEmpty {
+                var nonEmpty: [String] = []
+                for schema in session.schemas where try session.schemaExists(schema) {
+                    if !(try session.schemaIsEmpty(schema)) { nonEmpty.append(quoteIdentifier(schema)) }
+                }
+                if !nonEmpty.isEmpty {
+                    guard configuration.baselineOnMigrate else {
+                        throw RunwayError(
+                            .validation,
+                            "Found non-empty schema(s) \(nonEmpty.joined(separator: ", ")) but no schema history "
+                                + "table. Use baseline() or set baselineOnMigrate to true to initialize the schema "
+                                + "history table.")
+                    }
+                    baseline = true
+                }
+            } else if configuration.baselineOnMigrate {
+                logger.info("All configured schemas are empty; a baseline marker will not be added")
+            }
+            try createHistory(session, baseline: baseline, createdSchemas: created)
+        }
+    }
+
+    /// Creates the managed schemas that do not exist (when `createSchemas`), firing the schema-creation callbacks.
+    func createMissingSchemas(_ context: Context) throws(RunwayError) -> [String] {
+        let session = context.session
+        guard configuration.createSchemas else {
+            if !(try session.schemaExists(session.defaultSchema)) {
+                throw RunwayError(
+                    .configuration,
+                    "Schema \(quoteIdentifier(session.defaultSchema)) does not exist and createSchemas is false: "
+                        + "create it first or enable createSchemas")
+            }
+            return []
+        }
+        var missing: [String] = []
+        for schema in session.schemas where !(try session.schemaExists(schema)) { missing.append(schema) }
+        guard !missing.isEmpty else { return [] }
+        try fire("createSchema", callbacks: context.callbacks, session: session, inTransaction: true)
+        try fire("beforeCreateSchema", callbacks: context.callbacks, session: session, inTransaction: true)
+        for schema in missing {
+            logger.info("Creating schema \(quoteIdentifier(schema)) ...")
+            try session.work.execute("CREATE SCHEMA \(quoteIdentifier(schema))")
+        }
+        return missing
+    }
+
+    /// Creates the history table with Flyway's DDL, the baseline row (rank 1) when asked, and the schema-creation
+    /// marker (rank 0 in an empty table, else next) when schemas were created. The caller owns the transaction.
+    func createHistory(_ session: Session, baseline: Bool, createdSchemas: [String]) throws(RunwayError) {
+        let history = session.history
+        logger.info("Creating Schema History table \(history.qualifiedName) ...")
+        try history.create(on: session.work)
+        if baseline {
+            try history.insert(
+                .init(
+                    version: configuration.baselineVersion, description: configuration.baselineDescription,
+                    type: "BASELINE", script: configuration.baselineDescription, checksum: nil,
+                    installedBy: installedBy(session), executionTime: 0, success: true),
+                rank: 1, on: session.work)
+            logger.info("Successfully baselined schema with version: \(configuration.baselineVersion)")
+        }
+        if !createdSchemas.isEmpty {
+            try history.insert(
+                .init(
+                    version: nil, description: "<< Flyway Schema Creation >>", type: "SCHEMA",
+                    script: createdSchemas.map(quoteIdentifier).joined(separator: ","), checksum: nil,
+                    installedBy: installedBy(session), executionTime: 0, success: true),
+                rank: baseline ? nil : 0, on: session.work)
+        }
+    }
+
+    /// Flyway's pre-migration checks: failed rows block migrate; future rows warn.
+    private func checkFailedAndFuture(
+        _ service: MigrationInfoService, context: Context, warnings: inout [String]
+    ) throws(RunwayError) {
+        let schemaName = quoteIdentifier(context.session.defaultSchema)
+        if !service.future.isEmpty {
+            let latest = context.resolved.compactMap(\.version).max()
+            let message = "Schema \(schemaName) has a version (\(service.current?.versionText ?? "")) that is newer than "
+                + (latest.map { "the latest available migration (\($0)) !" }
+                    ?? "the latest available migration, but no migration could be resolved in the configured locations !")
+            logger.warning("\(message)")
+            warnings.append(message)
+        }
+        let failed = service.failed
+        guard let first = failed.first else { return }
+        if failed.count == 1, first.state == .futureFailed, configuration.ignoreMigrationPatterns.ignores(.futureFailed) {
+            let message = "Schema \(schemaName) contains a failed future migration to version \(first.versionText ?? "") !"
+            logger.warning("\(message)")
+            warnings.append(message)
+            return
+        }
+        let what = first.versionText.map { "a failed migration to version \($0)" }
+            ?? "a failed repeatable migration (\"\(first.description)\")"
+        throw RunwayError(
+            .validation,
+            "Schema \(schemaName) contains \(what) ! Remove any half-completed changes, then run repair to fix the "
+                + "schema history.")
+    }
+
+    // MARK: - Applying migrations
+
+    /// A migration read, placeholder-replaced and split, with its transaction mode decided.
+    struct PreparedMigration {
+        let migration: ResolvedMigration
+        let file: ScannedFile
+        let statements: [SQLStatement]
+        let transactional: Bool
+        let outOfOrder: Bool
+
+        var label: String {
+            migration.version.map { "version \"\($0) - \(migration.description)\"" }
+                ?? "repeatable migration \"\(migration.description)\""
+        }
+    }
+
+    /// Reads and splits a migration before anything runs; refuses a script mixing transactional and
+    /// non-transactional statements unless `mixed` (Flyway's rule).
+    private func prepare(
+        _ migration: ResolvedMigration, file: ScannedFile, session: Session, outOfOrder: Bool
+    ) throws(RunwayError) -> PreparedMigration {
+        let statements = try statements(of: file, session: session)
+        let executeInTransaction = file.config.executeInTransaction ?? configuration.executeInTransaction
+        if file.config.executeInTransaction == nil, executeInTransaction, !configuration.mixed,
+            let mixed = statements.mixedTransactionality
+        {
+            throw RunwayError(.invalidMigration, mixed.message, file: file.relativePath, line: mixed.offending.line)
+        }
+        return PreparedMigration(
+            migration: migration, file: file, statements: statements,
+            transactional: executeInTransaction && statements.canExecuteInTransaction, outOfOrder: outOfOrder)
+    }
+
+    /// Applies one migration. A transactional migration runs in one transaction together with its history row (and
+    /// its `beforeEachMigrate`/`afterEachMigrate` callbacks); a non-transactional one runs statement by statement in
+    /// autocommit and records a failed row if it fails.
+    private func apply(_ prepared: PreparedMigration, context: Context) throws(RunwayError) -> AppliedMigrationReport {
+        let session = context.session
+        let started = announce(prepared, session: session)
+        var row = newRow(prepared, session: session)
+        do throws(RunwayError) {
+            if prepared.transactional {
+                try session.withTransaction { () throws(RunwayError) in
+                    try run(prepared, context: context)
+                    row.executionTime = Self.milliseconds(since: started)
+                    try session.history.insert(row, on: session.work)
+                }
+            } else {
+                do {
+                    try run(prepared, context: context)
+                } catch {
+                    row.executionTime = Self.milliseconds(since: started)
+                    row.success = false
+                    recordFailure(row, session: session)
+                    throw error
+                }
+                row.executionTime = Self.milliseconds(since: started)
+                try session.history.insert(row, on: session.work)
+            }
+        } catch {
+            fireQuietly("afterEachMigrateError", callbacks: context.callbacks, session: session)
+            throw failure(error, prepared, schema: session.defaultSchema, rolledBack: prepared.transactional)
+        }
+        return report(prepared, executionTime: row.executionTime)
+    }
+
+    /// `group`: every pending migration in one transaction (or all without one when `mixed` allows a mix).
+    private func applyGroup(
+        _ group: [PreparedMigration], context: Context
+    ) throws(RunwayError) -> [AppliedMigrationReport] {
+        let session = context.session
+        let transactional = group.allSatisfy(\.transactional)
+        if !transactional, !configuration.mixed, let first = group.first(where: { !$0.transactional }),
+            group.contains(where: \.transactional)
+        {
+            throw RunwayError(
+                .invalidMigration,
+                "Detected both transactional and non-transactional migrations within the same migration group (even "
+                    + "though mixed is false). First offending migration: \"\(first.migration.version?.text ?? "") "
+                    + "\(first.migration.description)\" [non-transactional]", file: first.file.relativePath)
+        }
+        guard transactional else {
+            var reports: [AppliedMigrationReport] = []
+            for prepared in group { reports.append(try apply(prepared, context: context)) }
+            return reports
+        }
+        var reports: [AppliedMigrationReport] = []
+        var current: PreparedMigration?
+        do throws(RunwayError) {
+            try session.withTransaction { () throws(RunwayError) in
+                for prepared in group {
+                    current = prepared
+                    let started = announce(prepared, session: session)
+                    var row = newRow(prepared, session: session)
+                    try run(prepared, context: context)
+                    row.executionTime = Self.milliseconds(since: started)
+                    try session.history.insert(row, on: session.work)
+                    reports.append(report(prepared, executionTime: row.executionTime))
+                }
+            }
+        } catch {
+            fireQuietly("afterEachMigrateError", callbacks: context.callbacks, session: session)
+            guard let current else { throw error }
+            throw failure(error, current, schema: session.defaultSchema, rolledBack: true)
+        }
+        return reports
+    }
+
+    /// Session reset, `beforeEachMigrate`, the statements (with statement callbacks), `afterEachMigrate`.
+    private func run(_ prepared: PreparedMigration, context: Context) throws(RunwayError) {
+        let session = context.session
+        let callbacks = context.callbacks
+        try session.restoreOriginalState()
+        if configuration.skipExecutingMigrations { return }
+        try fire("beforeEachMigrate", callbacks: callbacks, session: session, inTransaction: true)
+        let statementCallbacks = callbacks.handles("beforeEachMigrateStatement")
+            || callbacks.handles("afterEachMigrateStatement") || callbacks.handles("afterEachMigrateStatementError")
+        for statement in prepared.statements {
+            try cancellation.check()
+            if statementCallbacks {
+                try fire("beforeEachMigrateStatement", callbacks: callbacks, session: session, inTransaction: true)
+            }
+            do {
+                try session.work.execute(statement.sql, copyData: statement.copyData)
+            } catch {
+                var error = error
+                error.file = prepared.file.relativePath
+                error.line = Self.line(of: statement, position: error.position)
+                error.statement = Self.shorten(statement.sql)
+                if statementCallbacks, !prepared.transactional {
+                    fireQuietly("afterEachMigrateStatementError", callbacks: callbacks, session: session)
+                }
+                throw error
+            }
+            if statementCallbacks {
+                try fire("afterEachMigrateStatement", callbacks: callbacks, session: session, inTransaction: true)
+            }
+        }
+        try fire("afterEachMigrate", callbacks: callbacks, session: session, inTransaction: true)
+    }
+
+    private func announce(_ prepared: PreparedMigration, session: Session) -> Date {
+        let flags = (prepared.transactional ? "" : " [non-transactional]") + (prepared.outOfOrder ? " [out of order]" : "")
+        logger.info(
+            "Migrating schema \(quoteIdentifier(session.defaultSchema)) to \(prepared.label)\(flags)",
+            metadata: ["migration": "\(prepared.file.relativePath)"])
+        return Date()
+    }
+
+    private func newRow(_ prepared: PreparedMigration, session: Session) -> SchemaHistory.NewRow {
+        let migration = prepared.migration
+        return SchemaHistory.NewRow(
+            version: migration.version?.text, description: migration.description, type: migration.type,
+            script: migration.script, checksum: migration.checksum.value, installedBy: installedBy(session),
+            executionTime: 0, success: true)
+    }
+
+    private func recordFailure(_ row: SchemaHistory.NewRow, session: Session) {
+        do {
+            try session.history.insert(row, on: session.work)
+        } catch {
+            logger.error(
+                "Unable to record the failed migration in the schema history", metadata: ["error": "\(error.message)"])
+        }
+    }
+
+    private func report(_ prepared: PreparedMigration, executionTime: Int) -> AppliedMigrationReport {
+        let migration = prepared.migration
+        logger.info(
+            "Applied migration",
+            metadata: [
+                "migration": "\(migration.script)", "duration_ms": "\(executionTime)", "outcome": "success",
+                "transactional": "\(prepared.transactional)",
+            ])
+        return AppliedMigrationReport(
+            category: migration.version == nil ? "Repeatable" : (migration.kind == .baseline ? "Baseline" : "Versioned"),
+            version: migration.version?.text, description: migration.description, type: migration.type,
+            script: migration.script, filepath: migration.path, executionTime: executionTime,
+            transactional: prepared.transactional)
+    }
+
+    private func failure(
+        _ error: RunwayError, _ prepared: PreparedMigration, schema: String, rolledBack: Bool
+    ) -> RunwayError {
+        var error = error
+        let schemaName = quoteIdentifier(schema)
+        if cancellation.isCancelled {
+            error.code = .cancelled
+            error.message = "Cancelled while migrating schema \(schemaName) to \(prepared.label): "
+                + (rolledBack
+                    ? "changes successfully rolled back."
+                    : "the non-transactional migration was interrupted part-way; it is recorded as failed.")
+            return error
+        }
+        guard error.code == .database || error.code == .connection || error.code == .migrationFailed else {
+            return error
+        }
+        let outcome = rolledBack
+            ? "Changes successfully rolled back."
+            : "Please restore backups and roll back database and code! (the migration is not transactional, so "
+                + "statements before the failing one stay applied; run repair after fixing it)"
+        error.message = "Migration \(prepared.file.relativePath) failed: \(error.message)\n"
+            + "Migration of schema \(schemaName) to \(prepared.label) failed! \(outcome)"
+        if error.code == .database { error.code = .migrationFailed }
+        return error
+    }
+
+    static func milliseconds(since start: Date) -> Int { Int(Date().timeIntervalSince(start) * 1000) }
+}

@@ -1,0 +1,286 @@
+import Foundation
+import Testing
+
+@testable import Runway
+
+@Suite("baseline, repair and clean on a real PostgreSQL")
+struct FlywayCommandsTests {
+    @Test("baseline on a non-empty schema writes Flyway's row; migrate then skips versions at or below it")
+    func baselineNonEmptySchema() async throws {
+        let db = try TestDatabase("baseline")
+        try db.connect().execute("CREATE TABLE legacy (id int)")
+        let folder = try MigrationFolder(["V1__old.sql": "CREATE TABLE legacy (id int);", "V2__new.sql": "CREATE TABLE added (id int);"])
+        let migrator = db.migrator([folder.path])
+        let result = try await migrator.baseline()
+        #expect(result.successfullyBaselined)
+        #expect(try db.history() == ["1|1|<< Flyway Baseline >>|BASELINE|<< Flyway Baseline >>||t"])
+        #expect(try await migrator.migrate().migrations.map(\.version) == ["2"])
+        #expect(try await migrator.info().migrations.map(\.state) == [.ignoredBaseline, .baseline, .success])
+        // A second baseline with the same values is a no-op; a different one is refused.
+        #expect(try await migrator.baseline().successfullyBaselined == false)
+        let other = db.migrator([folder.path]) { $0.baselineVersion = "5" }
+        let error = await #expect(throws: RunwayError.self) { try await other.baseline() }
+        #expect(error?.message.contains("as it has already been baselined with (1,<< Flyway Baseline >>)") == true)
+    }
+
+    @Test("baselineOnMigrate baselines a non-empty schema without a history table, at baselineVersion")
+    func baselineOnMigrate() async throws {
+        let db = try TestDatabase("bom")
+        try db.connect().execute("CREATE TABLE legacy (id int)")
+        let folder = try MigrationFolder(["V3__x.sql": "SELECT 1;", "V4__y.sql": "CREATE TABLE y (id int);"])
+        try await db.migrator([folder.path]) {
+            $0.baselineOnMigrate = true
+            $0.baselineVersion = "3"
+            $0.baselineDescription = "legacy"
+        }.migrate()
+        #expect(
+            try db.history() == [
+                "1|3|legacy|BASELINE|legacy||t",
+                "2|4|y|SQL|V4__y.sql|\(Checksum(text: "CREATE TABLE y (id int);").value)|t",
+            ])
+    }
+
+    @Test("a B baseline migration is applied to an empty database, lower V migrations are skipped")
+    func baselineMigration() async throws {
+        let db = try TestDatabase("bmig")
+        let folder = try MigrationFolder([
+            "V1__a.sql": "CREATE TABLE a (id int);", "V2__b.sql": "CREATE TABLE b (id int);",
+            "B2__base.sql": "CREATE TABLE a (id int);\nCREATE TABLE b (id int);\n", "V3__c.sql": "CREATE TABLE c (id int);",
+        ])
+        try await db.migrator([folder.path]).migrate()
+        #expect(
+            try db.history() == [
+                "1|2|base|SQL_BASELINE|B2__base.sql|-956080171|t",
+                "2|3|c|SQL|V3__c.sql|\(Checksum(text: "CREATE TABLE c (id int);").value)|t",
+            ])
+    }
+
+    @Test("repair after a failed non-transactional migration removes the failed row (Flyway's fixture)")
+    func repairFailedNonTransactional() async throws {
+        let db = try TestDatabase("repairfail")
+        try psql(db, file: try Fixtures.url("failed-nontx/after-failure.sql"))
+        let folder = try MigrationFolder()
+        try folder.copy(from: try Fixtures.url("failed-nontx/migrations"))
+        let result = try await db.migrator([folder.path]).repair()
+        #expect(result.repairActions == ["Removed failed migrations"])
+        #expect(result.migrationsRemoved.map(\.version) == ["2"])
+        #expect(try db.history() == (try Fixtures.lines("failed-nontx/history-after-repair.txt")))
+        // After fixing the migration, migrate completes.
+        try folder.write("V2__indexes.sql", "CREATE INDEX CONCURRENTLY IF NOT EXISTS t_id_idx ON t (id);\n")
+        #expect(try await db.migrator([folder.path]).migrate().migrations.map(\.version) == ["2"])
+    }
+
+    @Test("repair realigns an edited file's checksum and description, and marks a missing file deleted")
+    func repairEditedAndMissing() async throws {
+        let db = try TestDatabase("repairedit")
+        let folder = try MigrationFolder([
+            "V1__a.sql": "CREATE TABLE a (id int);", "V2__b.sql": "CREATE TABLE b (id int);",
+            "V3__c.sql": "CREATE TABLE c (id int);",
+        ])
+        try await db.migrator([folder.path]).migrate()
+        try folder.write("V1__a.sql", "CREATE TABLE a (id int); -- reviewed")
+        try folder.remove("V2__b.sql")
+        try folder.write("V2__b_renamed.sql", "CREATE TABLE b (id int);")
+        try folder.remove("V3__c.sql")
+        try folder.write("V4__d.sql", "SELECT 1;")
+        let migrator = db.migrator([folder.path])
+        #expect(try await migrator.validate().isValid == false)
+        let result = try await migrator.repair()
+        #expect(result.repairActions == ["Marked missing migrations as deleted", "Aligned applied migration checksums"])
+        #expect(result.migrationsDeleted.map(\.version) == ["3"])
+        #expect(Set(result.migrationsAligned.map(\.version)) == ["1", "2"])
+        let history = try db.history()
+        #expect(history[0] == "1|1|a|SQL|V1__a.sql|\(Checksum(text: "CREATE TABLE a (id int); -- reviewed").value)|t")
+        #expect(history[1].hasPrefix("2|2|b renamed|SQL|V2__b.sql|"))
+        #expect(history[3] == "4|3|c|DELETE|V3__c.sql|\(Checksum(text: "CREATE TABLE c (id int);").value)|t")
+        let states = try await migrator.info().migrations.map(\.state)
+        #expect(states == [.success, .success, .deleted, .pending])
+        #expect(try await migrator.migrate().migrations.map(\.version) == ["4"])
+        #expect(try await migrator.validate().isValid)
+    }
+
+    @Test("clean is refused by default and changes nothing")
+    func cleanRefusedByDefault() async throws {
+        let db = try TestDatabase("cleanoff")
+        let folder = try MigrationFolder(["V1__a.sql": "CREATE TABLE a (id int);"])
+        try await db.migrator([folder.path]).migrate()
+        let error = await #expect(throws: RunwayError.self) { try await db.migrator([folder.path]).clean() }
+        #expect(error?.message.contains("Unable to execute clean as it has been disabled") == true)
+        #expect(try db.scalar("SELECT to_regclass('public.a') IS NOT NULL") == "t")
+    }
+
+    @Test("clean drops every object in the managed schemas, and the schemas Runway created")
+    func cleanDropsEverything() async throws {
+        let db = try TestDatabase("clean")
+        let folder = try MigrationFolder([
+            "V1__objects.sql": """
+            CREATE TYPE mood AS ENUM ('ok', 'sad');
+            CREATE DOMAIN positive AS int CHECK (VALUE > 0);
+            CREATE TABLE t (id serial PRIMARY KEY, m mood, p positive);
+            CREATE TABLE child (id int REFERENCES t (id));
+            CREATE VIEW v AS SELECT * FROM t;
+            CREATE MATERIALIZED VIEW mv AS SELECT * FROM t;
+            CREATE SEQUENCE s;
+            CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS 'SELECT a';
+            CREATE PROCEDURE p() LANGUAGE sql AS 'SELECT 1';
+            CREATE TYPE pair AS (a int, b int);
+            CREATE TABLE other.o (id int);
+            """
+        ])
+        let migrator = db.migrator([folder.path]) {
+            $0.schemas = ["public", "other"]
+            $0.cleanDisabled = false
+        }
+        try await migrator.migrate()
+        let result = try await migrator.clean()
+        #expect(result.schemasCleaned == ["public"])
+        #expect(result.schemasDropped == ["other"])
+        let leftovers = try db.scalar(
+            """
+            SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public')
+                 + (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public')
+                 + (SELECT count(*) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = 'public')
+            """)
+        #expect(leftovers == "0")
+        #expect(try db.scalar("SELECT count(*) FROM pg_namespace WHERE nspname IN ('public', 'other')") == "1")
+        // The database can be migrated again from scratch.
+        #expect(try await migrator.migrate().migrationsExecuted == 1)
+    }
+}
+
+@Suite("migration options on a real PostgreSQL")
+struct MigrationOptionsTests {
+    @Test("callbacks fire in Flyway's order, each-migration callbacks inside the migration's transaction")
+    func callbackOrder() async throws {
+        let db = try TestDatabase("callbacks")
+        try db.connect().execute("CREATE SCHEMA audit; CREATE TABLE audit.events (n serial, event text)")
+        let record = { (event: String) in "INSERT INTO audit.events (event) VALUES ('\(event)' || coalesce(' ' || nullif(current_setting('runway.m', true), ''), ''));" }
+        var files: [String: String] = [
+            "V1__a.sql": "SELECT set_config('runway.m', 'V1', true);",
+            "V2__b.sql": "SELECT set_config('runway.m', 'V2', true);",
+            "R__r.sql": "SELECT set_config('runway.m', 'R', true);",
+        ]
+        for event in [
+            "beforeMigrate", "beforeEachMigrate", "afterEachMigrate", "afterVersioned", "beforeRepeatables",
+            "afterMigrateApplied", "afterMigrate", "beforeValidate", "afterValidate", "afterConnect",
+        ] {
+            files["\(event).sql"] = record(event)
+        }
+        files["callbacks/afterMigrate__second.sql"] = record("afterMigrate second")
+        let folder = try MigrationFolder(files)
+        try await db.migrator([folder.path]).migrate()
+        let events = try db.rows("SELECT event FROM audit.events ORDER BY n").map { $0[0] ?? "" }
+        #expect(
+            events == [
+                "afterConnect", "beforeValidate", "afterValidate", "beforeMigrate",
+                "beforeEachMigrate", "afterEachMigrate V1", "beforeEachMigrate", "afterEachMigrate V2",
+                "afterVersioned", "beforeRepeatables", "beforeEachMigrate", "afterEachMigrate R",
+                "afterMigrateApplied", "afterMigrate", "afterMigrate second",
+            ])
+    }
+
+    @Test("afterMigrateError fires when a migration fails; the failed migration's callbacks roll back with it")
+    func afterMigrateError() async throws {
+        let db = try TestDatabase("cberror")
+        try db.connect().execute("CREATE SCHEMA audit; CREATE TABLE audit.events (n serial, event text)")
+        let folder = try MigrationFolder([
+            "V1__bad.sql": "SELECT * FROM nope;",
+            "beforeEachMigrate.sql": "INSERT INTO audit.events (event) VALUES ('beforeEachMigrate');",
+            "afterMigrateError.sql": "INSERT INTO audit.events (event) VALUES ('afterMigrateError');",
+            "afterMigrate.sql": "INSERT INTO audit.events (event) VALUES ('afterMigrate');",
+        ])
+        await #expect(throws: RunwayError.self) { try await db.migrator([folder.path]).migrate() }
+        #expect(try db.rows("SELECT event FROM audit.events ORDER BY n") == [["afterMigrateError"]])
+    }
+
+    @Test("a .sql.conf side file runs a migration outside a transaction")
+    func scriptConfig() async throws {
+        let db = try TestDatabase("scriptconf")
+        let folder = try MigrationFolder([
+            "V1__t.sql": "CREATE TABLE t (id int);",
+            "V2__enum_and_index.sql": "CREATE TABLE u (id int);\nCREATE INDEX CONCURRENTLY u_idx ON u (id);",
+            "V2__enum_and_index.sql.conf": "executeInTransaction=false\n",
+        ])
+        let result = try await db.migrator([folder.path]).migrate()
+        #expect(result.migrations.map(\.transactional) == [true, false])
+        let bad = try MigrationFolder(["V1__x.sql": "SELECT 1;", "V1__x.sql.conf": "shouldRun=true\n"])
+        let error = await #expect(throws: RunwayError.self) { try await db.migrator([bad.path]).info() }
+        #expect(error?.message.contains("Unknown script config parameter 'shouldRun'") == true)
+    }
+
+    @Test("encoding: an ISO-8859-1 file is read with encoding=ISO-8859-1 and checksummed over its text")
+    func encoding() async throws {
+        let db = try TestDatabase("encoding")
+        let folder = try MigrationFolder()
+        let text = "CREATE TABLE t (name text DEFAULT 'caf\u{E9}');\n"
+        try text.data(using: .isoLatin1)!.write(to: URL(fileURLWithPath: folder.path + "/V1__latin.sql"))
+        let utf8Error = await #expect(throws: RunwayError.self) { try await db.migrator([folder.path]).migrate() }
+        #expect(utf8Error?.file == "V1__latin.sql")
+        try await db.migrator([folder.path]) { $0.encoding = "ISO-8859-1" }.migrate()
+        #expect(try db.history() == ["1|1|latin|SQL|V1__latin.sql|\(Checksum(text: text).value)|t"])
+    }
+
+    @Test("group applies all pending migrations in one transaction: one failure rolls back all")
+    func group() async throws {
+        let db = try TestDatabase("group")
+        let folder = try MigrationFolder([
+            "V1__a.sql": "CREATE TABLE a (id int);", "V2__b.sql": "CREATE TABLE b (id int);",
+            "V3__bad.sql": "SELECT * FROM nope;",
+        ])
+        await #expect(throws: RunwayError.self) { try await db.migrator([folder.path]) { $0.group = true }.migrate() }
+        #expect(try db.scalar("SELECT count(*) FROM flyway_schema_history") == "0")
+        #expect(try db.scalar("SELECT to_regclass('public.a') IS NULL") == "t")
+        try folder.write("V3__bad.sql", "SELECT 1;")
+        #expect(try await db.migrator([folder.path]) { $0.group = true }.migrate().migrationsExecuted == 3)
+    }
+
+    @Test("target next applies one migration; target current applies none; skipExecutingMigrations records only")
+    func targetsAndSkip() async throws {
+        let db = try TestDatabase("targets")
+        let folder = try MigrationFolder(["V1__a.sql": "CREATE TABLE a (id int);", "V2__b.sql": "CREATE TABLE b (id int);"])
+        #expect(try await db.migrator([folder.path]) { $0.target = .next }.migrate().migrations.map(\.version) == ["1"])
+        #expect(try await db.migrator([folder.path]) { $0.target = .current }.migrate().migrationsExecuted == 0)
+        let skipped = try await db.migrator([folder.path]) { $0.skipExecutingMigrations = true }.migrate()
+        #expect(skipped.migrations.map(\.version) == ["2"])
+        #expect(try db.scalar("SELECT to_regclass('public.b') IS NULL") == "t")
+        #expect(try db.scalar("SELECT count(*) FROM flyway_schema_history") == "2")
+    }
+
+    @Test("a target version that does not exist is an error unless it ends with ?")
+    func missingTarget() async throws {
+        let db = try TestDatabase("badtarget")
+        let folder = try MigrationFolder(["V1__a.sql": "SELECT 1;"])
+        let error = await #expect(throws: RunwayError.self) {
+            try await db.migrator([folder.path]) { $0.target = try! MigrationTarget(parsing: "7") }.migrate()
+        }
+        #expect(error?.message.contains("No migration with a target version 7 could be found") == true)
+        let ok = try await db.migrator([folder.path]) { $0.target = try! MigrationTarget(parsing: "7?") }.migrate()
+        #expect(ok.migrationsExecuted == 1)
+    }
+
+    @Test("initSql runs on every connection before the migrations")
+    func initSql() async throws {
+        let db = try TestDatabase("initsql")
+        let folder = try MigrationFolder(["V1__a.sql": "CREATE TABLE a AS SELECT current_setting('app.tenant') AS tenant;"])
+        try await db.migrator([folder.path]) { $0.initSql = "SET app.tenant = 'acme'" }.migrate()
+        #expect(try db.scalar("SELECT tenant FROM a") == "acme")
+    }
+
+    @Test("placeholders: built-ins and custom prefix/suffix; placeholderReplacement=false leaves the text alone")
+    func placeholders() async throws {
+        let db = try TestDatabase("placeholders")
+        let folder = try MigrationFolder([
+            "V1__a.sql": "CREATE TABLE a AS SELECT '${flyway:user}' AS u, '${flyway:database}' AS d, "
+                + "'${flyway:defaultSchema}' AS s, '${flyway:table}' AS t, '${flyway:filename}' AS f, '#[x]' AS x;",
+        ])
+        try await db.migrator([folder.path]) { $0.placeholders = ["X": "custom"] ; $0.placeholderPrefix = "#["; $0.placeholderSuffix = "]" }
+            .migrate()
+        #expect(try db.rows("SELECT u, d, s, t, f, x FROM a") == [["${flyway:user}", "${flyway:database}", "${flyway:defaultSchema}", "${flyway:table}", "${flyway:filename}", "custom"]])
+        let second = try TestDatabase("placeholders2")
+        try await second.migrator([folder.path]) { $0.placeholders = ["x": "v"] }.migrate()
+        #expect(try second.rows("SELECT u, d, s, t, f, x FROM a") == [[second.endpoint.user, second.name, "public", "flyway_schema_history", "V1__a.sql", "#[x]"]])
+        let third = try TestDatabase("placeholders3")
+        try await third.migrator([folder.path]) { $0.placeholderReplacement = false }.migrate()
+        #expect(try third.scalar("SELECT u FROM a") == "${flyway:user}")
+    }
+}
