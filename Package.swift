@@ -7,10 +7,12 @@ let package = Package(
     products: [
         .library(name: "Runway", targets: ["Runway"]),
         .executable(name: "migrate", targets: ["migrate"]),
+        .library(name: "RunwayServiceLifecycle", targets: ["RunwayServiceLifecycle"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -31,6 +33,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "RunwayServiceLifecycle",
+            dependencies: [
+                "Runway",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "migrate",
             dependencies: [
@@ -45,7 +55,10 @@ let package = Package(
         ),
         .testTarget(
             name: "RunwayIntegrationTests",
-            dependencies: ["Runway", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Runway", "RunwayServiceLifecycle", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

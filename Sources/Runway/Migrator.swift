@@ -68,6 +68,20 @@ public struct Migrator: Sendable {
         try await run { (engine: Engine) throws(RunwayError) in try engine.clean() }
     }
 
+    /// Waits until the database is reachable and every migration in the locations is applied (or the schema is at
+    /// least at `version`), checking every `interval` seconds, for at most `timeout` seconds. Read-only and lock-free,
+    /// so it suits init containers and readiness checks: pods never start against an old schema.
+    ///
+    /// - Throws: ``RunwayError`` with code `.timeout` naming what is still missing.
+    @discardableResult
+    public func waitUntilMigrated(
+        timeout: Double, until version: MigrationVersion? = nil, interval: Double = 2
+    ) async throws(RunwayError) -> WaitResult {
+        try await run { (engine: Engine) throws(RunwayError) in
+            try engine.waitUntilMigrated(timeout: timeout, until: version, interval: interval)
+        }
+    }
+
     /// Runs an engine operation on its own thread, forwarding task cancellation to libpq.
     private func run<T: Sendable>(_ operation: @escaping @Sendable (Engine) throws(RunwayError) -> T) async throws(RunwayError) -> T {
         let cancellation = Cancellation()

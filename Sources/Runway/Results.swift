@@ -118,3 +118,11 @@ public struct CleanResult: Sendable {
     /// The database name.
     public var database: String
 }
+
+/// What `wait` saw when the schema was ready.
+public struct WaitResult: Sendable {
+    /// The schema version.
+    public var schemaVersion: String?
+    /// How many checks it took.
+    public var attempts: Int
+}

@@ -13,13 +13,13 @@ struct Main: AsyncParsableCommand {
             and DB_SSLMODE, then libpq's PG* variables; flags override both.
 
             Exit codes: 0 success; 1 a migration or validation failed; 2 bad usage or configuration; 3 the \
-            database could not be reached; 4 the migration lock was not acquired in time; 130/143 stopped by \
+            database could not be reached; 4 the migration lock was not acquired in time; 5 wait timed out; 130/143 stopped by \
             SIGINT/SIGTERM.
             """,
         version: RunwayVersion.current,
         subcommands: [
             MigrateCommand.self, InfoCommand.self, ValidateCommand.self, BaselineCommand.self, RepairCommand.self,
-            CleanCommand.self,
+            CleanCommand.self, WaitCommand.self,
         ],
         defaultSubcommand: MigrateCommand.self
     )
@@ -50,12 +50,14 @@ enum ExitStatus {
     static let usage: Int32 = 2
     static let unreachable: Int32 = 3
     static let lockTimeout: Int32 = 4
+    static let timeout: Int32 = 5
 
     static func code(for error: RunwayError) -> Int32 {
         switch error.code {
         case .configuration: usage
         case .connection: unreachable
         case .lockTimeout: lockTimeout
+        case .timeout: timeout
         case .cancelled: 143
         default: failed
         }

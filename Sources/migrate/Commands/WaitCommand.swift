@@ -1,0 +1,47 @@
+import ArgumentParser
+import Runway
+
+/// `migrate wait`: block until the schema is migrated (for init containers).
+struct WaitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wait",
+        abstract: "Wait until the database is reachable and every migration here is applied (exit 5 on timeout).")
+
+    @Option(help: "Give up after this many seconds.")
+    var timeout: Double = 300
+
+    @Option(help: "Only wait until the schema is at least at this version.")
+    var until: String?
+
+    @Option(help: "Seconds between checks.")
+    var interval: Double = 2
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var migrations: MigrationOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let until = try self.until.map { text throws(RunwayError) in
+            do { return try MigrationVersion(text) } catch {
+                throw RunwayError(.configuration, "--until '\(text)' is not a valid version")
+            }
+        }
+        let timeout = timeout
+        let interval = interval
+        try await CommandContext.run(output: output, operation: "wait", connection, migrations) {
+            (migrator: Migrator) throws(RunwayError) in
+            guard timeout > 0, interval > 0 else {
+                throw RunwayError(.configuration, "--timeout and --interval must be positive")
+            }
+            let result = try await migrator.waitUntilMigrated(timeout: timeout, until: until, interval: interval)
+            let version = result.schemaVersion ?? "<< Empty Schema >>"
+            return (
+                .object([
+                    ("operation", .string("wait")), ("success", .bool(true)), ("schemaVersion", .optional(result.schemaVersion)),
+                    ("attempts", .int(result.attempts)),
+                ]),
+                "Schema is migrated (version \(version))", true
+            )
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import Logging
+import Testing
+
+@testable import Runway
+
+/// A primary (the main test server) and a streaming standby made with `pg_basebackup -R`.
+@Suite("HA: multi-host DB_HOST lands on the primary", .serialized)
+struct HighAvailabilityTests {
+    /// Waits until the standby has replayed the primary's current WAL position.
+    func waitForReplay(_ standbyPort: Int, database: TestDatabase) async throws {
+        let primary = try database.connect()
+        let lsn = try primary.execute("SELECT pg_current_wal_lsn()::text").scalar ?? ""
+        var settings = database.settings
+        settings.port = String(standbyPort)
+        let deadline = Date(timeIntervalSinceNow: 60)
+        while Date() < deadline {
+            if let standby = try? Connection(parameters: settings.libpqParameters(), logger: Logger(label: "t")),
+                try standby.query("SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn", [lsn]).scalar == "t"
+            {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw TestFailure("standby did not catch up")
+    }
+
+    @Test("a two-host DB_HOST in either order migrates the primary; a standby-only host is refused")
+    func primaryAndStandby() async throws {
+        let db = try TestDatabase("ha")
+        let standby = try TestCluster()
+        try standby.initStandby()
+        try standby.start()
+        try await waitForReplay(standby.port, database: db)
+        #expect(
+            try Connection(
+                parameters: {
+                    var s = db.settings
+                    s.port = String(standby.port)
+                    return s.libpqParameters()
+                }(), logger: Logger(label: "t")
+            ).execute("SELECT pg_is_in_recovery()").scalar == "t")
+
+        let folder = try MigrationFolder(["V1__a.sql": "CREATE TABLE a (id int);"])
+        let primaryPort = db.endpoint.port
+        // Standby first, then primary.
+        let first = try await db.migrator([folder.path]) {
+            $0.connection.host = "127.0.0.1,127.0.0.1"
+            $0.connection.port = "\(standby.port),\(primaryPort)"
+        }.migrate()
+        #expect(first.migrationsExecuted == 1)
+        #expect(try db.scalar("SELECT to_regclass('public.a') IS NOT NULL") == "t")
+
+        // Primary first, then standby.
+        try folder.write("V2__b.sql", "CREATE TABLE b (id int);")
+        let second = try await db.migrator([folder.path]) {
+            $0.connection.host = "127.0.0.1,127.0.0.1"
+            $0.connection.port = "\(primaryPort),\(standby.port)"
+        }.migrate()
+        #expect(second.migrations.map(\.version) == ["2"])
+
+        // Only the standby: refused with a message pointing at the primary.
+        try folder.write("V3__c.sql", "CREATE TABLE c (id int);")
+        let error = await #expect(throws: RunwayError.self) {
+            try await db.migrator([folder.path]) {
+                $0.connection.host = "127.0.0.1"
+                $0.connection.port = "\(standby.port)"
+            }.migrate()
+        }
+        #expect(error?.code == .connection)
+        #expect(error?.message.contains("Point DB_HOST at the primary") == true)
+        #expect(try db.scalar("SELECT to_regclass('public.c') IS NULL") == "t")
+
+        // Read-only commands may use the standby.
+        try await waitForReplay(standby.port, database: db)
+        let info = try await db.migrator([folder.path]) { $0.connection.port = "\(standby.port)" }.info()
+        #expect(info.schemaVersion == "2")
+    }
+}
+
+@Suite("waiting for a database and for migrations")
+struct WaitTests {
+    @Test("migrate tolerates a server that starts 5 s after the runner (connect retries, each attempt logged)")
+    func lateServer() async throws {
+        let cluster = try TestCluster()
+        try cluster.initPrimary()
+        let endpoint = try TestServer.endpoint()
+        let folder = try MigrationFolder(["V1__a.sql": "CREATE TABLE a (id int);"])
+        var configuration = Configuration()
+        configuration.connection.host = "127.0.0.1"
+        configuration.connection.port = String(cluster.port)
+        configuration.connection.user = endpoint.user
+        configuration.connection.password = endpoint.password
+        configuration.connection.database = "postgres"
+        configuration.connection.connectTimeout = 2
+        configuration.locations = [folder.path]
+        configuration.connectRetries = 10
+        configuration.connectRetriesInterval = 2
+        let capture = LogCapture()
+        let run = Task { try await Migrator(configuration: configuration, logger: capture.logger).migrate() }
+        try await Task.sleep(for: .seconds(5))
+        #expect(capture.messages.contains { $0.hasPrefix("Connection error, retrying") })
+        try cluster.start()
+        let result = try await run.value
+        #expect(result.migrationsExecuted == 1)
+        let retries = capture.messages.filter { $0.hasPrefix("Connection error, retrying") }
+        #expect(retries.count >= 2)
+        #expect(retries.allSatisfy { $0.contains("attempt=") && !$0.contains(endpoint.password) })
+    }
+
+    @Test("without retries an unreachable server fails at once with a connection error")
+    func noRetries() async throws {
+        var configuration = Configuration()
+        configuration.connection.host = "127.0.0.1"
+        configuration.connection.port = String(try TestCluster.freePort())
+        configuration.locations = []
+        let error = await #expect(throws: RunwayError.self) {
+            try await Migrator(configuration: configuration, logger: Logger(label: "t")).migrate()
+        }
+        #expect(error?.code == .connection)
+    }
+
+    @Test("waitUntilMigrated times out before migrate, succeeds after; --until waits for a version only")
+    func waitBeforeAndAfter() async throws {
+        let db = try TestDatabase("wait")
+        let folder = try MigrationFolder(["V1__a.sql": "SELECT 1;", "V2__b.sql": "SELECT 2;"])
+        let migrator = db.migrator([folder.path])
+        let error = await #expect(throws: RunwayError.self) {
+            try await migrator.waitUntilMigrated(timeout: 1, interval: 0.2)
+        }
+        #expect(error?.code == .timeout)
+        #expect(error?.message.contains("2 migration(s) not applied yet (1, 2)") == true)
+        // A migrate that runs while someone waits releases the waiter.
+        let waiter = Task { try await migrator.waitUntilMigrated(timeout: 60, interval: 0.2) }
+        try await db.migrator([folder.path]) { $0.target = .next }.migrate()
+        let partial = try await migrator.waitUntilMigrated(timeout: 5, until: try MigrationVersion("1"), interval: 0.2)
+        #expect(partial.schemaVersion == "1")
+        try await migrator.migrate()
+        #expect(try await waiter.value.schemaVersion == "2")
+    }
+}
