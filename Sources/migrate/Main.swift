@@ -24,10 +24,19 @@ struct Main: AsyncParsableCommand {
         defaultSubcommand: MigrateCommand.self
     )
 
-    /// Parses argv, runs the command and maps every failure onto the documented exit codes.
+    /// Parses argv (Flyway's `-key=value` settings first, then Runway's own flags), runs the command and maps every
+    /// failure onto the documented exit codes.
     static func main() async {
+        let flyway: FlywayArguments
         do {
-            var command = try parseAsRoot()
+            flyway = try FlywayArguments(splitting: Array(CommandLine.arguments.dropFirst()))
+        } catch {
+            FileHandle.standardError.write(Data(("ERROR: " + error.description + "\n").utf8))
+            Foundation.exit(ExitStatus.usage)
+        }
+        FlywaySettingsArguments.settings = flyway.settings
+        do {
+            var command = try parseAsRoot(flyway.remaining)
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -42,6 +51,11 @@ struct Main: AsyncParsableCommand {
         }
         Foundation.exit(0)
     }
+}
+
+/// The Flyway-style `-key=value` settings from the command line, split off before ArgumentParser runs.
+enum FlywaySettingsArguments {
+    nonisolated(unsafe) static var settings: [(String, String)] = []
 }
 
 /// The documented exit codes.

@@ -4,83 +4,92 @@ import Testing
 
 @testable import Runway
 
-/// A primary (the main test server) and a streaming standby made with `pg_basebackup -R`.
-@Suite("HA: multi-host DB_HOST lands on the primary", .serialized)
+/// A private primary and a streaming standby made from it with `pg_basebackup -R` (private, so that other tests'
+/// databases coming and going never touch the replication stream).
+@Suite("HA: multi-host DB_HOST lands on the primary")
 struct HighAvailabilityTests {
+    func settings(port: Int) throws -> ConnectionSettings {
+        let endpoint = try TestServer.endpoint()
+        var settings = ConnectionSettings()
+        settings.host = "127.0.0.1"
+        settings.port = String(port)
+        settings.user = endpoint.user
+        settings.password = endpoint.password
+        settings.database = "postgres"
+        return settings
+    }
+
+    func query(_ port: Int, _ sql: String) throws -> String? {
+        try Connection(parameters: settings(port: port).libpqParameters(), logger: Logger(label: "t")).execute(sql).scalar
+    }
+
     /// Waits until the standby has replayed the primary's current WAL position.
-    func waitForReplay(_ standbyPort: Int, database: TestDatabase) async throws {
-        let primary = try database.connect()
-        let lsn = try primary.execute("SELECT pg_current_wal_lsn()::text").scalar ?? ""
-        var settings = database.settings
-        settings.port = String(standbyPort)
+    func waitForReplay(primary: Int, standby: Int) async throws {
+        let lsn = try query(primary, "SELECT pg_current_wal_lsn()::text") ?? ""
         let deadline = Date(timeIntervalSinceNow: 60)
         while Date() < deadline {
-            if let standby = try? Connection(parameters: settings.libpqParameters(), logger: Logger(label: "t")),
-                try standby.query("SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn", [lsn]).scalar == "t"
-            {
-                return
-            }
+            if (try? query(standby, "SELECT pg_last_wal_replay_lsn() >= '\(lsn)'::pg_lsn")) == "t" { return }
             try await Task.sleep(for: .milliseconds(200))
         }
         throw TestFailure("standby did not catch up")
     }
 
-    @Test("a two-host DB_HOST in either order migrates the primary; a standby-only host is refused")
+    func migrator(_ folder: MigrationFolder, hosts: String, ports: String) throws -> Migrator {
+        var configuration = Configuration()
+        configuration.connection = try settings(port: 1)
+        configuration.connection.host = hosts
+        configuration.connection.port = ports
+        configuration.locations = [folder.path]
+        return Migrator(configuration: configuration, logger: Logger(label: "runway-test"))
+    }
+
+    @Test("a two-host DB_HOST in either order migrates the primary; a standby-only host is refused",
+        .timeLimit(.minutes(3)))
     func primaryAndStandby() async throws {
-        let db = try TestDatabase("ha")
+        let primary = try TestCluster()
+        try primary.initPrimary()
+        try primary.start()
         let standby = try TestCluster()
-        try standby.initStandby()
+        try standby.initStandby(from: primary.port)
         try standby.start()
-        try await waitForReplay(standby.port, database: db)
-        #expect(
-            try Connection(
-                parameters: {
-                    var s = db.settings
-                    s.port = String(standby.port)
-                    return s.libpqParameters()
-                }(), logger: Logger(label: "t")
-            ).execute("SELECT pg_is_in_recovery()").scalar == "t")
+        try await waitForReplay(primary: primary.port, standby: standby.port)
+        #expect(try query(standby.port, "SELECT pg_is_in_recovery()") == "t")
+        #expect(try query(primary.port, "SELECT pg_is_in_recovery()") == "f")
 
         let folder = try MigrationFolder(["V1__a.sql": "CREATE TABLE a (id int);"])
-        let primaryPort = db.endpoint.port
         // Standby first, then primary.
-        let first = try await db.migrator([folder.path]) {
-            $0.connection.host = "127.0.0.1,127.0.0.1"
-            $0.connection.port = "\(standby.port),\(primaryPort)"
-        }.migrate()
+        let first = try await migrator(folder, hosts: "127.0.0.1,127.0.0.1", ports: "\(standby.port),\(primary.port)")
+            .migrate()
         #expect(first.migrationsExecuted == 1)
-        #expect(try db.scalar("SELECT to_regclass('public.a') IS NOT NULL") == "t")
+        #expect(try query(primary.port, "SELECT to_regclass('public.a') IS NOT NULL") == "t")
 
         // Primary first, then standby.
         try folder.write("V2__b.sql", "CREATE TABLE b (id int);")
-        let second = try await db.migrator([folder.path]) {
-            $0.connection.host = "127.0.0.1,127.0.0.1"
-            $0.connection.port = "\(primaryPort),\(standby.port)"
-        }.migrate()
+        let second = try await migrator(folder, hosts: "127.0.0.1,127.0.0.1", ports: "\(primary.port),\(standby.port)")
+            .migrate()
         #expect(second.migrations.map(\.version) == ["2"])
 
         // Only the standby: refused with a message pointing at the primary.
         try folder.write("V3__c.sql", "CREATE TABLE c (id int);")
         let error = await #expect(throws: RunwayError.self) {
-            try await db.migrator([folder.path]) {
-                $0.connection.host = "127.0.0.1"
-                $0.connection.port = "\(standby.port)"
-            }.migrate()
+            try await migrator(folder, hosts: "127.0.0.1", ports: "\(standby.port)").migrate()
         }
         #expect(error?.code == .connection)
         #expect(error?.message.contains("Point DB_HOST at the primary") == true)
-        #expect(try db.scalar("SELECT to_regclass('public.c') IS NULL") == "t")
+        #expect(try query(primary.port, "SELECT to_regclass('public.c') IS NULL") == "t")
 
         // Read-only commands may use the standby.
-        try await waitForReplay(standby.port, database: db)
-        let info = try await db.migrator([folder.path]) { $0.connection.port = "\(standby.port)" }.info()
+        try await waitForReplay(primary: primary.port, standby: standby.port)
+        let info = try await migrator(folder, hosts: "127.0.0.1", ports: "\(standby.port)").info()
         #expect(info.schemaVersion == "2")
     }
 }
 
 @Suite("waiting for a database and for migrations")
 struct WaitTests {
-    @Test("migrate tolerates a server that starts 5 s after the runner (connect retries, each attempt logged)")
+    @Test(
+        "migrate tolerates a server that starts 5 s after the runner (connect retries, each attempt logged)",
+        .timeLimit(.minutes(2)))
     func lateServer() async throws {
         let cluster = try TestCluster()
         try cluster.initPrimary()

@@ -26,10 +26,13 @@ struct RunOutput {
     var all: String { stdout + stderr }
 }
 
-/// Runs `migrate` with arguments and an environment; returns exit status and output.
-func runMigrate(_ arguments: [String], environment: [String: String], directory: String? = nil) throws -> RunOutput {
+/// Runs `migrate` with arguments and an environment; returns exit status and output. Waits off Swift's cooperative
+/// pool so that parallel tests are not starved while the process runs.
+func runMigrate(
+    _ arguments: [String], environment: [String: String], directory: String? = nil
+) async throws -> RunOutput {
     let process = try startMigrate(arguments, environment: environment, directory: directory)
-    return process.finish()
+    return await process.finish()
 }
 
 final class RunningMigrate: @unchecked Sendable {
@@ -56,7 +59,14 @@ final class RunningMigrate: @unchecked Sendable {
         }
     }
 
-    func finish() -> RunOutput {
+    /// Waits for the process on a Dispatch thread, not on the cooperative pool.
+    func finish() async -> RunOutput {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: self.finishBlocking()) }
+        }
+    }
+
+    private func finishBlocking() -> RunOutput {
         process.waitUntilExit()
         group.wait()
         return RunOutput(
@@ -80,7 +90,7 @@ func startMigrate(_ arguments: [String], environment: [String: String], director
 @Suite("the migrate CLI (built binary, real PostgreSQL)")
 struct CLITests {
     @Test("eight migrate processes started together apply every migration exactly once", .timeLimit(.minutes(3)))
-    func eightConcurrentProcesses() throws {
+    func eightConcurrentProcesses() async throws {
         let db = try TestDatabase("eight")
         var files: [String: String] = ["V1__counter.sql": "CREATE TABLE applied (name text NOT NULL);"]
         for i in 2...12 {
@@ -92,7 +102,8 @@ struct CLITests {
         let runs = try (0..<8).map { _ in
             try startMigrate(["migrate", "--locations", folder.path], environment: db.environment)
         }
-        let outputs = runs.map { $0.finish() }
+        var outputs: [RunOutput] = []
+        for run in runs { outputs.append(await run.finish()) }
         for output in outputs { #expect(output.status == 0, "\(output.stderr)") }
         #expect(try db.scalar("SELECT count(*) FROM flyway_schema_history") == "13")
         #expect(try db.scalar("SELECT count(*) FROM applied") == "11")
@@ -105,12 +116,12 @@ struct CLITests {
     }
 
     @Test("a wrong password is a clear connection error that never echoes the password")
-    func wrongPassword() throws {
+    func wrongPassword() async throws {
         let db = try TestDatabase("badpw")
         let folder = try MigrationFolder(["V1__a.sql": "SELECT 1;"])
         var env = db.environment
         env["DB_PASSWORD"] = "s3cret-Wrong-Pa55"
-        let output = try runMigrate(["migrate", "--locations", folder.path], environment: env)
+        let output = try await runMigrate(["migrate", "--locations", folder.path], environment: env)
         #expect(output.status == 3)
         #expect(output.stderr.contains("password authentication failed"))
         #expect(!output.all.contains("s3cret-Wrong-Pa55"))
@@ -118,22 +129,22 @@ struct CLITests {
     }
 
     @Test("a password in --url is redacted from errors")
-    func passwordInURLRedacted() throws {
+    func passwordInURLRedacted() async throws {
         let db = try TestDatabase("urlpw")
         let folder = try MigrationFolder(["V1__a.sql": "SELECT 1;"])
         let url = "postgresql://\(db.endpoint.user):Url-Secret-99@\(db.endpoint.host):1/\(db.name)"
-        let output = try runMigrate(
+        let output = try await runMigrate(
             ["migrate", "--locations", folder.path, "--url", url], environment: ["PATH": "/usr/bin:/bin"])
         #expect(output.status == 3)
         #expect(!output.all.contains("Url-Secret-99"))
     }
 
     @Test("bad DB_PORT is rejected before connecting, naming the variable", arguments: ["abc", "0", "70000", ""])
-    func badPort(port: String) throws {
+    func badPort(port: String) async throws {
         let db = try TestDatabase("badport")
         var env = db.environment
         env["DB_PORT"] = port
-        let output = try runMigrate(["migrate", "--locations", "/nonexistent"], environment: env)
+        let output = try await runMigrate(["migrate", "--locations", "/nonexistent"], environment: env)
         #expect(output.status == 2)
         #expect(output.stderr.contains("DB_PORT"))
         #expect(!output.all.contains(db.endpoint.password))
@@ -141,33 +152,33 @@ struct CLITests {
     }
 
     @Test("an empty DB_NAME with nothing to fall back on is rejected, naming the variable")
-    func emptyDatabaseName() throws {
+    func emptyDatabaseName() async throws {
         let db = try TestDatabase("emptyname")
         var env = db.environment
         env["DB_NAME"] = ""
-        let output = try runMigrate(["info"], environment: env)
+        let output = try await runMigrate(["info"], environment: env)
         #expect(output.status == 2)
         #expect(output.stderr.contains("DB_NAME"))
     }
 
     @Test("unknown flags are usage errors with exit code 2")
-    func usageError() throws {
-        let output = try runMigrate(["migrate", "--no-such-flag"], environment: [:])
+    func usageError() async throws {
+        let output = try await runMigrate(["migrate", "--no-such-flag"], environment: [:])
         #expect(output.status == 2)
         #expect(output.stderr.contains("no-such-flag"))
     }
 
     @Test("validate exits 1 after an applied file is edited, also with --output json")
-    func validateExitCodes() throws {
+    func validateExitCodes() async throws {
         let db = try TestDatabase("clivalidate")
         let folder = try MigrationFolder(["V1__a.sql": "CREATE TABLE a (id int);"])
-        #expect(try runMigrate(["migrate", "--locations", folder.path], environment: db.environment).status == 0)
-        #expect(try runMigrate(["validate", "--locations", folder.path], environment: db.environment).status == 0)
+        #expect(try await runMigrate(["migrate", "--locations", folder.path], environment: db.environment).status == 0)
+        #expect(try await runMigrate(["validate", "--locations", folder.path], environment: db.environment).status == 0)
         try folder.write("V1__a.sql", "CREATE TABLE a (id bigint);")
-        let text = try runMigrate(["validate", "--locations", folder.path], environment: db.environment)
+        let text = try await runMigrate(["validate", "--locations", folder.path], environment: db.environment)
         #expect(text.status == 1)
         #expect(text.stdout.contains("Migration checksum mismatch for migration version 1"))
-        let json = try runMigrate(
+        let json = try await runMigrate(
             ["validate", "--locations", folder.path, "--output", "json"], environment: db.environment)
         #expect(json.status == 1)
         let object = try #require(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
@@ -181,13 +192,13 @@ struct CLITests {
     }
 
     @Test("info --output json uses Flyway's field names plus local and applied checksums")
-    func infoJSON() throws {
+    func infoJSON() async throws {
         let db = try TestDatabase("clijson")
         let folder = try MigrationFolder(["V1__first_one.sql": "SELECT 1;", "V2__second.sql": "SELECT 2;"])
         #expect(
-            try runMigrate(["migrate", "--locations", folder.path, "--target", "1"], environment: db.environment)
+            try await runMigrate(["migrate", "--locations", folder.path, "--target", "1"], environment: db.environment)
                 .status == 0)
-        let output = try runMigrate(["info", "--locations", folder.path, "--output", "json"], environment: db.environment)
+        let output = try await runMigrate(["info", "--locations", folder.path, "--output", "json"], environment: db.environment)
         #expect(output.status == 0)
         let object = try #require(JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any])
         #expect(object["operation"] as? String == "info")
@@ -212,10 +223,10 @@ struct CLITests {
     }
 
     @Test("info prints Flyway's table")
-    func infoTable() throws {
+    func infoTable() async throws {
         let db = try TestDatabase("clitable")
         let folder = try MigrationFolder(["V1__a.sql": "SELECT 1;"])
-        let output = try runMigrate(["info", "--locations", folder.path], environment: db.environment)
+        let output = try await runMigrate(["info", "--locations", folder.path], environment: db.environment)
         #expect(output.status == 0)
         #expect(output.stdout.contains("Schema version: << Empty Schema >>"))
         #expect(output.stdout.contains("| Category  | Version | Description | Type | Installed On | State   | Undoable |"))
@@ -223,23 +234,23 @@ struct CLITests {
     }
 
     @Test("a failing migration exits 1 naming the file, line and SQLSTATE")
-    func failingMigrationExitCode() throws {
+    func failingMigrationExitCode() async throws {
         let db = try TestDatabase("clifail")
         let folder = try MigrationFolder(["V1__bad.sql": "SELECT 1;\nSELECT * FROM missing_table;"])
-        let output = try runMigrate(["migrate", "--locations", folder.path], environment: db.environment)
+        let output = try await runMigrate(["migrate", "--locations", folder.path], environment: db.environment)
         #expect(output.status == 1)
         #expect(output.stderr.contains("V1__bad.sql line 2"))
         #expect(output.stderr.contains("42P01"))
     }
 
     @Test("invalid names are skipped with a log line, or rejected with --validate-migration-naming")
-    func namingValidation() throws {
+    func namingValidation() async throws {
         let db = try TestDatabase("clinaming")
         let folder = try MigrationFolder(["V1__a.sql": "SELECT 1;", "v2__lower.sql": "SELECT 2;"])
-        let lenient = try runMigrate(["migrate", "--locations", folder.path], environment: db.environment)
+        let lenient = try await runMigrate(["migrate", "--locations", folder.path], environment: db.environment)
         #expect(lenient.status == 0)
         #expect(lenient.stderr.contains("Unrecognised migration name format: v2__lower.sql"))
-        let strict = try runMigrate(
+        let strict = try await runMigrate(
             ["validate", "--locations", folder.path, "--validate-migration-naming"], environment: db.environment)
         #expect(strict.status == 1)
         #expect(strict.stderr.contains("Invalid SQL filenames found"))
@@ -250,15 +261,15 @@ struct CLITests {
 @Suite("the migrate CLI in a cluster: wait, signals, retries")
 struct ClusterCLITests {
     @Test("wait exits 5 before migrate and 0 after")
-    func waitExitCodes() throws {
+    func waitExitCodes() async throws {
         let db = try TestDatabase("cliwait")
         let folder = try MigrationFolder(["V1__a.sql": "SELECT 1;"])
-        let before = try runMigrate(
+        let before = try await runMigrate(
             ["wait", "--locations", folder.path, "--timeout", "1", "--interval", "0.2"], environment: db.environment)
         #expect(before.status == 5)
         #expect(before.stderr.contains("Timed out after 1 s"))
-        #expect(try runMigrate(["migrate", "--locations", folder.path], environment: db.environment).status == 0)
-        let after = try runMigrate(["wait", "--locations", folder.path, "--timeout", "10"], environment: db.environment)
+        #expect(try await runMigrate(["migrate", "--locations", folder.path], environment: db.environment).status == 0)
+        let after = try await runMigrate(["wait", "--locations", folder.path, "--timeout", "10"], environment: db.environment)
         #expect(after.status == 0)
         #expect(after.stdout.contains("Schema is migrated (version 1)"))
     }
@@ -288,7 +299,7 @@ struct ClusterCLITests {
         }
         let signalled = Date()
         running.process.terminate()  // SIGTERM
-        let output = running.finish()
+        let output = await running.finish()
         let seconds = Date().timeIntervalSince(signalled)
         #expect(output.status == 143, "\(output.stderr)")
         #expect(output.stderr.contains("Cancelled while migrating"))
@@ -296,17 +307,17 @@ struct ClusterCLITests {
         #expect(try db.scalar("SELECT to_regclass('public.t') IS NULL") == "t")
         #expect(try db.scalar("SELECT count(*) FROM flyway_schema_history") == "0")
         // A second runner gets the lock at once (no retries allowed) and completes.
-        let rerun = try runMigrate(
+        let rerun = try await runMigrate(
             ["migrate", "--locations", folder.path, "--lock-retry-count", "0"], environment: db.environment)
         #expect(rerun.status == 0, "\(rerun.stderr)")
         #expect(try db.scalar("SELECT count(*) FROM flyway_schema_history WHERE success") == "1")
     }
 
     @Test("--log-format json writes one JSON object per line with migration, duration and outcome")
-    func jsonLogs() throws {
+    func jsonLogs() async throws {
         let db = try TestDatabase("jsonlogs")
         let folder = try MigrationFolder(["V1__a.sql": "SELECT 1;"])
-        let output = try runMigrate(
+        let output = try await runMigrate(
             ["migrate", "--locations", folder.path, "--log-format", "json"], environment: db.environment)
         #expect(output.status == 0)
         let lines = output.stderr.split(separator: "\n")
@@ -323,5 +334,55 @@ struct ClusterCLITests {
             }
         }
         #expect(sawApplied)
+    }
+}
+
+@Suite("Flyway's configuration surface through the CLI")
+struct FlywayCLITests {
+    @Test("Flyway-style -key=value arguments work before and after the command, with a jdbc URL")
+    func flywayArguments() async throws {
+        let db = try TestDatabase("cliflyway")
+        let folder = try MigrationFolder(["V1__a.sql": "CREATE TABLE a (id int);"])
+        let url = "jdbc:postgresql://\(db.endpoint.host):\(db.endpoint.port)/\(db.name)"
+        let env = ["PATH": "/usr/bin:/bin", "FLYWAY_PASSWORD": db.endpoint.password]
+        let migrate = try await runMigrate(
+            ["-url=\(url)", "-user=\(db.endpoint.user)", "migrate", "-locations=filesystem:\(folder.path)"],
+            environment: env)
+        #expect(migrate.status == 0, "\(migrate.stderr)")
+        let info = try await runMigrate(
+            ["info", "-url=\(url)", "-user=\(db.endpoint.user)", "-locations=filesystem:\(folder.path)",
+             "-outputType=json"],
+            environment: env)
+        #expect(info.status == 0, "\(info.stderr)")
+        let object = try #require(JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any])
+        #expect(object["schemaVersion"] as? String == "1")
+        #expect(!info.all.contains(db.endpoint.password))
+    }
+
+    @Test("a flyway.conf in the working directory and FLYWAY_* variables configure a run unchanged")
+    func flywayConfFile() async throws {
+        let db = try TestDatabase("cliconf")
+        let project = try MigrationFolder([
+            "sql/V1__a.sql": "CREATE TABLE ${table_name} (id int);",
+            "flyway.conf": """
+            flyway.url=jdbc:postgresql://\(db.endpoint.host):\(db.endpoint.port)/\(db.name)
+            flyway.user=\(db.endpoint.user)
+            flyway.password=${RUNWAY_TEST_SECRET}
+            flyway.locations=filesystem:sql
+            flyway.placeholders.table_name=from_file
+            flyway.schemas=app
+            """,
+        ])
+        let env = [
+            "PATH": "/usr/bin:/bin", "RUNWAY_TEST_SECRET": db.endpoint.password,
+            "FLYWAY_PLACEHOLDERS_TABLE_NAME": "from_env",
+        ]
+        let output = try await runMigrate(["migrate"], environment: env, directory: project.path)
+        #expect(output.status == 0, "\(output.stderr)")
+        #expect(try db.scalar("SELECT to_regclass('app.from_env') IS NOT NULL") == "t")
+        #expect(try db.history(schema: "app").count == 2)
+        let unknown = try await runMigrate(["info", "-noSuchSetting=1"], environment: env, directory: project.path)
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("noSuchSetting"))
     }
 }

@@ -26,6 +26,9 @@ public struct ConnectionSettings: Sendable, Hashable {
     public var connectTimeout: Int = 10
     /// `target_session_attrs`; Runway asks for `read-write` when migrating so it lands on the primary.
     public var targetSessionAttributes: String?
+    /// libpq `options`: server settings for the session, such as `-c search_path=app` (a JDBC URL's `currentSchema`
+    /// becomes this). Spaces separate settings; escape a space inside a value as `\ `.
+    public var options: String?
 
     /// Empty settings: libpq's environment and defaults decide.
     public init() {}
@@ -91,6 +94,7 @@ public struct ConnectionSettings: Sendable, Hashable {
         if let password { parameters.append(("password", password)) }
         if let sslMode { parameters.append(("sslmode", sslMode)) }
         if let targetSessionAttributes { parameters.append(("target_session_attrs", targetSessionAttributes)) }
+        if let options { parameters.append(("options", options)) }
         parameters.append(("application_name", applicationName))
         parameters.append(("connect_timeout", String(connectTimeout)))
         // TCP keepalives: a runner that vanishes (node lost, pod killed) is detected by the server, which then

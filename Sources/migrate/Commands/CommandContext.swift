@@ -17,11 +17,12 @@ struct CommandContext {
         self.logger = Logger(label: "runway")
     }
 
-    /// Environment first, then flags.
+    /// Flyway's layers (config files < `FLYWAY_*`/`DB_*` environment < `-key=value` arguments), then Runway's flags.
     func configuration(
         connection: ConnectionOptions, migrations: MigrationOptions
     ) throws(RunwayError) -> Configuration {
-        var configuration = try Configuration.fromEnvironment()
+        var configuration = try Configuration.load(
+            ConfigurationSources(arguments: FlywaySettingsArguments.settings), logger: logger)
         try connection.apply(to: &configuration)
         try migrations.apply(to: &configuration)
         return configuration

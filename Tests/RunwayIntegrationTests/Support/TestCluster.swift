@@ -60,36 +60,53 @@ final class TestCluster: @unchecked Sendable {
                     + "--auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C >/dev/null"))
     }
 
-    /// A streaming standby of the main test server.
-    func initStandby() throws {
+    /// A streaming standby of the primary listening on `port` (on 127.0.0.1).
+    func initStandby(from port: Int) throws {
         let endpoint = try TestServer.endpoint()
         try Self.shell(
             asServerUser(
-                "PGPASSWORD='\(endpoint.password)' '\(bin)/pg_basebackup' -h \(endpoint.host) -p \(endpoint.port) "
+                "PGPASSWORD='\(endpoint.password)' '\(bin)/pg_basebackup' -h 127.0.0.1 -p \(port) "
                     + "-U \(endpoint.user) -D '\(directory)/data' -R -X stream"))
     }
 
     func start() throws {
-        try Self.shell(
-            asServerUser(
-                "'\(bin)/pg_ctl' -D '\(directory)/data' -l '\(directory)/log' -w -t 60 start "
-                    + "-o \"-p \(port) -k '\(directory)' -c listen_addresses=127.0.0.1 -c fsync=off\" >/dev/null"))
+        // Both output streams go to a file: the server inherits pg_ctl's descriptors, and a pipe it keeps open would
+        // never reach end-of-file.
+        do {
+            try Self.shell(
+                asServerUser(
+                    "'\(bin)/pg_ctl' -D '\(directory)/data' -l '\(directory)/log' -w -t 60 start "
+                        + "-o \"-p \(port) -k '\(directory)' -c listen_addresses=127.0.0.1 -c fsync=off "
+                        + "-c max_connections=300\" >'\(directory)/pg_ctl.out' 2>&1"))
+        } catch {
+            let log = (try? String(contentsOfFile: directory + "/log", encoding: .utf8)) ?? ""
+            throw TestFailure("\(error)\nserver log:\n\(log)")
+        }
         running = true
     }
 
-    /// Runs a shell command, failing the test with its output when it fails.
+    /// Runs a shell command with `posix_spawn` and `waitpid`, failing the test with its output when it fails.
+    ///
+    /// Not Foundation's `Process`: its wait hung here when the command (`pg_ctl start` under `runuser`) left a
+    /// daemon behind while other tests ran processes concurrently.
     @discardableResult
     static func shell(_ command: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw TestFailure("command failed: \(command)\n\(output)") }
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("sh-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        let wrapped = "exec </dev/null >'\(outputPath)' 2>&1; " + command
+        var pid: pid_t = 0
+        let arguments = ["/bin/sh", "-c", wrapped]
+        let cArguments = arguments.map { strdup($0) } + [nil]
+        defer { cArguments.forEach { free($0) } }
+        let spawned = posix_spawn(&pid, "/bin/sh", nil, nil, cArguments, environ)
+        guard spawned == 0 else { throw TestFailure("posix_spawn failed (\(spawned)) for: \(command)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        // WIFEXITED && WEXITSTATUS == 0
+        guard status & 0x7f == 0, (status >> 8) & 0xff == 0 else {
+            throw TestFailure("command failed: \(command)\n\(output)")
+        }
         return output
     }
 }

@@ -155,22 +155,9 @@ final class MigrationFolder: @unchecked Sendable {
 
 /// Runs `psql` against a test database (to restore the Flyway fixtures' pg_dump files).
 func psql(_ database: TestDatabase, file: URL) throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [
-        "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", database.endpoint.host, "-p", database.endpoint.port, "-U",
-        database.endpoint.user, "-d", database.name, "-f", file.path,
-    ]
-    var env = ProcessInfo.processInfo.environment
-    env["PGPASSWORD"] = database.endpoint.password
-    process.environment = env
-    let errors = Pipe()
-    process.standardError = errors
-    process.standardOutput = FileHandle.nullDevice
-    try process.run()
-    let stderr = errors.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw TestFailure("psql failed on \(file.lastPathComponent): \(String(decoding: stderr, as: UTF8.self))")
-    }
+    let endpoint = database.endpoint
+    try TestCluster.shell(
+        "PGPASSWORD=\(TestCluster.singleQuoted(endpoint.password)) psql -X -q -v ON_ERROR_STOP=1 "
+            + "-h \(endpoint.host) -p \(endpoint.port) -U \(endpoint.user) -d \(database.name) "
+            + "-f \(TestCluster.singleQuoted(file.path))")
 }

@@ -1,0 +1,397 @@
+import Foundation
+import Logging
+
+/// What ``Configuration/load(_:logger:)`` reads: Flyway's command-line settings, the environment, and the folders
+/// where configuration files are looked for.
+public struct ConfigurationSources: Sendable {
+    /// Flyway `-key=value` settings, key without the dash (`("url", "jdbc:postgresql://db/app")`), in the order
+    /// given; a later one wins. The CLI gets them from `argv` with `FlywayArguments`.
+    public var arguments: [(String, String)]
+    /// Environment variables: `FLYWAY_*` (and `flyway_*` in TOML mode), Runway's `DB_*`, and the variables `.conf`
+    /// files (`${NAME}`) and TOML environments (`${env.NAME}`) refer to.
+    public var environment: [String: String]
+    /// The process's current directory: where `./flyway.conf` and `./flyway.toml` are looked for and relative
+    /// `configFiles` and `-workingDirectory` are resolved. Not Flyway's `workingDirectory` setting, which is an
+    /// argument.
+    public var workingDirectory: String
+    /// The user's home directory, where `~/flyway.conf` and `~/flyway.toml` are looked for.
+    public var homeDirectory: String
+
+    /// Sources; by default the process's environment, current directory and home directory, and no arguments.
+    public init(
+        arguments: [(String, String)] = [],
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        workingDirectory: String = FileManager.default.currentDirectoryPath,
+        homeDirectory: String = NSHomeDirectory()
+    ) {
+        self.arguments = arguments
+        self.environment = environment
+        self.workingDirectory = workingDirectory
+        self.homeDirectory = homeDirectory
+    }
+}
+
+extension Configuration {
+    /// Builds a configuration the way the Flyway command line does, so a Flyway user's `flyway.conf` or
+    /// `flyway.toml`, `FLYWAY_*` variables and `-key=value` arguments work unchanged.
+    ///
+    /// Precedence, highest first, per key: command-line `-key=value` > environment variables > configuration files
+    /// (later files over earlier ones) > Runway's defaults. Lists (`locations`, `schemas`, `sqlMigrationSuffixes`,
+    /// `ignoreMigrationPatterns`) are comma-separated; a non-empty list replaces the lower-precedence one and an
+    /// empty one is ignored. `placeholders.*` merge name by name.
+    ///
+    /// Files: see flyway-compat.md §12.1. Without `configFiles`, `flyway.toml`/`flyway.user.toml` in `~`, `.` and
+    /// `-workingDirectory` select TOML mode, else `flyway.conf` in the same places selects legacy mode.
+    /// `configFiles` (`FLYWAY_CONFIG_FILES` then `-configFiles`) are loaded after those and decide the mode; listing
+    /// TOML and `.conf` files together is an error. In TOML mode `[flyway]` applies, then the selected
+    /// `[environments.<name>]` (`environment`, default `default`) and its `[environments.<name>.flyway]`; `FLYWAY_*`
+    /// variables and arguments such as `-url` apply to that environment, `-environments.<name>.<key>=` to a named one,
+    /// and lower-case `flyway_<key>`/`environments_<name>_<key>` variables are read as Flyway reads them.
+    ///
+    /// Connection: `url` may be a JDBC URL (mapped onto libpq with pgjdbc's semantics: URL parameters beat
+    /// `jdbcProperties.*`, which beat `user`/`password`), a `postgresql://` URI or a conninfo string (passed to
+    /// libpq, `user`/`password` override it). Runway's `DB_HOST`, `DB_PORT`, `DB_NAME`, `DB_USERNAME`,
+    /// `DB_PASSWORD`/`DB_PASSWORD_FILE` and `DB_SSLMODE` then override the matching parts that came from
+    /// `FLYWAY_*` variables or files, but not parts given on the command line (`-url` owns host, port and database;
+    /// `-user`, `-password` and `-url` parameters own theirs). libpq's `PG*` variables fill whatever is left unset.
+    ///
+    /// `-workingDirectory=dir` adds `dir/flyway.conf` (or `.toml`) to the default files and makes relative
+    /// `filesystem:` locations (and the default `migrations`) relative to `dir`, as the Flyway CLI does.
+    ///
+    /// Flyway keys that only concern Java, other databases or Flyway's console are accepted and ignored with a debug
+    /// log; Teams features whose absence would change the outcome (`cherryPick`, `dryRunOutput`...) and unknown
+    /// `flyway.*` keys are errors naming the key and where it was set. Unknown `FLYWAY_*` variables are ignored, as
+    /// Flyway ignores them.
+    ///
+    /// - Parameters:
+    ///   - sources: arguments, environment and directories.
+    ///   - logger: receives debug lines about loaded files and ignored settings; never values.
+    /// - Throws: ``RunwayError`` `.configuration` naming the setting and its source (file and line, variable or
+    ///   argument). Messages never contain a password.
+    public static func load(
+        _ sources: ConfigurationSources,
+        logger: Logger = Logger(label: "runway.configuration", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) throws(RunwayError) -> Configuration {
+        try ConfigurationLoader(sources: sources, logger: logger).load()
+    }
+}
+
+// MARK: - Loading
+
+/// Settings by key; a later addition overrides an earlier one, except that an empty list is never taken.
+struct SettingLayers {
+    private(set) var settings: [String: RawSetting] = [:]
+
+    mutating func add(_ list: [RawSetting]) {
+        for setting in list { add(setting) }
+    }
+
+    mutating func add(_ setting: RawSetting) {
+        if FlywayKey.lookup(setting.key)?.isList == true, setting.value.items.isEmpty { return }
+        settings[setting.key] = setting
+    }
+
+    subscript(key: String) -> RawSetting? { settings[key] }
+}
+
+struct ConfigurationLoader {
+    let sources: ConfigurationSources
+    let logger: Logger
+
+    /// Settings from the command line and the environment, sorted by where they go.
+    struct Gathered {
+        /// `-key=value`.
+        var arguments: [RawSetting] = []
+        /// `-environments.<name>.<key>=value`, by environment name.
+        var argumentEnvironments: [String: [RawSetting]] = [:]
+        /// `FLYWAY_*`.
+        var variables: [RawSetting] = []
+        /// `flyway_<key>` (TOML mode only, as in Flyway).
+        var lowerCaseVariables: [RawSetting] = []
+        /// `environments_<name>_<key>` (TOML mode only), by environment name.
+        var variableEnvironments: [String: [RawSetting]] = [:]
+    }
+
+    func load() throws(RunwayError) -> Configuration {
+        let gathered = try gather()
+        // What the loader itself needs before reading files.
+        let flywayWorkingDirectory = gathered.arguments.last { $0.key == "workingDirectory" }.map {
+            ConfigFiles.absolute($0.value.text, relativeTo: sources.workingDirectory)
+        }
+        var explicitFiles: [(path: String, source: SettingSource)] = []
+        for setting in [gathered.variables, gathered.arguments].compactMap({ $0.last { $0.key == "configFiles" } }) {
+            explicitFiles += setting.value.items.map {
+                (ConfigFiles.absolute($0, relativeTo: sources.workingDirectory), setting.source)
+            }
+        }
+        let selection = try ConfigFiles.select(
+            explicit: explicitFiles, home: sources.homeDirectory, currentDirectory: sources.workingDirectory,
+            workingDirectory: flywayWorkingDirectory)
+        logger.debug(
+            "Configuration files",
+            metadata: ["format": "\(selection.format.rawValue)", "files": "\(selection.files.joined(separator: ", "))"])
+
+        let layers =
+            switch selection.format {
+            case .conf: try confLayers(selection.files, gathered)
+            case .toml: try tomlLayers(selection.files, gathered)
+            }
+        var configuration = try apply(layers, toml: selection.format == .toml)
+        if let flywayWorkingDirectory {
+            configuration.workingDirectory = flywayWorkingDirectory
+            configuration.locations = configuration.locations.map { resolve($0, against: flywayWorkingDirectory) }
+        }
+        return configuration
+    }
+
+    /// Sorts the arguments and the environment variables.
+    private func gather() throws(RunwayError) -> Gathered {
+        var gathered = Gathered()
+        for (key, value) in sources.arguments {
+            let setting = RawSetting(key: key, value: .text(value), source: .argument(key))
+            if key.hasPrefix("environments.") {
+                let (name, field) = try environmentKey(key.dropFirst("environments.".count), separator: ".", setting)
+                gathered.argumentEnvironments[name, default: []].append(
+                    RawSetting(key: field, value: setting.value, source: setting.source))
+            } else {
+                gathered.arguments.append(setting)
+            }
+        }
+        for (name, value) in sources.environment.sorted(by: { $0.key < $1.key }) {
+            let source = SettingSource.environmentVariable(name)
+            if let key = FlywayKey.key(forEnvironmentVariable: name) {
+                gathered.variables.append(RawSetting(key: key, value: .text(value), source: source))
+            } else if name.hasPrefix("flyway_"),
+                case let key = name.dropFirst("flyway_".count).replacingOccurrences(of: "_", with: "."),
+                FlywayKey.lookup(key) != nil
+            {
+                gathered.lowerCaseVariables.append(RawSetting(key: key, value: .text(value), source: source))
+            } else if name.hasPrefix("environments_") {
+                let setting = RawSetting(key: name, value: .text(value), source: source)
+                let (environment, field) = try environmentKey(
+                    name.dropFirst("environments_".count), separator: "_", setting)
+                gathered.variableEnvironments[environment, default: []].append(
+                    RawSetting(key: field.replacingOccurrences(of: "_", with: "."), value: .text(value), source: source)
+                )
+            } else if name.hasPrefix("FLYWAY_") || name.hasPrefix("flyway_") {
+                logger.debug("Ignoring environment variable", metadata: ["variable": "\(name)"])
+            }
+        }
+        return gathered
+    }
+
+    /// Legacy mode: `.conf` files, then `FLYWAY_*`, then arguments.
+    private func confLayers(_ files: [String], _ gathered: Gathered) throws(RunwayError) -> SettingLayers {
+        let encoding =
+            gathered.arguments.last { $0.key == "configFileEncoding" }
+            ?? gathered.variables.last { $0.key == "configFileEncoding" }
+        var layers = SettingLayers()
+        for path in files {
+            logger.debug("Loading config file", metadata: ["file": "\(path)"])
+            let text = try ConfigFiles.read(
+                path, encoding: encoding?.value.text ?? "UTF-8", source: encoding?.source ?? .file(path, line: nil))
+            layers.add(ConfigFiles.parseConf(text, path: path, environment: sources.environment))
+        }
+        let tomlOnly =
+            gathered.lowerCaseVariables + gathered.variableEnvironments.values.joined()
+            + gathered.argumentEnvironments.values.joined()
+        for setting in tomlOnly {
+            logger.debug("Ignoring TOML environment setting in .conf mode", metadata: ["source": "\(setting.source)"])
+        }
+        layers.add(gathered.variables)
+        layers.add(gathered.arguments)
+        return layers
+    }
+
+    /// TOML mode: `[flyway]` of every file, the selected environment and its `flyway` overrides, then the
+    /// environment variables, then the arguments.
+    private func tomlLayers(_ paths: [String], _ gathered: Gathered) throws(RunwayError) -> SettingLayers {
+        var files: [TOMLConfiguration] = []
+        for path in paths {
+            logger.debug("Loading config file", metadata: ["file": "\(path)"])
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw .configuration("Unable to load config file: \(path)")
+            }
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw .configuration("Unable to load config file: \(path) is not valid UTF-8 text")
+            }
+            let file = try ConfigFiles.parseTOML(text, path: path)
+            for key in file.ignoredRootKeys {
+                logger.debug("Ignoring TOML table", metadata: ["key": "\(key)", "file": "\(path)"])
+            }
+            files.append(file)
+        }
+        var layers = SettingLayers()
+        for file in files { layers.add(file.flyway) }
+        let chosen =
+            gathered.arguments.last { $0.key == "environment" }
+            ?? gathered.lowerCaseVariables.last { $0.key == "environment" } ?? layers["environment"]
+        let environment = chosen?.value.text ?? "default"
+        let defining = files.compactMap { $0.environments[environment] }
+        if let chosen, defining.isEmpty, !files.isEmpty, gathered.argumentEnvironments[environment] == nil,
+            gathered.variableEnvironments[environment] == nil
+        {
+            throw .configuration(
+                "Environment '\(environment)' is not defined: add [environments.\(environment)] to "
+                    + "\(paths.joined(separator: ", ")) or select another (set by \(chosen.source))")
+        }
+        for definition in defining { layers.add(definition.fields) }
+        for definition in defining { layers.add(definition.flyway) }
+        layers.add(gathered.variables)
+        layers.add(gathered.lowerCaseVariables)
+        layers.add(try environmentFields(gathered.variableEnvironments[environment] ?? []))
+        layers.add(gathered.arguments)
+        layers.add(try environmentFields(gathered.argumentEnvironments[environment] ?? []))
+        return layers
+    }
+
+    /// Applies the winning settings through the key table, then builds the connection.
+    private func apply(_ layers: SettingLayers, toml: Bool) throws(RunwayError) -> Configuration {
+        var configuration = Configuration()
+        var connection: [String: RawSetting] = [:]
+        for key in layers.settings.keys.sorted() {
+            guard let setting = layers[key] else { continue }
+            guard let row = FlywayKey.lookup(key) else {
+                throw .configuration("Unknown configuration property: flyway.\(key) (set by \(setting.source))")
+            }
+            switch row.role {
+            case .setting(let apply):
+                try apply(&configuration, setting)
+            case .connection:
+                connection[key] = setting
+            case .loader:
+                if case .file = setting.source, key != "environment" {
+                    logger.debug("Ignoring command-line setting in a file", metadata: ["source": "\(setting.source)"])
+                }
+            case .ignored(let reason):
+                logger.debug(
+                    "Ignoring Flyway setting",
+                    metadata: ["key": "\(key)", "reason": "\(reason)", "source": "\(setting.source)"])
+            case .unsupported(let reason):
+                throw .configuration("\(key) is not supported by Runway: \(reason) (set by \(setting.source))")
+            }
+        }
+        configuration.connection = try resolveConnection(connection, toml: toml)
+        return configuration
+    }
+
+    /// `<name><separator><field>` of `-environments.<name>.<field>` or `environments_<name>_<field>`.
+    private func environmentKey(
+        _ text: Substring, separator: Character, _ setting: RawSetting
+    ) throws(RunwayError) -> (String, String) {
+        guard let split = text.firstIndex(of: separator), split != text.startIndex,
+            text.index(after: split) != text.endIndex
+        else {
+            throw .configuration(
+                "Invalid environment setting \(setting.key): expected environments\(separator)<name>\(separator)<key> "
+                    + "(set by \(setting.source))")
+        }
+        return (String(text[..<split]), String(text[text.index(after: split)...]))
+    }
+
+    /// Checks that settings aimed at an environment are environment fields.
+    private func environmentFields(_ settings: [RawSetting]) throws(RunwayError) -> [RawSetting] {
+        for setting in settings
+        where !ConfigFiles.environmentFields.contains(setting.key) && !setting.key.hasPrefix("jdbcProperties.")
+            && !ConfigFiles.ignoredEnvironmentFields.contains(setting.key)
+        {
+            throw .configuration(
+                "Unknown environment property: \(setting.key) (set by \(setting.source))")
+        }
+        return settings.filter { !ConfigFiles.ignoredEnvironmentFields.contains($0.key) }
+    }
+
+    /// A relative `filesystem:` (or unprefixed) location made absolute against Flyway's `workingDirectory`.
+    private func resolve(_ location: String, against directory: String) -> String {
+        var prefix = ""
+        var path = location.trimmingCharacters(in: .whitespaces)
+        if path.lowercased().hasPrefix("filesystem:") {
+            prefix = String(path.prefix("filesystem:".count))
+            path = String(path.dropFirst("filesystem:".count))
+        } else if path.contains(":") {
+            return location  // classpath: and the like are refused later with a clear error
+        }
+        guard !path.hasPrefix("/") else { return location }
+        return prefix + ConfigFiles.absolute(path, relativeTo: directory)
+    }
+
+    // MARK: - Connection
+
+    /// Builds the connection from `url`, `user`, `password` and `jdbcProperties.*`, then applies `DB_*`.
+    private func resolveConnection(
+        _ settings: [String: RawSetting], toml: Bool
+    ) throws(RunwayError) -> ConnectionSettings {
+        var settings = settings
+        if toml {
+            for (key, setting) in settings {
+                let resolved = try ConfigFiles.resolveProperties(
+                    setting.value.text, key: key, source: setting.source, environment: sources.environment)
+                settings[key]?.value = .text(resolved)
+            }
+        }
+        typealias Property = (value: String, origin: String, source: SettingSource)
+        var properties: [String: Property] = [:]
+        for key in ["user", "password"] {
+            if let setting = settings[key] {
+                properties[key] = (setting.value.text, "\(key), set by \(setting.source)", setting.source)
+            }
+        }
+        for (key, setting) in settings.sorted(by: { $0.key < $1.key }) where key.hasPrefix("jdbcProperties.") {
+            let name = String(key.dropFirst("jdbcProperties.".count))
+            properties[name] = (setting.value.text, "\(key), set by \(setting.source)", setting.source)
+        }
+        var result = ConnectionSettings()
+        var urlSource: SettingSource?
+        if let url = settings["url"], !url.value.text.isEmpty {
+            let text = url.value.text
+            urlSource = url.source
+            if JDBCURL.isJDBC(text) {
+                let jdbc = try JDBCURL(parsing: text, setting: "url (set by \(url.source))")
+                result.host = jdbc.hosts.map(\.name).joined(separator: ",")
+                if jdbc.hosts.contains(where: { $0.port != nil }) {
+                    result.port = jdbc.hosts.map { String($0.port ?? 5432) }.joined(separator: ",")
+                }
+                result.database = jdbc.database
+                for (name, value) in jdbc.parameters {
+                    properties[name] = (value, "url parameter \(name), set by \(url.source)", url.source)
+                }
+            } else if text.hasPrefix("postgresql://") || text.hasPrefix("postgres://") || text.contains("=") {
+                result.url = text
+            } else {
+                throw .configuration(
+                    "Invalid url (set by \(url.source)): \(ConnectionSettings.redact(text)) is neither a JDBC URL "
+                        + "(jdbc:postgresql://host:5432/database), a postgresql:// URI nor a libpq conninfo string")
+            }
+        }
+        for name in properties.keys.sorted() where !JDBCProperties.mapped.contains(name) {
+            logger.debug("Ignoring JDBC property", metadata: ["property": "\(name)"])
+        }
+        try JDBCProperties.apply(properties.mapValues { ($0.value, $0.origin) }, to: &result)
+
+        // Runway's DB_* variables: above FLYWAY_* and files, below the command line.
+        var database = ConnectionSettings()
+        try database.apply(environment: sources.environment)
+        if urlSource?.isArgument != true {
+            if let host = database.host {
+                result.host = host
+                let hostCount = host.split(separator: ",").count
+                if database.port == nil, let port = result.port, port.contains(","),
+                    port.split(separator: ",").count != hostCount
+                {
+                    result.port = nil  // the URL's per-host ports no longer match the hosts
+                }
+            }
+            if let port = database.port { result.port = port }
+            if let name = database.database { result.database = name }
+        }
+        if properties["user"]?.source.isArgument != true, let user = database.user { result.user = user }
+        if properties["password"]?.source.isArgument != true, let password = database.password {
+            result.password = password
+        }
+        if (properties["sslmode"] ?? properties["ssl"])?.source.isArgument != true, let mode = database.sslMode {
+            result.sslMode = mode
+        }
+        try result.validate()
+        return result
+    }
+}

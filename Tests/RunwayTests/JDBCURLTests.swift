@@ -1,0 +1,180 @@
+import Foundation
+import Testing
+
+@testable import Runway
+
+@Suite("JDBCURL (pgjdbc URL syntax, §12.3)")
+struct JDBCURLTests {
+    typealias Host = JDBCURL.Host
+
+    @Test(
+        "parses",
+        arguments: [
+            ("jdbc:postgresql://db:5432/orders", [Host(name: "db", port: 5432)], "orders", [String]()),
+            (
+                "jdbc:postgresql://pg-0:5433,pg-1/orders?currentSchema=app&sslmode=require",
+                [Host(name: "pg-0", port: 5433), Host(name: "pg-1", port: nil)], "orders",
+                ["currentSchema=app", "sslmode=require"]
+            ),
+            ("jdbc:postgresql:orders", [Host(name: "localhost", port: 5432)], "orders", []),
+            ("jdbc:postgresql:/", [Host(name: "localhost", port: 5432)], nil, []),
+            ("jdbc:postgresql://db/", [Host(name: "db", port: nil)], nil, []),
+            ("jdbc:postgresql://db", [Host(name: "db", port: nil)], nil, []),
+            ("jdbc:p6spy:postgresql://db:6000/x", [Host(name: "db", port: 6000)], "x", []),
+            ("jdbc:aws-wrapper:postgresql://db/x", [Host(name: "db", port: nil)], "x", []),
+            (
+                "jdbc:postgresql://[::1]:5433,[fe80::1]/x", [Host(name: "::1", port: 5433), Host(name: "fe80::1")], "x",
+                []
+            ),
+            (
+                "jdbc:postgresql:///my%20db?ApplicationName=nightly+job&ssl",
+                [Host(name: "localhost", port: nil)], "my db", ["ApplicationName=nightly job", "ssl="]
+            ),
+        ] as [(String, [Host], String?, [String])])
+    func parses(url: String, hosts: [Host], database: String?, parameters: [String]) throws {
+        let parsed = try JDBCURL(parsing: url, setting: "url")
+        #expect(parsed.hosts == hosts)
+        #expect(parsed.database == database)
+        #expect(parsed.parameters.map { "\($0.name)=\($0.value)" } == parameters)
+    }
+
+    @Test(
+        "rejects, naming the setting and never showing the password",
+        arguments: [
+            ("jdbc:mysql://db:3306/x?password=TopSecret1", "PostgreSQL"),
+            ("jdbc:postgresql://db:99999/x?password=TopSecret1", "invalid port '99999'"),
+            ("jdbc:postgresql://db:abc/x?user=u&password=TopSecret1", "invalid port 'abc'"),
+            ("jdbc:postgresql://admin:TopSecret1@db/x", "user:password@"),
+            ("jdbc:postgresql://db/x?password=TopSecret1&bad=%zz", "URL encoding"),
+        ])
+    func rejects(url: String, fragment: String) {
+        #expect {
+            _ = try JDBCURL(parsing: url, setting: "url (set by environment variable FLYWAY_URL)")
+        } throws: { error in
+            let description = (error as? RunwayError)?.description ?? ""
+            return description.contains(fragment) && description.contains("FLYWAY_URL")
+                && !description.contains("TopSecret1")
+        }
+    }
+}
+
+@Suite("JDBC URL onto ConnectionSettings (via Configuration.load)")
+struct JDBCConnectionTests {
+    private func connection(_ environment: [String: String]) throws -> ConnectionSettings {
+        try ConfigSandbox().load(environment: environment).connection
+    }
+
+    @Test("two hosts become libpq host and port lists, 5432 filled in for a host without a port")
+    func twoHosts() throws {
+        let settings = try connection(["FLYWAY_URL": "jdbc:postgresql://pg-0:5433,pg-1/orders"])
+        #expect(settings.host == "pg-0,pg-1")
+        #expect(settings.port == "5433,5432")
+        #expect(settings.database == "orders")
+        #expect(settings.url == nil)
+        let noPorts = try connection(["FLYWAY_URL": "jdbc:postgresql://pg-0,pg-1/orders"])
+        #expect(noPorts.host == "pg-0,pg-1")
+        #expect(noPorts.port == nil)
+    }
+
+    @Test(
+        "currentSchema sets search_path through libpq options",
+        arguments: [
+            ("?currentSchema=app", "-c search_path=app"),
+            ("?currentSchema=app,public", "-c search_path=app,public"),
+            ("?currentSchema=my+schema", "-c search_path=my\\ schema"),
+            ("?options=-c%20statement_timeout%3D5s&currentSchema=app", "-c statement_timeout=5s -c search_path=app"),
+        ])
+    func currentSchema(query: String, options: String) throws {
+        let settings = try connection(["FLYWAY_URL": "jdbc:postgresql://db/x" + query])
+        #expect(settings.options == options)
+        #expect(settings.libpqParameters().contains { $0 == ("options", options) })
+    }
+
+    @Test(
+        "ssl parameters",
+        arguments: [
+            ("?sslmode=verify-ca", "verify-ca"),
+            ("?ssl=true", "verify-full"),
+            ("?ssl", "verify-full"),
+            ("?ssl=true&sslfactory=org.postgresql.ssl.NonValidatingFactory", "require"),
+            ("?ssl=true&sslmode=disable", "disable"),
+            ("?ssl=false", nil),
+        ] as [(String, String?)])
+    func ssl(query: String, mode: String?) throws {
+        #expect(try connection(["FLYWAY_URL": "jdbc:postgresql://db/x" + query]).sslMode == mode)
+    }
+
+    @Test(
+        "targetServerType",
+        arguments: [
+            ("primary", "read-write"), ("master", "read-write"), ("secondary", "standby"), ("standby", "standby"),
+            ("preferSecondary", "prefer-standby"), ("any", nil),
+        ] as [(String, String?)])
+    func targetServerType(value: String, attributes: String?) throws {
+        let settings = try connection(["FLYWAY_URL": "jdbc:postgresql://db/x?targetServerType=\(value)"])
+        #expect(settings.targetSessionAttributes == attributes)
+    }
+
+    @Test("URL user and password beat jdbcProperties, which beat user and password (pgjdbc)")
+    func urlParametersWin() throws {
+        let settings = try connection([
+            "FLYWAY_URL": "jdbc:postgresql://db/x?user=from_url&password=url_secret",
+            "FLYWAY_USER": "flyway_user", "FLYWAY_PASSWORD": "flyway_secret",
+            "FLYWAY_JDBC_PROPERTIES_USER": "prop_user",
+        ])
+        #expect(settings.user == "from_url")
+        #expect(settings.password == "url_secret")
+        let properties = try connection([
+            "FLYWAY_URL": "jdbc:postgresql://db/x", "FLYWAY_USER": "flyway_user",
+            "FLYWAY_JDBC_PROPERTIES_USER": "prop_user",
+        ])
+        #expect(properties.user == "prop_user")
+    }
+
+    @Test("ApplicationName, connectTimeout and certificate paths")
+    func otherParameters() throws {
+        let settings = try connection([
+            "FLYWAY_URL":
+                "jdbc:postgresql://db/x?ApplicationName=orders-migrations&connectTimeout=3"
+                + "&sslmode=verify-full&sslrootcert=/certs/root%20ca.crt&sslcert=/certs/c.crt&sslkey=/certs/c.key"
+        ])
+        #expect(settings.applicationName == "orders-migrations")
+        #expect(settings.connectTimeout == 3)
+        #expect(
+            settings.url
+                == "postgresql://?sslcert=%2Fcerts%2Fc.crt&sslkey=%2Fcerts%2Fc.key&sslrootcert=%2Fcerts%2Froot%20ca.crt"
+        )
+        #expect(settings.host == "db")
+        try settings.validate()
+    }
+
+    @Test("a postgresql:// URI or conninfo string is passed to libpq as it is")
+    func passThrough() throws {
+        let uri = try connection(["FLYWAY_URL": "postgresql://app@db:5432/orders?sslmode=require"])
+        #expect(uri.url == "postgresql://app@db:5432/orders?sslmode=require")
+        #expect(uri.host == nil)
+        let conninfo = try connection(["FLYWAY_URL": "host=db dbname=orders", "FLYWAY_USER": "app"])
+        #expect(conninfo.url == "host=db dbname=orders")
+        #expect(conninfo.user == "app")
+    }
+
+    @Test(
+        "errors name the setting and never contain the password",
+        arguments: [
+            "jdbc:postgresql://db:0/x?password=TopSecret1",
+            "jdbc:postgresql://db/x?password=TopSecret1&sslmode=sometimes",
+            "jdbc:postgresql://db/x?password=TopSecret1&connectTimeout=soon",
+            "jdbc:postgresql://db/x?password=TopSecret1&targetServerType=leader",
+            "jdbc:sqlserver://db;password=TopSecret1",
+            "mysql://root:TopSecret1@db/x",
+            "postgresql://u:TopSecret1@db:99999/x",
+        ])
+    func errorsHidePasswords(url: String) throws {
+        let error = try #require(
+            try ConfigSandbox().loadError(environment: ["FLYWAY_URL": url, "FLYWAY_PASSWORD": "Other2"]))
+        #expect(error.code == .configuration)
+        #expect(!error.description.contains("TopSecret1"))
+        #expect(!error.description.contains("Other2"))
+        #expect(error.description.contains("FLYWAY_URL") || error.description.contains("url"))
+    }
+}
