@@ -82,6 +82,21 @@ public struct Migrator: Sendable {
         }
     }
 
+    /// `validate --offline`: every check that needs no database (naming, duplicates, encodings, unterminated SQL,
+    /// undefined placeholders, mixed transactionality, `.sql.conf` errors, the DDL lint) and, with `options.base`,
+    /// the git checks: released migrations unchanged, new versions above the base's highest.
+    public func validateOffline(_ options: OfflineValidationOptions = OfflineValidationOptions()) async throws(RunwayError)
+        -> CIReport
+    {
+        try await run { (engine: Engine) throws(RunwayError) in try engine.validateOffline(options) }
+    }
+
+    /// `validate --scratch`: applies every migration from zero to a throwaway database (created and dropped on the
+    /// configured server, or in a temporary local cluster when none is configured) and reports the first failure.
+    public func validateOnScratch() async throws(RunwayError) -> CIReport {
+        try await run { (engine: Engine) throws(RunwayError) in try engine.validateScratch() }
+    }
+
     /// Runs an engine operation on its own thread, forwarding task cancellation to libpq.
     private func run<T: Sendable>(_ operation: @escaping @Sendable (Engine) throws(RunwayError) -> T) async throws(RunwayError) -> T {
         let cancellation = Cancellation()

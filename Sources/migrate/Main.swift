@@ -19,7 +19,7 @@ struct Main: AsyncParsableCommand {
         version: RunwayVersion.current,
         subcommands: [
             MigrateCommand.self, InfoCommand.self, ValidateCommand.self, BaselineCommand.self, RepairCommand.self,
-            CleanCommand.self, WaitCommand.self,
+            CleanCommand.self, WaitCommand.self, LintCommand.self,
         ],
         defaultSubcommand: MigrateCommand.self
     )

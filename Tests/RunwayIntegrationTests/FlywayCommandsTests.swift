@@ -193,7 +193,7 @@ struct MigrationOptionsTests {
         #expect(try db.rows("SELECT event FROM audit.events ORDER BY n") == [["afterMigrateError"]])
     }
 
-    @Test("a .sql.conf side file runs a migration outside a transaction")
+    @Test("a .sql.conf side file sets executeInTransaction, placeholderReplacement and encoding per script")
     func scriptConfig() async throws {
         let db = try TestDatabase("scriptconf")
         let folder = try MigrationFolder([
@@ -203,6 +203,18 @@ struct MigrationOptionsTests {
         ])
         let result = try await db.migrator([folder.path]).migrate()
         #expect(result.migrations.map(\.transactional) == [true, false])
+        // placeholderReplacement=false and encoding per script.
+        let perScript = try MigrationFolder([
+            "V1__literal.sql": "CREATE TABLE lit AS SELECT '${not_a_placeholder}'::text AS v;",
+            "V1__literal.sql.conf": "placeholderReplacement=false\n",
+            "V2__latin.sql.conf": "encoding=ISO-8859-1\n",
+        ])
+        try "CREATE TABLE latin AS SELECT 'caf\u{E9}'::text AS v;".data(using: .isoLatin1)!.write(
+            to: URL(fileURLWithPath: perScript.path + "/V2__latin.sql"))
+        let other = try TestDatabase("scriptconf2")
+        try await other.migrator([perScript.path]).migrate()
+        #expect(try other.scalar("SELECT v FROM lit") == "${not_a_placeholder}")
+        #expect(try other.scalar("SELECT v FROM latin") == "caf\u{E9}")
         let bad = try MigrationFolder(["V1__x.sql": "SELECT 1;", "V1__x.sql.conf": "shouldRun=true\n"])
         let error = await #expect(throws: RunwayError.self) { try await db.migrator([bad.path]).info() }
         #expect(error?.message.contains("Unknown script config parameter 'shouldRun'") == true)

@@ -170,17 +170,24 @@ final class Session {
 
     /// The built-in `${flyway:*}` placeholders plus the configured ones.
     func placeholderValues() -> [String: String] {
+        Self.placeholderValues(configuration, defaultSchema: defaultSchema, user: originalRole, database: database)
+    }
+
+    /// Configured placeholders (names lower-cased) plus Flyway's built-ins for the given connection facts.
+    static func placeholderValues(
+        _ configuration: Configuration, defaultSchema: String, user: String, database: String
+    ) -> [String: String] {
         var values: [String: String] = [:]
         for (key, value) in configuration.placeholders { values[key.lowercased()] = value }
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
         formatter.locale = Locale(identifier: "en_US_POSIX")
         values["flyway:defaultschema"] = defaultSchema
-        values["flyway:user"] = originalRole
+        values["flyway:user"] = user
         values["flyway:database"] = database
         values["flyway:timestamp"] = formatter.string(from: Date())
         values["flyway:filename"] = ""
-        values["flyway:workingdirectory"] = FileManager.default.currentDirectoryPath
+        values["flyway:workingdirectory"] = configuration.workingDirectory ?? FileManager.default.currentDirectoryPath
         values["flyway:table"] = configuration.table
         values["flyway:environment"] = "default"
         return values

@@ -6,6 +6,13 @@ struct MigrationResolver {
 
     /// Resolves and sorts; throws for duplicate versions or descriptions, naming both files.
     func resolve(_ files: [ScannedFile]) throws(RunwayError) -> [ResolvedMigration] {
+        let resolved = try resolveAllowingDuplicates(files)
+        if let first = Self.duplicates(in: resolved).first { throw first }
+        return resolved
+    }
+
+    /// Resolves and sorts without the duplicate check (see ``duplicates(in:)``).
+    func resolveAllowingDuplicates(_ files: [ScannedFile]) throws(RunwayError) -> [ResolvedMigration] {
         var resolved: [ResolvedMigration] = []
         resolved.reserveCapacity(files.count)
         for file in files {
@@ -23,19 +30,26 @@ struct MigrationResolver {
                     path: file.path, checksum: checksum, equivalentChecksum: equivalent))
         }
         resolved.sort(by: Self.flywayOrder)
+        return resolved
+    }
+
+    /// Every pair of neighbours with the same version (baseline migrations only clash with each other) or the same
+    /// repeatable description, as Flyway reports them.
+    static func duplicates(in resolved: [ResolvedMigration]) -> [RunwayError] {
+        var errors: [RunwayError] = []
         for (a, b) in zip(resolved, resolved.dropFirst()) {
             if let va = a.version, let vb = b.version, va == vb, (a.kind == .baseline) == (b.kind == .baseline) {
-                throw .invalidMigration(
+                errors.append(.invalidMigration(
                     "Found more than one migration with version \(va)\nOffenders:\n-> \(a.path) (\(a.type))\n-> "
-                        + "\(b.path) (\(b.type))", file: b.script)
+                        + "\(b.path) (\(b.type))", file: b.script))
             }
             if a.kind == .repeatable, b.kind == .repeatable, a.description == b.description {
-                throw .invalidMigration(
+                errors.append(.invalidMigration(
                     "Found more than one repeatable migration with description \(a.description)\nOffenders:\n-> "
-                        + "\(a.path) (SQL)\n-> \(b.path) (SQL)", file: b.script)
+                        + "\(a.path) (SQL)\n-> \(b.path) (SQL)", file: b.script))
             }
         }
-        return resolved
+        return errors
     }
 
     /// Versioned (ascending version, baseline after regular for equal versions) before repeatables (by

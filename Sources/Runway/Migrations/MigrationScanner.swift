@@ -87,9 +87,18 @@ struct MigrationScanner {
         return result
     }
 
-    /// Scans every location; file contents are read and validated as UTF-8.
+    /// Scans every location; file contents are read and validated as UTF-8. The first bad file is an error.
     func scan() throws(RunwayError) -> ScanResult {
+        let (result, fileErrors) = try scanCollectingErrors()
+        if let first = fileErrors.first { throw first }
+        return result
+    }
+
+    /// Scans every location, collecting the errors of individual files (unreadable, not valid in their encoding,
+    /// bad `.conf` side file) instead of stopping at the first; errors about the locations themselves still throw.
+    func scanCollectingErrors() throws(RunwayError) -> (ScanResult, [RunwayError]) {
         var result = ScanResult()
+        var fileErrors: [RunwayError] = []
         var seen: [String: ScannedFile] = [:]  // relative path -> first file, to merge identical copies
         for root in try Self.normalise(locations, workingDirectory: workingDirectory, logger: logger) {
             var isDirectory: ObjCBool = false
@@ -118,17 +127,25 @@ struct MigrationScanner {
                 case .migration, .callback: break
                 }
                 let path = root + "/" + relative
-                var config = ScriptConfig()
-                if let confRelative = confFiles[(relative + ".conf").lowercased()] {
-                    let confPath = root + "/" + confRelative
-                    guard let data = FileManager.default.contents(atPath: confPath),
-                        let text = String(data: data, encoding: .utf8)
-                    else { throw .invalidMigration("Unable to read script config \(confPath)", file: confRelative) }
-                    config = try ScriptConfig.parse(text, file: confRelative)
+                var file: ScannedFile
+                do throws(RunwayError) {
+                    var config = ScriptConfig()
+                    if let confRelative = confFiles[(relative + ".conf").lowercased()] {
+                        let confPath = root + "/" + confRelative
+                        guard let data = FileManager.default.contents(atPath: confPath),
+                            let text = String(data: data, encoding: .utf8)
+                        else {
+                            throw .invalidMigration("Unable to read script config \(confPath)", file: confRelative)
+                        }
+                        config = try ScriptConfig.parse(text, file: confRelative)
+                    }
+                    file = try Self.load(
+                        name: name, relativePath: relative, path: path, encoding: config.encoding ?? encoding)
+                    file.config = config
+                } catch {
+                    fileErrors.append(error)
+                    continue
                 }
-                var file = try Self.load(
-                    name: name, relativePath: relative, path: path, encoding: config.encoding ?? encoding)
-                file.config = config
                 if let previous = seen[relative], previous.rawChecksum == file.rawChecksum { continue }
                 seen[relative] = file
                 if case .callback = name { result.callbacks.append(file) } else { result.migrations.append(file) }
@@ -136,7 +153,7 @@ struct MigrationScanner {
         }
         result.migrations.sort { $0.relativePath.utf16.lexicographicallyPrecedes($1.relativePath.utf16) }
         result.callbacks.sort { $0.relativePath.utf16.lexicographicallyPrecedes($1.relativePath.utf16) }
-        return result
+        return (result, fileErrors)
     }
 
     /// Reads and strictly decodes one file.

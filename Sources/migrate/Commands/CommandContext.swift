@@ -30,11 +30,18 @@ struct CommandContext {
 
     /// The shape of every subcommand: build the configuration, run one migrator call (SIGINT/SIGTERM cancel it),
     /// print its result in the chosen format, and map failures onto exit codes.
+    /// With `ciFormats`, `--output github|junit` are allowed and `text` must already hold that rendering.
     static func run(
-        output: OutputOptions, operation: String, _ connection: ConnectionOptions, _ migrations: MigrationOptions,
+        output: OutputOptions, operation: String, ciFormats: Bool = false, _ connection: ConnectionOptions,
+        _ migrations: MigrationOptions,
         _ body: @escaping @Sendable (Migrator) async throws(RunwayError) -> (json: JSONValue, text: String, ok: Bool)
     ) async throws {
         let context = CommandContext(output: output)
+        if !ciFormats, output.output == .github || output.output == .junit {
+            throw context.fail(
+                RunwayError(.configuration, "--output \(output.output.rawValue) is only available for validate and lint"),
+                operation: operation)
+        }
         let rendered: (json: JSONValue, text: String, ok: Bool)
         do throws(RunwayError) {
             let configuration = try context.configuration(connection: connection, migrations: migrations)

@@ -9,6 +9,7 @@ import ServiceLifecycle
 ///
 /// Reads DB_HOST, DB_PORT, DB_NAME, DB_USERNAME, DB_PASSWORD (or DB_PASSWORD_FILE) like the `migrate` CLI;
 /// MIGRATIONS (default `migrations`) and PORT (default 8080) configure the example itself.
+/// RUNWAY_MIGRATE_ON_STARTUP=false (Strategy B: a Job migrates, `migrate wait` gates the pod) skips migrating.
 @main
 struct StartupApp {
     static func main() async throws {
@@ -30,8 +31,10 @@ struct StartupApp {
             configuration: .init(address: .hostname("127.0.0.1", port: Int(environment["PORT"] ?? "") ?? 8080)),
             logger: logger)
 
+        let migrateOnStartup = environment["RUNWAY_MIGRATE_ON_STARTUP"] != "false"
+        let service: any Service = migrateOnStartup ? MigrationService(migrator: migrator, then: app) : app
         let group = ServiceGroup(
-            services: [MigrationService(migrator: migrator, then: app)],  // migrations first, then the HTTP server
+            services: [service],  // migrations first, then the HTTP server
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         try await group.run()

@@ -1,0 +1,136 @@
+import Foundation
+import Logging
+
+extension Engine {
+    /// `validate --scratch`: applies every migration from zero to a throwaway database and reports the first error
+    /// and each migration's time. With a server configured (`DB_*`, `--url`, `PGHOST`...) the scratch database is
+    /// created and dropped there; otherwise Runway starts a temporary local PostgreSQL cluster and removes it.
+    func validateScratch() throws(RunwayError) -> CIReport {
+        let environment = ProcessInfo.processInfo.environment
+        let connection = configuration.connection
+        let serverConfigured = connection.url != nil || connection.host != nil || connection.database != nil
+            || ["PGHOST", "PGDATABASE", "PGSERVICE"].contains { environment[$0]?.isEmpty == false }
+        if serverConfigured {
+            return try onScratchDatabase()
+        }
+        let cluster = try ScratchCluster.start(logger: logger)
+        defer { cluster.stop() }
+        var scratch = configuration
+        scratch.connection = cluster.settings
+        return try Engine(configuration: scratch, logger: logger, cancellation: cancellation).applyFromZero()
+    }
+
+    /// Creates `runway_scratch_<random>` on the configured server, migrates it, and drops it.
+    private func onScratchDatabase() throws(RunwayError) -> CIReport {
+        let admin = try Session.connect(configuration, logger: logger, cancellation: cancellation, readWrite: true)
+        defer { cancellation.untrack(admin) }
+        let name = "runway_scratch_" + UUID().uuidString.prefix(8).lowercased()
+        logger.info("Creating scratch database", metadata: ["database": "\(name)"])
+        try admin.execute("CREATE DATABASE \(quoteIdentifier(name))")
+        defer {
+            do {
+                try admin.execute("DROP DATABASE IF EXISTS \(quoteIdentifier(name)) WITH (FORCE)")
+            } catch {
+                logger.warning("Unable to drop scratch database", metadata: ["database": "\(name)", "error": "\(error.message)"])
+            }
+        }
+        var scratch = configuration
+        scratch.connection.database = name
+        return try Engine(configuration: scratch, logger: logger, cancellation: cancellation).applyFromZero()
+    }
+
+    /// Migrates an empty database; a failure becomes a finding naming the file and line.
+    private func applyFromZero() throws(RunwayError) -> CIReport {
+        let count = try scan().migrations.count
+        do throws(RunwayError) {
+            let result = try migrate()
+            return CIReport(findings: [], migrationsChecked: count, applied: result.migrations)
+        } catch where error.code == .migrationFailed || error.code == .invalidMigration || error.code == .validation {
+            let finding = CIFinding(
+                severity: .error, code: "MIGRATION_FAILED", file: error.file, line: error.line,
+                message: error.message + (error.sqlState.map { " (SQLSTATE \($0))" } ?? ""))
+            return CIReport(findings: [finding], migrationsChecked: count)
+        }
+    }
+}
+
+/// A temporary PostgreSQL cluster for `validate --scratch` when no server is configured: `initdb` and `pg_ctl`
+/// from `PATH` or Debian's `/usr/lib/postgresql/<version>/bin`, listening only on a Unix socket in its own
+/// temporary folder. As root it runs as the `postgres` user, because `initdb` refuses root.
+struct ScratchCluster {
+    let directory: String
+    let bin: String
+    let runAs: [String]
+    let logger: Logger
+
+    /// libpq settings that reach the cluster through its socket.
+    var settings: ConnectionSettings {
+        var settings = ConnectionSettings()
+        settings.host = directory
+        settings.port = "5432"
+        settings.user = "runway"
+        settings.database = "postgres"
+        return settings
+    }
+
+    static func start(logger: Logger) throws(RunwayError) -> ScratchCluster {
+        guard let bin = findBin() else {
+            throw RunwayError(
+                .configuration,
+                "validate --scratch needs a PostgreSQL server: configure one (DB_HOST/--url) or install PostgreSQL "
+                    + "so that initdb and pg_ctl are on PATH or in /usr/lib/postgresql/<version>/bin")
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "runway-scratch-\(UUID().uuidString.prefix(8))"
+        ).path
+        do {
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+        } catch {
+            throw RunwayError(.configuration, "Unable to create \(directory): \(error)")
+        }
+        let isRoot = getuid() == 0
+        if isRoot { _ = try Subprocess.run(["chown", "postgres", directory]) }
+        let cluster = ScratchCluster(
+            directory: directory, bin: bin, runAs: isRoot ? ["runuser", "-u", "postgres", "--"] : [], logger: logger)
+        logger.info("Starting a temporary PostgreSQL cluster", metadata: ["directory": "\(directory)", "bin": "\(bin)"])
+        try cluster.run(
+            [bin + "/initdb", "-D", directory + "/data", "-U", "runway", "--auth=trust", "-E", "UTF8", "--locale=C"],
+            step: "initdb")
+        try cluster.run(
+            [
+                bin + "/pg_ctl", "-D", directory + "/data", "-l", directory + "/server.log", "-w", "-t", "60", "start",
+                "-o", "-c listen_addresses= -k \(directory) -p 5432 -c fsync=off",
+            ], step: "pg_ctl start")
+        return cluster
+    }
+
+    func stop() {
+        _ = try? run([bin + "/pg_ctl", "-D", directory + "/data", "-m", "immediate", "stop"], step: "pg_ctl stop")
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    private func run(_ arguments: [String], step: String) throws(RunwayError) {
+        let output = try Subprocess.run(runAs + arguments)
+        guard output.succeeded else {
+            let log = (try? String(contentsOfFile: directory + "/server.log", encoding: .utf8)) ?? ""
+            throw RunwayError(
+                .configuration,
+                "Unable to start the scratch PostgreSQL (\(step) failed): \(output.standardError)\(log)")
+        }
+    }
+
+    private static func findBin() -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        for folder in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(folder)/initdb") {
+            if FileManager.default.isExecutableFile(atPath: "\(folder)/pg_ctl") {
+                return URL(fileURLWithPath: "\(folder)/initdb").resolvingSymlinksInPath().deletingLastPathComponent().path
+            }
+        }
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
+        let sorted = versions.compactMap(Int.init).sorted(by: >)
+        return sorted.map { "/usr/lib/postgresql/\($0)/bin" }.first {
+            FileManager.default.isExecutableFile(atPath: $0 + "/initdb")
+        }
+    }
+}
