@@ -62,22 +62,32 @@ struct LockTests {
         #expect(try db.scalar("SELECT to_regclass('public.a') IS NULL") == "t")
     }
 
+    /// A gate a migration waits on: the test holds advisory lock 4242 and the migration takes it too, so the
+    /// migration (and Runway's lock) stays in progress until the test opens the gate, however slow the machine is.
+    static let gatedMigration = "SELECT pg_advisory_xact_lock(4242);"
+
+    /// Whether Runway's lock for "public"."flyway_schema_history" is granted in this test's database.
+    func runwayLockHeld(_ probe: Connection) throws -> Bool {
+        try probe.execute(
+            """
+            SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4163491309 AND granted
+              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            """
+        ).scalar == "1"
+    }
+
     @Test("Runway's lock excludes a Flyway-style try-lock while it migrates")
     func runwayExcludesFlyway() async throws {
         let db = try TestDatabase("lockexcl")
-        let folder = try MigrationFolder(["V1__slow.sql": "SELECT pg_sleep(2);"])
+        let folder = try MigrationFolder(["V1__gated.sql": Self.gatedMigration])
+        let gate = try db.connect()
+        try gate.execute("SELECT pg_advisory_lock(4242)")
         let migrator = db.migrator([folder.path])
         let run = Task { try await migrator.migrate() }
         let probe = try db.connect()
-        try await eventually {
-            try probe.execute(
-                """
-                SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4163491309 AND granted
-                  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                """)
-                .scalar == "1"
-        }
+        try await eventually { try runwayLockHeld(probe) }
         #expect(try probe.execute("SELECT pg_try_advisory_xact_lock(77433833903597)").scalar == "f")
+        try gate.execute("SELECT pg_advisory_unlock(4242)")
         _ = try await run.value
         #expect(try probe.execute("SELECT pg_try_advisory_lock(77433833903597)").scalar == "t")
     }
@@ -86,24 +96,21 @@ struct LockTests {
     func concurrentIndexWithWaiter() async throws {
         let db = try TestDatabase("cicwait")
         let folder = try MigrationFolder([
-            "V1__slow.sql": "CREATE TABLE t (id int); SELECT pg_sleep(2);",
+            "V1__gated.sql": "CREATE TABLE t (id int);\n" + Self.gatedMigration,
             "V2__index.sql": "CREATE INDEX CONCURRENTLY t_id_idx ON t (id);",
         ])
+        let gate = try db.connect()
+        try gate.execute("SELECT pg_advisory_lock(4242)")
         let first = Task { try await db.migrator([folder.path]) { $0.lockRetryCount = 100 }.migrate() }
         let probe = try db.connect()
-        try await eventually {
-            try probe.execute(
-                """
-                SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4163491309 AND granted
-                  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                """)
-                .scalar == "1"
-        }
+        try await eventually { try runwayLockHeld(probe) }
         let capture = LogCapture()
         var configuration = db.configuration([folder.path])
         configuration.lockRetryCount = 100
         let second = Task { try await Migrator(configuration: configuration, logger: capture.logger).migrate() }
         try await eventually { capture.messages.contains { $0.hasPrefix("Waiting for the migration lock") } }
+        // The second runner is polling; now let the first run V1 and then CREATE INDEX CONCURRENTLY.
+        try gate.execute("SELECT pg_advisory_unlock(4242)")
         let firstResult = try await first.value
         let secondResult = try await second.value
         #expect(firstResult.migrationsExecuted == 2)
