@@ -85,7 +85,8 @@ public struct Migrator: Sendable {
     /// `validate --offline`: every check that needs no database (naming, duplicates, encodings, unterminated SQL,
     /// undefined placeholders, mixed transactionality, `.sql.conf` errors, the DDL lint) and, with `options.base`,
     /// the git checks: released migrations unchanged, new versions above the base's highest.
-    public func validateOffline(_ options: OfflineValidationOptions = OfflineValidationOptions()) async throws(RunwayError)
+    public func validateOffline(_ options: OfflineValidationOptions = OfflineValidationOptions())
+        async throws(RunwayError)
         -> CIReport
     {
         try await run { (engine: Engine) throws(RunwayError) in try engine.validateOffline(options) }
@@ -98,7 +99,9 @@ public struct Migrator: Sendable {
     }
 
     /// Runs an engine operation on its own thread, forwarding task cancellation to libpq.
-    private func run<T: Sendable>(_ operation: @escaping @Sendable (Engine) throws(RunwayError) -> T) async throws(RunwayError) -> T {
+    private func run<T: Sendable>(_ operation: @escaping @Sendable (Engine) throws(RunwayError) -> T)
+        async throws(RunwayError) -> T
+    {
         let cancellation = Cancellation()
         let engine = Engine(configuration: configuration, logger: logger, cancellation: cancellation)
         let outcome: Result<T, RunwayError> = await withTaskCancellationHandler {

@@ -13,4 +13,3 @@ enum Fixtures {
         try String(contentsOf: url(relative), encoding: .utf8).split(separator: "\n").map(String.init)
     }
 }
-

@@ -9,7 +9,9 @@ struct FlywayCommandsTests {
     func baselineNonEmptySchema() async throws {
         let db = try TestDatabase("baseline")
         try db.connect().execute("CREATE TABLE legacy (id int)")
-        let folder = try MigrationFolder(["V1__old.sql": "CREATE TABLE legacy (id int);", "V2__new.sql": "CREATE TABLE added (id int);"])
+        let folder = try MigrationFolder([
+            "V1__old.sql": "CREATE TABLE legacy (id int);", "V2__new.sql": "CREATE TABLE added (id int);",
+        ])
         let migrator = db.migrator([folder.path])
         let result = try await migrator.baseline()
         #expect(result.successfullyBaselined)
@@ -45,7 +47,8 @@ struct FlywayCommandsTests {
         let db = try TestDatabase("bmig")
         let folder = try MigrationFolder([
             "V1__a.sql": "CREATE TABLE a (id int);", "V2__b.sql": "CREATE TABLE b (id int);",
-            "B2__base.sql": "CREATE TABLE a (id int);\nCREATE TABLE b (id int);\n", "V3__c.sql": "CREATE TABLE c (id int);",
+            "B2__base.sql": "CREATE TABLE a (id int);\nCREATE TABLE b (id int);\n",
+            "V3__c.sql": "CREATE TABLE c (id int);",
         ])
         try await db.migrator([folder.path]).migrate()
         #expect(
@@ -86,7 +89,8 @@ struct FlywayCommandsTests {
         let migrator = db.migrator([folder.path])
         #expect(try await migrator.validate().isValid == false)
         let result = try await migrator.repair()
-        #expect(result.repairActions == ["Marked missing migrations as deleted", "Aligned applied migration checksums"])
+        #expect(
+            result.repairActions == ["Marked missing migrations as deleted", "Aligned applied migration checksums"])
         #expect(result.migrationsDeleted.map(\.version) == ["3"])
         #expect(Set(result.migrationsAligned.map(\.version)) == ["1", "2"])
         let history = try db.history()
@@ -154,7 +158,9 @@ struct MigrationOptionsTests {
     func callbackOrder() async throws {
         let db = try TestDatabase("callbacks")
         try db.connect().execute("CREATE SCHEMA audit; CREATE TABLE audit.events (n serial, event text)")
-        let record = { (event: String) in "INSERT INTO audit.events (event) VALUES ('\(event)' || coalesce(' ' || nullif(current_setting('runway.m', true), ''), ''));" }
+        let record = { (event: String) in
+            "INSERT INTO audit.events (event) VALUES ('\(event)' || coalesce(' ' || nullif(current_setting('runway.m', true), ''), ''));"
+        }
         var files: [String: String] = [
             "V1__a.sql": "SELECT set_config('runway.m', 'V1', true);",
             "V2__b.sql": "SELECT set_config('runway.m', 'V2', true);",
@@ -249,7 +255,9 @@ struct MigrationOptionsTests {
     @Test("target next applies one migration; target current applies none; skipExecutingMigrations records only")
     func targetsAndSkip() async throws {
         let db = try TestDatabase("targets")
-        let folder = try MigrationFolder(["V1__a.sql": "CREATE TABLE a (id int);", "V2__b.sql": "CREATE TABLE b (id int);"])
+        let folder = try MigrationFolder([
+            "V1__a.sql": "CREATE TABLE a (id int);", "V2__b.sql": "CREATE TABLE b (id int);",
+        ])
         #expect(try await db.migrator([folder.path]) { $0.target = .next }.migrate().migrations.map(\.version) == ["1"])
         #expect(try await db.migrator([folder.path]) { $0.target = .current }.migrate().migrationsExecuted == 0)
         let skipped = try await db.migrator([folder.path]) { $0.skipExecutingMigrations = true }.migrate()
@@ -273,7 +281,9 @@ struct MigrationOptionsTests {
     @Test("initSql runs on every connection before the migrations")
     func initSql() async throws {
         let db = try TestDatabase("initsql")
-        let folder = try MigrationFolder(["V1__a.sql": "CREATE TABLE a AS SELECT current_setting('app.tenant') AS tenant;"])
+        let folder = try MigrationFolder([
+            "V1__a.sql": "CREATE TABLE a AS SELECT current_setting('app.tenant') AS tenant;"
+        ])
         try await db.migrator([folder.path]) { $0.initSql = "SET app.tenant = 'acme'" }.migrate()
         #expect(try db.scalar("SELECT tenant FROM a") == "acme")
     }
@@ -283,14 +293,25 @@ struct MigrationOptionsTests {
         let db = try TestDatabase("placeholders")
         let folder = try MigrationFolder([
             "V1__a.sql": "CREATE TABLE a AS SELECT '${flyway:user}' AS u, '${flyway:database}' AS d, "
-                + "'${flyway:defaultSchema}' AS s, '${flyway:table}' AS t, '${flyway:filename}' AS f, '#[x]' AS x;",
+                + "'${flyway:defaultSchema}' AS s, '${flyway:table}' AS t, '${flyway:filename}' AS f, '#[x]' AS x;"
         ])
-        try await db.migrator([folder.path]) { $0.placeholders = ["X": "custom"] ; $0.placeholderPrefix = "#["; $0.placeholderSuffix = "]" }
-            .migrate()
-        #expect(try db.rows("SELECT u, d, s, t, f, x FROM a") == [["${flyway:user}", "${flyway:database}", "${flyway:defaultSchema}", "${flyway:table}", "${flyway:filename}", "custom"]])
+        try await db.migrator([folder.path]) {
+            $0.placeholders = ["X": "custom"]; $0.placeholderPrefix = "#["; $0.placeholderSuffix = "]"
+        }
+        .migrate()
+        #expect(
+            try db.rows("SELECT u, d, s, t, f, x FROM a") == [
+                [
+                    "${flyway:user}", "${flyway:database}", "${flyway:defaultSchema}", "${flyway:table}",
+                    "${flyway:filename}", "custom",
+                ]
+            ])
         let second = try TestDatabase("placeholders2")
         try await second.migrator([folder.path]) { $0.placeholders = ["x": "v"] }.migrate()
-        #expect(try second.rows("SELECT u, d, s, t, f, x FROM a") == [[second.endpoint.user, second.name, "public", "flyway_schema_history", "V1__a.sql", "#[x]"]])
+        #expect(
+            try second.rows("SELECT u, d, s, t, f, x FROM a") == [
+                [second.endpoint.user, second.name, "public", "flyway_schema_history", "V1__a.sql", "#[x]"]
+            ])
         let third = try TestDatabase("placeholders3")
         try await third.migrator([folder.path]) { $0.placeholderReplacement = false }.migrate()
         #expect(try third.scalar("SELECT u FROM a") == "${flyway:user}")

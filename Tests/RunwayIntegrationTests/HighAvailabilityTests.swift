@@ -20,7 +20,8 @@ struct HighAvailabilityTests {
     }
 
     func query(_ port: Int, _ sql: String) throws -> String? {
-        try Connection(parameters: settings(port: port).libpqParameters(), logger: Logger(label: "t")).execute(sql).scalar
+        try Connection(parameters: settings(port: port).libpqParameters(), logger: Logger(label: "t")).execute(sql)
+            .scalar
     }
 
     /// Waits until the standby has replayed the primary's current WAL position.
@@ -43,7 +44,8 @@ struct HighAvailabilityTests {
         return Migrator(configuration: configuration, logger: Logger(label: "runway-test"))
     }
 
-    @Test("a two-host DB_HOST in either order migrates the primary; a standby-only host is refused",
+    @Test(
+        "a two-host DB_HOST in either order migrates the primary; a standby-only host is refused",
         .timeLimit(.minutes(3)))
     func primaryAndStandby() async throws {
         let primary = try TestCluster()

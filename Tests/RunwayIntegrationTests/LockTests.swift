@@ -19,8 +19,9 @@ struct LockTests {
     /// Whether a Runway session (application_name = runway) is connected to this database.
     func runwayConnected(_ db: TestDatabase) throws -> Bool {
         try db.scalar(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'runway'")
-            .flatMap(Int.init) ?? 0 > 0
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'runway'"
+        )
+        .flatMap(Int.init) ?? 0 > 0
     }
 
     @Test("a session holding Flyway's lock key delays Runway until released; the log names the holder")
@@ -125,7 +126,9 @@ struct LockTests {
         let migrator = db.migrator([folder.path])
         let run = Task { try await migrator.migrate() }
         try await eventually {
-            try db.scalar("SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND state = 'active' AND pid <> pg_backend_pid()") == "1"
+            try db.scalar(
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND state = 'active' AND pid <> pg_backend_pid()"
+            ) == "1"
         }
         run.cancel()
         let error = await #expect(throws: RunwayError.self) { try await run.value }

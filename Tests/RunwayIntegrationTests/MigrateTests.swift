@@ -64,7 +64,8 @@ struct MigrateTests {
         let db = try TestDatabase("fail")
         let folder = try MigrationFolder([
             "V1__ok.sql": "CREATE TABLE ok (id int);",
-            "V2__bad.sql": "CREATE TABLE half (id int);\nINSERT INTO half VALUES (1);\n\nSELECT *\n  FROM no_such_table;\n",
+            "V2__bad.sql":
+                "CREATE TABLE half (id int);\nINSERT INTO half VALUES (1);\n\nSELECT *\n  FROM no_such_table;\n",
             "V3__later.sql": "CREATE TABLE later (id int);",
         ])
         let error = await #expect(throws: RunwayError.self) { try await db.migrator([folder.path]).migrate() }

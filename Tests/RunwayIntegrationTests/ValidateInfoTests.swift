@@ -33,7 +33,10 @@ struct ValidateInfoTests {
         let folder = try MigrationFolder(["V1__a.sql": "SELECT 1;", "R__r.sql": "SELECT 2;"])
         let migrator = db.migrator([folder.path])
         let before = try await migrator.validate()
-        #expect(Set(before.problems.map(\.code)) == ["RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED", "RESOLVED_REPEATABLE_MIGRATION_NOT_APPLIED"])
+        #expect(
+            Set(before.problems.map(\.code)) == [
+                "RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED", "RESOLVED_REPEATABLE_MIGRATION_NOT_APPLIED",
+            ])
         try await migrator.migrate()
         #expect(try await migrator.validate().isValid)
     }

@@ -45,7 +45,8 @@ struct ChecksumTests {
         #expect(Checksum(text: "a\u{FEFF}b").value != Checksum(text: "ab").value)
     }
 
-    @Test("invalid UTF-8 has no checksum", arguments: [[0xFF], [0xC3], [0xED, 0xA0, 0x80], [0xC0, 0xAF]] as [[UInt8]])
+    @Test(
+        "invalid UTF-8 has no checksum", arguments: [[0xFF], [0xC3], [0xED, 0xA0, 0x80], [0xC0, 0xAF]] as [[UInt8]])
     func invalidUTF8(bytes: [UInt8]) {
         #expect(Checksum(utf8Bytes: Array("SELECT ".utf8) + bytes) == nil)
     }

@@ -35,7 +35,10 @@ struct MigrationNameTests {
         "invalid names and Flyway's messages",
         arguments: [
             ("v3__lower.sql", "Unrecognised migration name format: v3__lower.sql"),
-            ("V2_desc.sql", "Invalid versioned migration name format: V2_desc.sql (could not recognise version number 2_desc)"),
+            (
+                "V2_desc.sql",
+                "Invalid versioned migration name format: V2_desc.sql (could not recognise version number 2_desc)"
+            ),
             ("R1__x.sql", "Invalid repeatable migration / callback name format: R1__x.sql"),
             ("V__x.sql", "Invalid versioned migration name format: V__x.sql (It must contain a version"),
             ("U1__undo.sql", "Unrecognised migration name format: U1__undo.sql"),
@@ -52,11 +55,15 @@ struct MigrationNameTests {
     @Test("callbacks are recognised, longest prefix first")
     func callbacks() {
         #expect(naming.parse("beforeMigrate.sql") == .callback(event: "beforeMigrate", description: ""))
-        #expect(naming.parse("afterMigrateError__notify.sql") == .callback(event: "afterMigrateError", description: "notify"))
+        #expect(
+            naming.parse("afterMigrateError__notify.sql")
+                == .callback(event: "afterMigrateError", description: "notify"))
         #expect(naming.parse("afterMigrate.sql") == .callback(event: "afterMigrate", description: ""))
     }
 
-    @Test("files without a SQL suffix are not considered", arguments: ["README.md", "V1__a.sql.conf", "V1__a.txt", ".sql"])
+    @Test(
+        "files without a SQL suffix are not considered",
+        arguments: ["README.md", "V1__a.sql.conf", "V1__a.txt", ".sql"])
     func notSQL(filename: String) {
         #expect(naming.parse(filename) == .notSQL)
     }
@@ -66,7 +73,9 @@ struct MigrationNameTests {
 struct MigrationVersionTests {
     func v(_ text: String) throws -> MigrationVersion { try MigrationVersion(text) }
 
-    @Test("equal versions", arguments: [("1", "1.0"), ("1", "01"), ("1", "1.00"), ("1.01", "1.1"), ("1_1", "1.1"), ("1.0.0", "1")])
+    @Test(
+        "equal versions",
+        arguments: [("1", "1.0"), ("1", "01"), ("1", "1.00"), ("1.01", "1.1"), ("1_1", "1.1"), ("1.0.0", "1")])
     func equal(a: String, b: String) throws {
         #expect(try v(a) == v(b))
         #expect(try v(a).hashValue == v(b).hashValue)

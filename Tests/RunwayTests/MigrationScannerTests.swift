@@ -47,9 +47,10 @@ struct MigrationScannerTests {
             "R__B.sql": "f", "R__a.sql": "g",
         ])
         let resolved = try resolve([folder.path])
-        #expect(resolved.map { $0.version?.text ?? "R:" + $0.description } == [
-            "1.9", "1.10", "2", "10", "R:B", "R:a", "R:b",
-        ])
+        #expect(
+            resolved.map { $0.version?.text ?? "R:" + $0.description } == [
+                "1.9", "1.10", "2", "10", "R:B", "R:a", "R:b",
+            ])
     }
 
     @Test("several locations, filesystem: prefix, duplicates across locations name both files")
@@ -83,7 +84,9 @@ struct MigrationScannerTests {
 
     @Test("repeatable checksums are computed over the placeholder-replaced text, raw checksum kept as equivalent")
     func repeatablePlaceholders() throws {
-        let folder = try Folder(["R__v.sql": "CREATE OR REPLACE VIEW v AS SELECT ${x} AS x;\n", "V1__a.sql": "SELECT ${x};"])
+        let folder = try Folder([
+            "R__v.sql": "CREATE OR REPLACE VIEW v AS SELECT ${x} AS x;\n", "V1__a.sql": "SELECT ${x};",
+        ])
         let resolved = try resolve([folder.path], placeholders: ["x": "42"])
         #expect(resolved[1].checksum.value == -946_010_551)
         #expect(resolved[1].equivalentChecksum?.value == 769_116_188)
@@ -175,7 +178,10 @@ struct ConfigurationTests {
         "passwords are redacted from URLs and conninfo strings",
         arguments: [
             ("postgresql://app:hunter2@db:5432/orders", "postgresql://app:***@db:5432/orders"),
-            ("postgresql://db/orders?password=hunter2&sslmode=require", "postgresql://db/orders?password=***&sslmode=require"),
+            (
+                "postgresql://db/orders?password=hunter2&sslmode=require",
+                "postgresql://db/orders?password=***&sslmode=require"
+            ),
             ("host=db password=hunter2 dbname=orders", "host=db password=*** dbname=orders"),
             ("host=db password='hun ter2' dbname=orders", "host=db password=*** dbname=orders"),
         ])
@@ -186,9 +192,12 @@ struct ConfigurationTests {
 
 @Suite("ConnectionSettings.validate")
 struct ConnectionSettingsTests {
-    @Test("an unparsable --url is rejected without echoing its password", arguments: [
-        "postgresql://app:hunter2@db/x?nosuchparam=1", "host=db password=hunter2 bogus", "postgresql://app:hunter2@db:notaport/x",
-    ])
+    @Test(
+        "an unparsable --url is rejected without echoing its password",
+        arguments: [
+            "postgresql://app:hunter2@db/x?nosuchparam=1", "host=db password=hunter2 bogus",
+            "postgresql://app:hunter2@db:notaport/x",
+        ])
     func unparsable(url: String) {
         var settings = ConnectionSettings()
         settings.url = url

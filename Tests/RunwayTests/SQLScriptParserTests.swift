@@ -251,7 +251,8 @@ struct SQLScriptParserTests {
     // MARK: - COPY ... FROM STDIN (§10.3)
 
     @Test func readsCopyData() throws {
-        let script = "CREATE TABLE t (a int, b text);\nCOPY t (a, b) FROM STDIN;\n1\tone\n2\ttwo\n\\.\n"
+        let script =
+            "CREATE TABLE t (a int, b text);\nCOPY t (a, b) FROM STDIN;\n1\tone\n2\ttwo\n\\.\n"
             + "SELECT count(*) FROM t;\n"
         #expect(
             try SQLScriptParser.parse(script) == [

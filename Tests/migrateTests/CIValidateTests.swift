@@ -53,7 +53,9 @@ struct CIValidateTests {
 
     @Test("invalid UTF-8 and a bad .sql.conf fail offline")
     func encodingAndConf() async throws {
-        let folder = try MigrationFolder(["V1__ok.sql": "SELECT 1;", "V2__c.sql": "SELECT 2;", "V2__c.sql.conf": "bogus=1\n"])
+        let folder = try MigrationFolder([
+            "V1__ok.sql": "SELECT 1;", "V2__c.sql": "SELECT 2;", "V2__c.sql.conf": "bogus=1\n",
+        ])
         try Data([0x53, 0xFF]).write(to: URL(fileURLWithPath: folder.path + "/V3__bin.sql"))
         let output = try await offline(folder)
         #expect(output.status == 1)
@@ -71,11 +73,13 @@ struct CIValidateTests {
         #expect(warning.stdout.contains("V2__idx.sql:1: warning: [create-index-not-concurrently]"))
         let error = try await offline(folder, ["--lint-error", "create-index-not-concurrently"])
         #expect(error.status == 1)
-        let lint = try await runMigrate(["lint", "--locations", folder.path, "--output", "json"], environment: noDatabase)
+        let lint = try await runMigrate(
+            ["lint", "--locations", folder.path, "--output", "json"], environment: noDatabase)
         #expect(lint.status == 0)
         let object = try #require(JSONSerialization.jsonObject(with: Data(lint.stdout.utf8)) as? [String: Any])
         let findings = try #require(object["findings"] as? [[String: Any]])
-        #expect(findings.contains { $0["code"] as? String == "create-index-not-concurrently" && $0["line"] as? Int == 1 })
+        #expect(
+            findings.contains { $0["code"] as? String == "create-index-not-concurrently" && $0["line"] as? Int == 1 })
     }
 
     @Test("GitHub annotations and JUnit XML name file and line")
@@ -83,7 +87,9 @@ struct CIValidateTests {
         let folder = try MigrationFolder(["V1__ok.sql": "SELECT 1;", "V2__bad.sql": "SELECT 1;\nSELECT 'x;\n"])
         let github = try await offline(folder, ["--output", "github"])
         #expect(github.status == 1)
-        #expect(github.stdout.contains("::error file=V2__bad.sql,line=2,title=UNTERMINATED_SQL::Unterminated string literal"))
+        #expect(
+            github.stdout.contains(
+                "::error file=V2__bad.sql,line=2,title=UNTERMINATED_SQL::Unterminated string literal"))
         let junit = try await offline(folder, ["--output", "junit"])
         #expect(junit.status == 1)
         let document = try XMLDocument(data: Data(junit.stdout.utf8))
@@ -94,15 +100,19 @@ struct CIValidateTests {
         #expect(testcase.attribute(forName: "line")?.stringValue == "2")
     }
 
-    @Test("--base: edited and deleted released migrations, clashing and out-of-order versions fail; CRLF-only and higher versions pass")
+    @Test(
+        "--base: edited and deleted released migrations, clashing and out-of-order versions fail; CRLF-only and higher versions pass"
+    )
     func gitBase() async throws {
         let repo = try MigrationFolder([
-            "db/migrations/V1__a.sql": "CREATE TABLE a (id int);\n", "db/migrations/V2__b.sql": "CREATE TABLE b (id int);\n",
+            "db/migrations/V1__a.sql": "CREATE TABLE a (id int);\n",
+            "db/migrations/V2__b.sql": "CREATE TABLE b (id int);\n",
             "db/migrations/V3__c.sql": "CREATE TABLE c (id int);\n", "db/migrations/R__v.sql": "SELECT 1;\n",
         ])
         let git = { (command: String) in
             try TestCluster.shell(
-                "cd \(TestCluster.singleQuoted(repo.path)) && git -c user.name=t -c user.email=t@example.com \(command)")
+                "cd \(TestCluster.singleQuoted(repo.path)) && git -c user.name=t -c user.email=t@example.com \(command)"
+            )
         }
         try git("init -q -b main")
         try git("add -A")
@@ -127,9 +137,13 @@ struct CIValidateTests {
         #expect(bad.status == 1)
         #expect(bad.stdout.contains("[CHANGED_AFTER_RELEASE] Migration 2 was edited after release"))
         #expect(bad.stdout.contains("[DELETED_AFTER_RELEASE] Migration 3 (db/migrations/V3__c.sql)"))
-        #expect(bad.stdout.contains("[OUT_OF_ORDER] New migration db/migrations/V1_5__late.sql (version 1.5) sorts below db/migrations/V3__c.sql"))
+        #expect(
+            bad.stdout.contains(
+                "[OUT_OF_ORDER] New migration db/migrations/V1_5__late.sql (version 1.5) sorts below db/migrations/V3__c.sql"
+            ))
         let missing = try await runMigrate(
-            ["validate", "--offline", "--base", "origin/nope"] + locations, environment: noDatabase, directory: repo.path)
+            ["validate", "--offline", "--base", "origin/nope"] + locations, environment: noDatabase,
+            directory: repo.path)
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("Base revision 'origin/nope' not found"))
     }
@@ -137,23 +151,30 @@ struct CIValidateTests {
     @Test("--scratch applies everything to a scratch database on the configured server and drops it")
     func scratchOnServer() async throws {
         let db = try TestDatabase("scratch")
-        let folder = try MigrationFolder(["V1__a.sql": "CREATE TABLE a (id int);", "V2__b.sql": "INSERT INTO a VALUES (1);"])
-        let ok = try await runMigrate(["validate", "--scratch", "--locations", folder.path], environment: db.environment)
+        let folder = try MigrationFolder([
+            "V1__a.sql": "CREATE TABLE a (id int);", "V2__b.sql": "INSERT INTO a VALUES (1);",
+        ])
+        let ok = try await runMigrate(
+            ["validate", "--scratch", "--locations", folder.path], environment: db.environment)
         #expect(ok.status == 0, "\(ok.all)")
         #expect(ok.stdout.contains("applied V1__a.sql in"))
         #expect(ok.stdout.contains("applied V2__b.sql in"))
         #expect(try db.scalar("SELECT count(*) FROM pg_database WHERE datname LIKE 'runway_scratch_%'") == "0")
         #expect(try db.scalar("SELECT to_regclass('public.flyway_schema_history') IS NULL") == "t")
         try folder.write("V3__bad.sql", "SELECT 1;\nINSERT INTO missing VALUES (1);")
-        let bad = try await runMigrate(["validate", "--scratch", "--locations", folder.path], environment: db.environment)
+        let bad = try await runMigrate(
+            ["validate", "--scratch", "--locations", folder.path], environment: db.environment)
         #expect(bad.status == 1)
         #expect(bad.stdout.contains("V3__bad.sql:2: error: [MIGRATION_FAILED]"))
     }
 
     @Test("--scratch without a configured server starts and removes a temporary local cluster", .timeLimit(.minutes(2)))
     func scratchLocalCluster() async throws {
-        let folder = try MigrationFolder(["V1__a.sql": "CREATE TABLE a (id int);", "R__v.sql": "CREATE VIEW v AS SELECT * FROM a;"])
-        let output = try await runMigrate(["validate", "--scratch", "--locations", folder.path], environment: noDatabase)
+        let folder = try MigrationFolder([
+            "V1__a.sql": "CREATE TABLE a (id int);", "R__v.sql": "CREATE VIEW v AS SELECT * FROM a;",
+        ])
+        let output = try await runMigrate(
+            ["validate", "--scratch", "--locations", folder.path], environment: noDatabase)
         #expect(output.status == 0, "\(output.all)")
         #expect(output.stdout.contains("applied R__v.sql in"))
         #expect(output.stderr.contains("Starting a temporary PostgreSQL cluster"))

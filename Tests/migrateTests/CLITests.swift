@@ -173,7 +173,8 @@ struct CLITests {
         let db = try TestDatabase("clivalidate")
         let folder = try MigrationFolder(["V1__a.sql": "CREATE TABLE a (id int);"])
         #expect(try await runMigrate(["migrate", "--locations", folder.path], environment: db.environment).status == 0)
-        #expect(try await runMigrate(["validate", "--locations", folder.path], environment: db.environment).status == 0)
+        #expect(
+            try await runMigrate(["validate", "--locations", folder.path], environment: db.environment).status == 0)
         try folder.write("V1__a.sql", "CREATE TABLE a (id bigint);")
         let text = try await runMigrate(["validate", "--locations", folder.path], environment: db.environment)
         #expect(text.status == 1)
@@ -198,7 +199,8 @@ struct CLITests {
         #expect(
             try await runMigrate(["migrate", "--locations", folder.path, "--target", "1"], environment: db.environment)
                 .status == 0)
-        let output = try await runMigrate(["info", "--locations", folder.path, "--output", "json"], environment: db.environment)
+        let output = try await runMigrate(
+            ["info", "--locations", folder.path, "--output", "json"], environment: db.environment)
         #expect(output.status == 0)
         let object = try #require(JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any])
         #expect(object["operation"] as? String == "info")
@@ -229,8 +231,10 @@ struct CLITests {
         let output = try await runMigrate(["info", "--locations", folder.path], environment: db.environment)
         #expect(output.status == 0)
         #expect(output.stdout.contains("Schema version: << Empty Schema >>"))
-        #expect(output.stdout.contains("| Category  | Version | Description | Type | Installed On | State   | Undoable |"))
-        #expect(output.stdout.contains("| Versioned | 1       | a           | SQL  |              | Pending | No       |"))
+        #expect(
+            output.stdout.contains("| Category  | Version | Description | Type | Installed On | State   | Undoable |"))
+        #expect(
+            output.stdout.contains("| Versioned | 1       | a           | SQL  |              | Pending | No       |"))
     }
 
     @Test("a failing migration exits 1 naming the file, line and SQLSTATE")
@@ -269,12 +273,14 @@ struct ClusterCLITests {
         #expect(before.status == 5)
         #expect(before.stderr.contains("Timed out after 1 s"))
         #expect(try await runMigrate(["migrate", "--locations", folder.path], environment: db.environment).status == 0)
-        let after = try await runMigrate(["wait", "--locations", folder.path, "--timeout", "10"], environment: db.environment)
+        let after = try await runMigrate(
+            ["wait", "--locations", folder.path, "--timeout", "10"], environment: db.environment)
         #expect(after.status == 0)
         #expect(after.stdout.contains("Schema is migrated (version 1)"))
     }
 
-    @Test("SIGTERM in the middle of a long migration rolls it back, frees the lock at once; a re-run completes",
+    @Test(
+        "SIGTERM in the middle of a long migration rolls it back, frees the lock at once; a re-run completes",
         .timeLimit(.minutes(2)))
     func sigterm() async throws {
         let db = try TestDatabase("sigterm")
@@ -350,8 +356,10 @@ struct FlywayCLITests {
             environment: env)
         #expect(migrate.status == 0, "\(migrate.stderr)")
         let info = try await runMigrate(
-            ["info", "-url=\(url)", "-user=\(db.endpoint.user)", "-locations=filesystem:\(folder.path)",
-             "-outputType=json"],
+            [
+                "info", "-url=\(url)", "-user=\(db.endpoint.user)", "-locations=filesystem:\(folder.path)",
+                "-outputType=json",
+            ],
             environment: env)
         #expect(info.status == 0, "\(info.stderr)")
         let object = try #require(JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any])

@@ -61,8 +61,9 @@ public struct ConnectionSettings: Sendable, Hashable {
                 if let errorMessage { PQfreemem(errorMessage) }
                 reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
                 if let password, !password.isEmpty { reason = reason.replacingOccurrences(of: password, with: "***") }
-                throw .configuration("Invalid url: \(Self.redact(url)) is not a valid PostgreSQL URI or "
-                    + "conninfo string (\(Self.redact(reason)))")
+                throw .configuration(
+                    "Invalid url: \(Self.redact(url)) is not a valid PostgreSQL URI or "
+                        + "conninfo string (\(Self.redact(reason)))")
             }
         }
         if let port {
@@ -76,9 +77,11 @@ public struct ConnectionSettings: Sendable, Hashable {
             throw .configuration(
                 "Invalid sslmode '\(sslMode)': expected one of \(Self.sslModes.joined(separator: ", "))")
         }
-        if let host, host.split(separator: ",", omittingEmptySubsequences: false).contains(where: {
-            $0.trimmingCharacters(in: .whitespaces).isEmpty
-        }) {
+        if let host,
+            host.split(separator: ",", omittingEmptySubsequences: false).contains(where: {
+                $0.trimmingCharacters(in: .whitespaces).isEmpty
+            })
+        {
             throw .configuration("Invalid host '\(host)': empty host name in the list")
         }
     }
@@ -87,7 +90,13 @@ public struct ConnectionSettings: Sendable, Hashable {
     func libpqParameters() -> [(String, String)] {
         var parameters: [(String, String)] = []
         if let url { parameters.append(("dbname", url)) }
-        if let host { parameters.append(("host", host.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ","))) }
+        if let host {
+            parameters.append(
+                (
+                    "host",
+                    host.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ",")
+                ))
+        }
         if let port { parameters.append(("port", port.replacingOccurrences(of: " ", with: ""))) }
         if let database { parameters.append(("dbname", database)) }
         if let user { parameters.append(("user", user)) }
@@ -129,7 +138,8 @@ public struct ConnectionSettings: Sendable, Hashable {
         // password=... in conninfo or URI query parameters
         for marker in ["password=", "password ="] {
             var searchStart = result.startIndex
-            while let range = result.range(of: marker, options: .caseInsensitive, range: searchStart..<result.endIndex) {
+            while let range = result.range(of: marker, options: .caseInsensitive, range: searchStart..<result.endIndex)
+            {
                 var end = range.upperBound
                 if end < result.endIndex, result[end] == "'" {
                     end = result.index(after: end)

@@ -43,7 +43,8 @@ extension Engine {
     ) throws(RunwayError) {
         for (description, file) in callbacks.scripts(for: event) {
             let statements = try statements(of: file, session: session)
-            let transactional = (file.config.executeInTransaction ?? configuration.executeInTransaction)
+            let transactional =
+                (file.config.executeInTransaction ?? configuration.executeInTransaction)
                 && statements.canExecuteInTransaction
             logger.info(
                 "Executing SQL callback: \(event) - \(description)\(transactional ? "" : " [non-transactional]")")
@@ -82,7 +83,10 @@ extension Engine {
     /// Reads, placeholder-replaces and splits a script, attributing errors to its file.
     func statements(of file: ScannedFile, session: Session) throws(RunwayError) -> [SQLStatement] {
         let replace = file.config.placeholderReplacement ?? configuration.placeholderReplacement
-        let text = replace ? try replacer(for: session).forFile(file.relativePath).replace(file.text, file: file.relativePath) : file.text
+        let text =
+            replace
+            ? try replacer(for: session).forFile(file.relativePath).replace(file.text, file: file.relativePath)
+            : file.text
         do {
             return try SQLScriptParser.parse(text, serverMajorVersion: session.work.serverVersion / 10000)
         } catch {

@@ -8,64 +8,60 @@ extension Engine {
     func baseline() throws(RunwayError) -> BaselineResult {
         let context = try open(readWrite: true)
         let session = context.session
-        let lockConnection = try Session.connect(
-            configuration, logger: logger, cancellation: cancellation, readWrite: true)
-        defer { cancellation.untrack(lockConnection) }
-        let lock = AdvisoryLock(
-            key: AdvisoryLockKey(schema: session.defaultSchema, table: configuration.table), connection: lockConnection,
-            logger: logger)
-        try lock.acquire(retries: configuration.lockRetryCount, cancellation: cancellation)
-        defer { lock.release() }
         let version = try MigrationVersion(configuration.baselineVersion)
-        return try withCallbacks("Baseline", context) { () throws(RunwayError) in
-            try session.withTransaction { () throws(RunwayError) in
-                let history = session.history
-                let result = BaselineResult(
-                    successfullyBaselined: true, baselineVersion: configuration.baselineVersion,
-                    database: session.database, warnings: [])
-                guard try history.exists(on: session.work) else {
-                    let created = try createMissingSchemas(context)
-                    try createHistory(session, baseline: true, createdSchemas: created)
+        return try withMigrationLock(context) { () throws(RunwayError) in
+            try withCallbacks("Baseline", context) { () throws(RunwayError) in
+                try session.withTransaction { () throws(RunwayError) in
+                    let history = session.history
+                    let result = BaselineResult(
+                        successfullyBaselined: true, baselineVersion: configuration.baselineVersion,
+                        database: session.database, warnings: [])
+                    guard try history.exists(on: session.work) else {
+                        let created = try createMissingSchemas(context)
+                        try createHistory(session, baseline: true, createdSchemas: created)
+                        return result
+                    }
+                    let rows = try history.read(on: session.work)
+                    let name = history.qualifiedName
+                    if let marker = rows.prefix(2).first(where: { $0.type == "BASELINE" }) {
+                        if marker.version == version, marker.description == configuration.baselineDescription {
+                            let versionText = marker.versionText ?? ""
+                            logger.info(
+                                "Schema history table \(name) already initialized with (\(versionText),\(marker.description)). Skipping."
+                            )
+                            return BaselineResult(
+                                successfullyBaselined: false, baselineVersion: configuration.baselineVersion,
+                                database: session.database, warnings: [])
+                        }
+                        throw RunwayError(
+                            .validation,
+                            "Unable to baseline schema history table \(name) with (\(configuration.baselineVersion),"
+                                + "\(configuration.baselineDescription)) as it has already been baselined with ("
+                                + "\(marker.versionText ?? ""),\(marker.description))")
+                    }
+                    let prefix =
+                        "Unable to baseline schema history table \(name) with version \(configuration.baselineVersion)"
+                    if version == (try? MigrationVersion("0")), rows.contains(where: { $0.type == "SCHEMA" }) {
+                        throw RunwayError(.validation, "\(prefix) as this version was used for schema creation")
+                    }
+                    if rows.contains(where: { !$0.isSynthetic }) {
+                        throw RunwayError(.validation, "\(prefix) as it already contains migrations")
+                    }
+                    if rows.isEmpty {
+                        throw RunwayError(
+                            .validation,
+                            "\(prefix) as it already exists, and is empty.\nDelete the schema history table, and run "
+                                + "baseline again.")
+                    }
+                    try history.insert(
+                        .init(
+                            version: configuration.baselineVersion, description: configuration.baselineDescription,
+                            type: "BASELINE", script: configuration.baselineDescription, checksum: nil,
+                            installedBy: installedBy(session), executionTime: 0, success: true),
+                        on: session.work)
+                    logger.info("Successfully baselined schema with version: \(configuration.baselineVersion)")
                     return result
                 }
-                let rows = try history.read(on: session.work)
-                let name = history.qualifiedName
-                if let marker = rows.prefix(2).first(where: { $0.type == "BASELINE" }) {
-                    if marker.version == version, marker.description == configuration.baselineDescription {
-                        let versionText = marker.versionText ?? ""
-                        logger.info(
-                            "Schema history table \(name) already initialized with (\(versionText),\(marker.description)). Skipping.")
-                        return BaselineResult(
-                            successfullyBaselined: false, baselineVersion: configuration.baselineVersion,
-                            database: session.database, warnings: [])
-                    }
-                    throw RunwayError(
-                        .validation,
-                        "Unable to baseline schema history table \(name) with (\(configuration.baselineVersion),"
-                            + "\(configuration.baselineDescription)) as it has already been baselined with ("
-                            + "\(marker.versionText ?? ""),\(marker.description))")
-                }
-                let prefix = "Unable to baseline schema history table \(name) with version \(configuration.baselineVersion)"
-                if version == (try? MigrationVersion("0")), rows.contains(where: { $0.type == "SCHEMA" }) {
-                    throw RunwayError(.validation, "\(prefix) as this version was used for schema creation")
-                }
-                if rows.contains(where: { !$0.isSynthetic }) {
-                    throw RunwayError(.validation, "\(prefix) as it already contains migrations")
-                }
-                if rows.isEmpty {
-                    throw RunwayError(
-                        .validation,
-                        "\(prefix) as it already exists, and is empty.\nDelete the schema history table, and run "
-                            + "baseline again.")
-                }
-                try history.insert(
-                    .init(
-                        version: configuration.baselineVersion, description: configuration.baselineDescription,
-                        type: "BASELINE", script: configuration.baselineDescription, checksum: nil,
-                        installedBy: installedBy(session), executionTime: 0, success: true),
-                    on: session.work)
-                logger.info("Successfully baselined schema with version: \(configuration.baselineVersion)")
-                return result
             }
         }
     }
@@ -107,7 +103,8 @@ extension Engine {
         let failed = try history.read(on: session.work).filter { !$0.success }
         if failed.isEmpty {
             logger.info(
-                "Repair of failed migration in Schema History table \(history.qualifiedName) not necessary. No failed migration detected.")
+                "Repair of failed migration in Schema History table \(history.qualifiedName) not necessary. No failed migration detected."
+            )
         } else {
             try session.work.execute("DELETE FROM \(history.qualifiedName) WHERE \"success\" = FALSE")
             actions.append("Removed failed migrations")
@@ -142,9 +139,11 @@ extension Engine {
             let description = MigrationInfoService.abbreviatedDescription(file.description)
             var update = false
             if file.version != nil {
-                update = row.checksum != nil && row.checksum != file.checksum.value
+                update =
+                    row.checksum != nil && row.checksum != file.checksum.value
                     || row.description != description || row.type != file.type
-            } else if let stored = row.checksum, stored != file.checksum.value, stored == file.equivalentChecksum?.value {
+            } else if let stored = row.checksum, stored != file.checksum.value, stored == file.equivalentChecksum?.value
+            {
                 update = true
             }
             guard update else { continue }
@@ -277,7 +276,8 @@ extension Engine {
                 + "WHERE n.nspname = $1 AND \(notExtension("c.oid"))", [schema])
         for row in collations.rows {
             guard let name = row[0] else { continue }
-            try session.work.execute("DROP COLLATION IF EXISTS \(quoteIdentifier(schema)).\(quoteIdentifier(name)) CASCADE")
+            try session.work.execute(
+                "DROP COLLATION IF EXISTS \(quoteIdentifier(schema)).\(quoteIdentifier(name)) CASCADE")
         }
         let extensions = try session.work.query(
             "SELECT e.extname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "

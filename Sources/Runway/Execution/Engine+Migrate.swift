@@ -6,23 +6,29 @@ extension Engine {
     func migrate() throws(RunwayError) -> MigrateResult {
         let started = Date()
         let context = try open(readWrite: true)
-        let session = context.session
-        // The lock lives on its own connection that never opens a transaction, so CREATE INDEX CONCURRENTLY on the
-        // work connection never waits for it, nor for a runner that is waiting for it.
+        do {
+            return try withMigrationLock(context) { () throws(RunwayError) in
+                try migrateLocked(context, started: started)
+            }
+        } catch {
+            fireQuietly("afterMigrateError", callbacks: context.callbacks, session: context.session)
+            throw error
+        }
+    }
+
+    /// Runs `body` holding Flyway's advisory lock for the history table. The lock lives on its own connection that
+    /// never opens a transaction, so CREATE INDEX CONCURRENTLY on the work connection never waits for it, nor for a
+    /// runner that is waiting for it.
+    func withMigrationLock<T>(_ context: Context, _ body: () throws(RunwayError) -> T) throws(RunwayError) -> T {
         let lockConnection = try Session.connect(
             configuration, logger: logger, cancellation: cancellation, readWrite: true)
         defer { cancellation.untrack(lockConnection) }
         let lock = AdvisoryLock(
-            key: AdvisoryLockKey(schema: session.defaultSchema, table: configuration.table), connection: lockConnection,
-            logger: logger)
+            key: AdvisoryLockKey(schema: context.session.defaultSchema, table: configuration.table),
+            connection: lockConnection, logger: logger)
         try lock.acquire(retries: configuration.lockRetryCount, cancellation: cancellation)
         defer { lock.release() }
-        do {
-            return try migrateLocked(context, started: started)
-        } catch {
-            fireQuietly("afterMigrateError", callbacks: context.callbacks, session: session)
-            throw error
-        }
+        return try body()
     }
 
     /// Everything `migrate` does while holding the lock. The history is (re-)read here, after the lock was taken.
@@ -39,7 +45,9 @@ extension Engine {
         let service = try infoService(context)
         let initialVersion = service.current?.versionText
         logger.info("Current version of schema \(schemaName): \(initialVersion ?? "<< Empty Schema >>")")
-        if configuration.outOfOrder { logger.info("outOfOrder mode is active. Migration of schema \(schemaName) may not be reproducible.") }
+        if configuration.outOfOrder {
+            logger.info("outOfOrder mode is active. Migration of schema \(schemaName) may not be reproducible.")
+        }
         var warnings: [String] = []
         try checkFailedAndFuture(service, context: context, warnings: &warnings)
         try service.validateTarget()
@@ -79,7 +87,8 @@ extension Engine {
         if reports.isEmpty {
             logger.info("Schema \(schemaName) is up to date. No migration necessary.")
         } else {
-            let summary = "Successfully applied \(reports.count) migration\(reports.count == 1 ? "" : "s") to schema "
+            let summary =
+                "Successfully applied \(reports.count) migration\(reports.count == 1 ? "" : "s") to schema "
                 + schemaName + (finalVersion.map { ", now at version v\($0)" } ?? "")
                 + " (execution time \(Self.formatDuration(total)))"
             logger.info("\(summary)")
@@ -178,7 +187,8 @@ extension Engine {
         let schemaName = quoteIdentifier(context.session.defaultSchema)
         if !service.future.isEmpty {
             let latest = context.resolved.compactMap(\.version).max()
-            let message = "Schema \(schemaName) has a version (\(service.current?.versionText ?? "")) that is newer than "
+            let message =
+                "Schema \(schemaName) has a version (\(service.current?.versionText ?? "")) that is newer than "
                 + (latest.map { "the latest available migration (\($0)) !" }
                     ?? "the latest available migration, but no migration could be resolved in the configured locations !")
             logger.warning("\(message)")
@@ -186,13 +196,16 @@ extension Engine {
         }
         let failed = service.failed
         guard let first = failed.first else { return }
-        if failed.count == 1, first.state == .futureFailed, configuration.ignoreMigrationPatterns.ignores(.futureFailed) {
-            let message = "Schema \(schemaName) contains a failed future migration to version \(first.versionText ?? "") !"
+        if failed.count == 1, first.state == .futureFailed, configuration.ignoreMigrationPatterns.ignores(.futureFailed)
+        {
+            let message =
+                "Schema \(schemaName) contains a failed future migration to version \(first.versionText ?? "") !"
             logger.warning("\(message)")
             warnings.append(message)
             return
         }
-        let what = first.versionText.map { "a failed migration to version \($0)" }
+        let what =
+            first.versionText.map { "a failed migration to version \($0)" }
             ?? "a failed repeatable migration (\"\(first.description)\")"
         throw RunwayError(
             .validation,
@@ -315,7 +328,8 @@ extension Engine {
         try session.restoreOriginalState()
         if configuration.skipExecutingMigrations { return }
         try fire("beforeEachMigrate", callbacks: callbacks, session: session, inTransaction: true)
-        let statementCallbacks = callbacks.handles("beforeEachMigrateStatement")
+        let statementCallbacks =
+            callbacks.handles("beforeEachMigrateStatement")
             || callbacks.handles("afterEachMigrateStatement") || callbacks.handles("afterEachMigrateStatementError")
         for statement in prepared.statements {
             try cancellation.check()
@@ -342,7 +356,8 @@ extension Engine {
     }
 
     private func announce(_ prepared: PreparedMigration, session: Session) -> Date {
-        let flags = (prepared.transactional ? "" : " [non-transactional]") + (prepared.outOfOrder ? " [out of order]" : "")
+        let flags =
+            (prepared.transactional ? "" : " [non-transactional]") + (prepared.outOfOrder ? " [out of order]" : "")
         logger.info(
             "Migrating schema \(quoteIdentifier(session.defaultSchema)) to \(prepared.label)\(flags)",
             metadata: ["migration": "\(prepared.file.relativePath)"])
@@ -375,7 +390,8 @@ extension Engine {
                 "transactional": "\(prepared.transactional)",
             ])
         return AppliedMigrationReport(
-            category: migration.version == nil ? "Repeatable" : (migration.kind == .baseline ? "Baseline" : "Versioned"),
+            category: migration.version == nil
+                ? "Repeatable" : (migration.kind == .baseline ? "Baseline" : "Versioned"),
             version: migration.version?.text, description: migration.description, type: migration.type,
             script: migration.script, filepath: migration.path, executionTime: executionTime,
             transactional: prepared.transactional)
@@ -388,7 +404,8 @@ extension Engine {
         let schemaName = quoteIdentifier(schema)
         if cancellation.isCancelled {
             error.code = .cancelled
-            error.message = "Cancelled while migrating schema \(schemaName) to \(prepared.label): "
+            error.message =
+                "Cancelled while migrating schema \(schemaName) to \(prepared.label): "
                 + (rolledBack
                     ? "changes successfully rolled back."
                     : "the non-transactional migration was interrupted part-way; it is recorded as failed.")
@@ -397,11 +414,13 @@ extension Engine {
         guard error.code == .database || error.code == .connection || error.code == .migrationFailed else {
             return error
         }
-        let outcome = rolledBack
+        let outcome =
+            rolledBack
             ? "Changes successfully rolled back."
             : "Please restore backups and roll back database and code! (the migration is not transactional, so "
                 + "statements before the failing one stay applied; run repair after fixing it)"
-        error.message = "Migration \(prepared.file.relativePath) failed: \(error.message)\n"
+        error.message =
+            "Migration \(prepared.file.relativePath) failed: \(error.message)\n"
             + "Migration of schema \(schemaName) to \(prepared.label) failed! \(outcome)"
         if error.code == .database { error.code = .migrationFailed }
         return error

@@ -100,7 +100,9 @@ extension Engine {
             do throws(RunwayError) {
                 if case .migration = file.name { resolved += try resolver.resolveAllowingDuplicates([file]) }
                 let replace = file.config.placeholderReplacement ?? configuration.placeholderReplacement
-                let text = replace ? try replacer.forFile(file.relativePath).replace(file.text, file: file.relativePath) : file.text
+                let text =
+                    replace
+                    ? try replacer.forFile(file.relativePath).replace(file.text, file: file.relativePath) : file.text
                 if let problem = SQLLexer.firstUnterminated(in: text) {
                     findings.append(
                         CIFinding(
@@ -141,7 +143,8 @@ extension Engine {
         }
         if let base = options.base {
             findings += try GitBaseCheck(
-                base: base, locations: try MigrationScanner.normalise(
+                base: base,
+                locations: try MigrationScanner.normalise(
                     configuration.locations, workingDirectory: configuration.workingDirectory, logger: logger),
                 naming: configuration.naming, logger: logger
             ).check(resolved)

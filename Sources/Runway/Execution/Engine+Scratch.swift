@@ -8,7 +8,8 @@ extension Engine {
     func validateScratch() throws(RunwayError) -> CIReport {
         let environment = ProcessInfo.processInfo.environment
         let connection = configuration.connection
-        let serverConfigured = connection.url != nil || connection.host != nil || connection.database != nil
+        let serverConfigured =
+            connection.url != nil || connection.host != nil || connection.database != nil
             || ["PGHOST", "PGDATABASE", "PGSERVICE"].contains { environment[$0]?.isEmpty == false }
         if serverConfigured {
             return try onScratchDatabase()
@@ -31,7 +32,8 @@ extension Engine {
             do {
                 try admin.execute("DROP DATABASE IF EXISTS \(quoteIdentifier(name)) WITH (FORCE)")
             } catch {
-                logger.warning("Unable to drop scratch database", metadata: ["database": "\(name)", "error": "\(error.message)"])
+                logger.warning(
+                    "Unable to drop scratch database", metadata: ["database": "\(name)", "error": "\(error.message)"])
             }
         }
         var scratch = configuration
@@ -45,7 +47,7 @@ extension Engine {
         do throws(RunwayError) {
             let result = try migrate()
             return CIReport(findings: [], migrationsChecked: count, applied: result.migrations)
-        } catch where error.code == .migrationFailed || error.code == .invalidMigration || error.code == .validation {
+        } catch  where error.code == .migrationFailed || error.code == .invalidMigration || error.code == .validation {
             let finding = CIFinding(
                 severity: .error, code: "MIGRATION_FAILED", file: error.file, line: error.line,
                 message: error.message + (error.sqlState.map { " (SQLSTATE \($0))" } ?? ""))
@@ -93,7 +95,8 @@ struct ScratchCluster {
         if isRoot { _ = try Subprocess.run(["chown", "postgres", directory]) }
         let cluster = ScratchCluster(
             directory: directory, bin: bin, runAs: isRoot ? ["runuser", "-u", "postgres", "--"] : [], logger: logger)
-        logger.info("Starting a temporary PostgreSQL cluster", metadata: ["directory": "\(directory)", "bin": "\(bin)"])
+        logger.info(
+            "Starting a temporary PostgreSQL cluster", metadata: ["directory": "\(directory)", "bin": "\(bin)"])
         try cluster.run(
             [bin + "/initdb", "-D", directory + "/data", "-U", "runway", "--auth=trust", "-E", "UTF8", "--locale=C"],
             step: "initdb")
@@ -122,9 +125,11 @@ struct ScratchCluster {
 
     private static func findBin() -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
-        for folder in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(folder)/initdb") {
+        for folder in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(folder)/initdb")
+        {
             if FileManager.default.isExecutableFile(atPath: "\(folder)/pg_ctl") {
-                return URL(fileURLWithPath: "\(folder)/initdb").resolvingSymlinksInPath().deletingLastPathComponent().path
+                return URL(fileURLWithPath: "\(folder)/initdb").resolvingSymlinksInPath().deletingLastPathComponent()
+                    .path
             }
         }
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []

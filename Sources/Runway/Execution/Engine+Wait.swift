@@ -5,7 +5,9 @@ extension Engine {
     /// Polls until the database is reachable and every migration in the locations is applied (or the schema
     /// reached `until`), or `timeout` seconds passed. Read-only: it never takes the lock or changes anything, so it
     /// may point at a replica.
-    func waitUntilMigrated(timeout: Double, until: MigrationVersion?, interval: Double = 2) throws(RunwayError) -> WaitResult {
+    func waitUntilMigrated(timeout: Double, until: MigrationVersion?, interval: Double = 2) throws(RunwayError)
+        -> WaitResult
+    {
         let deadline = Date(timeIntervalSinceNow: timeout)
         let files = try scan()
         var attempt = 0
@@ -29,7 +31,7 @@ extension Engine {
                     logger.info("Schema is migrated", metadata: ["version": "\(current ?? "<< Empty Schema >>")"])
                     return WaitResult(schemaVersion: current, attempts: attempt)
                 }
-            } catch where error.code == .connection {
+            } catch  where error.code == .connection {
                 lastReason = error.message
             }
             guard Date().addingTimeInterval(interval) < deadline else {

@@ -23,7 +23,8 @@ struct Engine {
                 throw .invalidMigration("Invalid SQL filenames found:\n" + result.invalidNames.joined(separator: "\n"))
             }
             for message in result.invalidNames {
-                logger.info("Skipping file that does not follow the naming convention", metadata: ["reason": "\(message)"])
+                logger.info(
+                    "Skipping file that does not follow the naming convention", metadata: ["reason": "\(message)"])
             }
             logger.info(
                 """

@@ -97,14 +97,19 @@ struct GitBaseCheck {
         for location in locations {
             let prefix = relative(location, root: root)
             guard !prefix.hasPrefix("/") else { continue }  // outside the repository
-            let listing = try git(["ls-tree", "-r", "-z", "--name-only", base, "--", prefix.isEmpty ? "." : prefix], in: root)
+            let listing = try git(
+                ["ls-tree", "-r", "-z", "--name-only", base, "--", prefix.isEmpty ? "." : prefix], in: root)
             for path in listing.split(separator: "\0").map(String.init) {
                 let filename = path.split(separator: "/").last.map(String.init) ?? path
-                guard case .migration(let kind, let version?, let description) = naming.parse(filename) else { continue }
+                guard case .migration(let kind, let version?, let description) = naming.parse(filename) else {
+                    continue
+                }
                 let data = try gitData(["show", "\(base):\(path)"], in: root)
-                let checksum = Checksum(utf8Bytes: [UInt8](data)) ?? Checksum(text: String(decoding: data, as: UTF8.self))
+                let checksum =
+                    Checksum(utf8Bytes: [UInt8](data)) ?? Checksum(text: String(decoding: data, as: UTF8.self))
                 result.append(
-                    BaseMigration(version: version, kind: kind, description: description, path: path, checksum: checksum))
+                    BaseMigration(
+                        version: version, kind: kind, description: description, path: path, checksum: checksum))
             }
         }
         return result
@@ -123,7 +128,8 @@ struct GitBaseCheck {
         let resolvedRoot = URL(fileURLWithPath: root).resolvingSymlinksInPath().path
         let resolvedPath = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
         if resolvedPath == resolvedRoot { return "" }
-        return resolvedPath.hasPrefix(resolvedRoot + "/") ? String(resolvedPath.dropFirst(resolvedRoot.count + 1)) : path
+        return resolvedPath.hasPrefix(resolvedRoot + "/")
+            ? String(resolvedPath.dropFirst(resolvedRoot.count + 1)) : path
     }
 
     private func git(_ arguments: [String], in directory: String) throws(RunwayError) -> String {

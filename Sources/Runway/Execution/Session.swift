@@ -22,12 +22,14 @@ final class Session {
     /// The history table.
     let history: SchemaHistory
 
-    init(configuration: Configuration, logger: Logger, cancellation: Cancellation, readWrite: Bool) throws(RunwayError) {
+    init(configuration: Configuration, logger: Logger, cancellation: Cancellation, readWrite: Bool) throws(RunwayError)
+    {
         self.configuration = configuration
         self.logger = logger
         self.cancellation = cancellation
         work = try Self.connect(configuration, logger: logger, cancellation: cancellation, readWrite: readWrite)
-        let facts = try work.execute("SELECT current_user, current_setting('search_path'), current_database(), current_schema()")
+        let facts = try work.execute(
+            "SELECT current_user, current_setting('search_path'), current_database(), current_schema()")
         let row = facts.rows.first ?? []
         originalRole = row[0] ?? ""
         originalSearchPath = row[1] ?? ""
@@ -102,11 +104,13 @@ final class Session {
         var error = error
         let target = settings.redactedDescription
         if error.message.contains("read-only") || error.message.contains("hot standby") {
-            error.message = "Unable to connect to a primary (read-write) server (\(target)): every host answered as a "
+            error.message =
+                "Unable to connect to a primary (read-write) server (\(target)): every host answered as a "
                 + "read-only standby. Point DB_HOST at the primary Service, or list all hosts so libpq can find the "
                 + "primary. libpq said: \(error.message)"
         } else {
-            error.message = "Unable to connect to the database (\(target)): "
+            error.message =
+                "Unable to connect to the database (\(target)): "
                 + error.message.replacingOccurrences(of: "Unable to connect to the database: ", with: "")
         }
         return error

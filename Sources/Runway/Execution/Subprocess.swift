@@ -20,7 +20,8 @@ enum Subprocess {
             try? FileManager.default.removeItem(atPath: err)
         }
         // sh does the redirections and the chdir; the command and its arguments are passed as "$@", never parsed.
-        let script = (directory.map { "cd \(quote($0)) || exit 127; " } ?? "")
+        let script =
+            (directory.map { "cd \(quote($0)) || exit 127; " } ?? "")
             + "exec </dev/null >\(quote(out)) 2>\(quote(err)); exec \"$@\""
         let argv = ["/bin/sh", "-c", script, "sh"] + arguments
         let cArguments = argv.map { strdup($0) } + [nil]

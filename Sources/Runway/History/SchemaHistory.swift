@@ -97,7 +97,8 @@ struct SchemaHistory {
             VALUES (\(rankSQL), $1, $2, $3, $4, $5::integer, $6, $7::integer, $8::boolean)
             """,
             [
-                row.version, MigrationInfoService.abbreviatedDescription(row.description), row.type, Self.abbreviateScript(row.script),
+                row.version, MigrationInfoService.abbreviatedDescription(row.description), row.type,
+                Self.abbreviateScript(row.script),
                 row.checksum.map(String.init), row.installedBy, String(row.executionTime), row.success ? "t" : "f",
             ])
     }

@@ -39,14 +39,16 @@ struct MigrationResolver {
         var errors: [RunwayError] = []
         for (a, b) in zip(resolved, resolved.dropFirst()) {
             if let va = a.version, let vb = b.version, va == vb, (a.kind == .baseline) == (b.kind == .baseline) {
-                errors.append(.invalidMigration(
-                    "Found more than one migration with version \(va)\nOffenders:\n-> \(a.path) (\(a.type))\n-> "
-                        + "\(b.path) (\(b.type))", file: b.script))
+                errors.append(
+                    .invalidMigration(
+                        "Found more than one migration with version \(va)\nOffenders:\n-> \(a.path) (\(a.type))\n-> "
+                            + "\(b.path) (\(b.type))", file: b.script))
             }
             if a.kind == .repeatable, b.kind == .repeatable, a.description == b.description {
-                errors.append(.invalidMigration(
-                    "Found more than one repeatable migration with description \(a.description)\nOffenders:\n-> "
-                        + "\(a.path) (SQL)\n-> \(b.path) (SQL)", file: b.script))
+                errors.append(
+                    .invalidMigration(
+                        "Found more than one repeatable migration with description \(a.description)\nOffenders:\n-> "
+                            + "\(a.path) (SQL)\n-> \(b.path) (SQL)", file: b.script))
             }
         }
         return errors

@@ -60,7 +60,8 @@ struct MigrationScanner {
                             + "use 'filesystem:<folder>' or a plain folder path (setting: locations)")
                 } else if !descriptor.hasPrefix("file:") {
                     throw .configuration(
-                        "Unknown prefix for location (should be one of filesystem:): \(descriptor) (setting: locations)")
+                        "Unknown prefix for location (should be one of filesystem:): \(descriptor) (setting: locations)"
+                    )
                 }
             }
             if let workingDirectory, !path.hasPrefix("/") { path = workingDirectory + "/" + path }

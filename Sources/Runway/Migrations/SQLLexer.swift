@@ -19,7 +19,9 @@ enum SQLLexer {
         let count = bytes.count
         var index = 0
         var line = firstLine
-        func isIdentifierStart(_ b: UInt8) -> Bool { b == 0x5F || (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A || b >= 0x80 }
+        func isIdentifierStart(_ b: UInt8) -> Bool {
+            b == 0x5F || (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A || b >= 0x80
+        }
         func isIdentifierPart(_ b: UInt8) -> Bool { isIdentifierStart(b) || (b >= 0x30 && b <= 0x39) }
         while index < count {
             let byte = bytes[index]
@@ -47,7 +49,8 @@ enum SQLLexer {
                 } while depth > 0 && index < count
                 if depth > 0 { return Unterminated(construct: "block comment", line: startLine) }
             case 0x27, 0x22:  // 'string' or "identifier"; E'...' handled by the preceding letter check below
-                let escapes = index > 0 && (bytes[index - 1] | 0x20) == 0x65 && byte == 0x27
+                let escapes =
+                    index > 0 && (bytes[index - 1] | 0x20) == 0x65 && byte == 0x27
                     && (index < 2 || !isIdentifierPart(bytes[index - 2]))
                 index += 1
                 var closed = false
@@ -82,7 +85,8 @@ enum SQLLexer {
                 }
                 var end = index + 1
                 while end < count && bytes[end] != 0x24 && isIdentifierPart(bytes[end]) { end += 1 }
-                let validTag = end < count && bytes[end] == 0x24
+                let validTag =
+                    end < count && bytes[end] == 0x24
                     && (end == index + 1 || !(bytes[index + 1] >= 0x30 && bytes[index + 1] <= 0x39))
                 guard validTag else {
                     index += 1

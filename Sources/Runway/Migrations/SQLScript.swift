@@ -694,7 +694,8 @@ private struct Scanner {
         while pos < count {
             let lineEnd = endOfLine(from: pos)
             let content = javaTrimmed(pos..<lineEnd)
-            let isTerminator = content.count == 2 && bytes[content.lowerBound] == ASCII.backslash
+            let isTerminator =
+                content.count == 2 && bytes[content.lowerBound] == ASCII.backslash
                 && bytes[content.lowerBound + 1] == ASCII.dot
             advance(to: lineEnd)
             if isTerminator { break }

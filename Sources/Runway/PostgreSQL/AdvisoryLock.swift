@@ -68,7 +68,9 @@ struct AdvisoryLock {
             if attempt == 1 || attempt % 10 == 0 {
                 logger.info(
                     "Waiting for the migration lock",
-                    metadata: ["key": "\(key)", "holder": "\(holderDescription() ?? "unknown")", "attempt": "\(attempt)"])
+                    metadata: [
+                        "key": "\(key)", "holder": "\(holderDescription() ?? "unknown")", "attempt": "\(attempt)",
+                    ])
             }
             try cancellation.sleep(seconds: 1)
         }

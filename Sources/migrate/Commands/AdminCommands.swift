@@ -12,7 +12,8 @@ struct BaselineCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        try await CommandContext.run(output: output, operation: "baseline", connection, migrations) { (migrator: Migrator) throws(RunwayError) in
+        try await CommandContext.run(output: output, operation: "baseline", connection, migrations) {
+            (migrator: Migrator) throws(RunwayError) in
             let result = try await migrator.baseline()
             return (JSONOutput.baseline(result), TextOutput.baseline(result), true)
         }
@@ -30,7 +31,8 @@ struct RepairCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        try await CommandContext.run(output: output, operation: "repair", connection, migrations) { (migrator: Migrator) throws(RunwayError) in
+        try await CommandContext.run(output: output, operation: "repair", connection, migrations) {
+            (migrator: Migrator) throws(RunwayError) in
             let result = try await migrator.repair()
             return (JSONOutput.repair(result), TextOutput.repair(result), true)
         }
@@ -48,7 +50,8 @@ struct CleanCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        try await CommandContext.run(output: output, operation: "clean", connection, migrations) { (migrator: Migrator) throws(RunwayError) in
+        try await CommandContext.run(output: output, operation: "clean", connection, migrations) {
+            (migrator: Migrator) throws(RunwayError) in
             let result = try await migrator.clean()
             return (JSONOutput.clean(result), TextOutput.clean(result), true)
         }

@@ -39,7 +39,8 @@ struct CommandContext {
         let context = CommandContext(output: output)
         if !ciFormats, output.output == .github || output.output == .junit {
             throw context.fail(
-                RunwayError(.configuration, "--output \(output.output.rawValue) is only available for validate and lint"),
+                RunwayError(
+                    .configuration, "--output \(output.output.rawValue) is only available for validate and lint"),
                 operation: operation)
         }
         let rendered: (json: JSONValue, text: String, ok: Bool)

@@ -11,7 +11,8 @@ struct InfoCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        try await CommandContext.run(output: output, operation: "info", connection, migrations) { (migrator: Migrator) throws(RunwayError) in
+        try await CommandContext.run(output: output, operation: "info", connection, migrations) {
+            (migrator: Migrator) throws(RunwayError) in
             let result = try await migrator.info()
             return (JSONOutput.info(result), TextOutput.info(result), true)
         }

@@ -11,7 +11,8 @@ struct MigrateCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        try await CommandContext.run(output: output, operation: "migrate", connection, migrations) { (migrator: Migrator) throws(RunwayError) in
+        try await CommandContext.run(output: output, operation: "migrate", connection, migrations) {
+            (migrator: Migrator) throws(RunwayError) in
             let result = try await migrator.migrate()
             return (JSONOutput.migrate(result), TextOutput.migrate(result), true)
         }

@@ -32,7 +32,9 @@ struct ValidateCommand: AsyncParsableCommand {
 
     func validate() throws {
         if base != nil && !offline { throw ValidationError("--base needs --offline") }
-        if offline && scratch { throw ValidationError("--offline and --scratch are separate checks: run them as two steps") }
+        if offline && scratch {
+            throw ValidationError("--offline and --scratch are separate checks: run them as two steps")
+        }
     }
 
     func run() async throws {
@@ -45,13 +47,21 @@ struct ValidateCommand: AsyncParsableCommand {
             switch mode {
             case "offline":
                 let report = try await migrator.validateOffline(OfflineValidationOptions(base: base, linter: linter))
-                return (CIOutput.json(report, operation: "validate"), CIOutput.render(report, format: format, operation: "validate"), report.isValid)
+                return (
+                    CIOutput.json(report, operation: "validate"),
+                    CIOutput.render(report, format: format, operation: "validate"), report.isValid
+                )
             case "scratch":
                 let report = try await migrator.validateOnScratch()
-                return (CIOutput.json(report, operation: "validate"), CIOutput.render(report, format: format, operation: "validate"), report.isValid)
+                return (
+                    CIOutput.json(report, operation: "validate"),
+                    CIOutput.render(report, format: format, operation: "validate"), report.isValid
+                )
             default:
                 let result = try await migrator.validate()
-                let text = format == .text ? TextOutput.validate(result)
+                let text =
+                    format == .text
+                    ? TextOutput.validate(result)
                     : CIOutput.render(CIOutput.report(result), format: format, operation: "validate")
                 return (JSONOutput.validate(result), text, result.isValid)
             }
@@ -83,7 +93,10 @@ struct LintCommand: AsyncParsableCommand {
             var report = try await migrator.validateOffline(OfflineValidationOptions(linter: linter))
             let rules = Set(LintRule.all.map(\.id))
             report.findings = report.findings.filter { rules.contains($0.code) || $0.severity == .error }
-            return (CIOutput.json(report, operation: "lint"), CIOutput.render(report, format: format, operation: "lint"), report.isValid)
+            return (
+                CIOutput.json(report, operation: "lint"), CIOutput.render(report, format: format, operation: "lint"),
+                report.isValid
+            )
         }
     }
 }

@@ -37,7 +37,8 @@ struct WaitCommand: AsyncParsableCommand {
             let version = result.schemaVersion ?? "<< Empty Schema >>"
             return (
                 .object([
-                    ("operation", .string("wait")), ("success", .bool(true)), ("schemaVersion", .optional(result.schemaVersion)),
+                    ("operation", .string("wait")), ("success", .bool(true)),
+                    ("schemaVersion", .optional(result.schemaVersion)),
                     ("attempts", .int(result.attempts)),
                 ]),
                 "Schema is migrated (version \(version))", true

@@ -53,7 +53,9 @@ struct MigrationOptions: ParsableArguments {
     @Flag(help: "Apply all pending migrations in one transaction.")
     var group = false
 
-    @Flag(help: "Allow transactional and non-transactional statements in one script (it then runs without a transaction).")
+    @Flag(
+        help: "Allow transactional and non-transactional statements in one script (it then runs without a transaction)."
+    )
     var mixed = false
 
     @Option(help: "true/false: validate before migrating (default true).")
@@ -108,7 +110,9 @@ struct MigrationOptions: ParsableArguments {
             configuration.ignoreMigrationPatterns = try ValidatePattern.parseList(ignoreMigrationPatterns)
         }
         if let lockRetryCount {
-            guard lockRetryCount >= -1 else { throw RunwayError(.configuration, "--lock-retry-count must be -1 or more") }
+            guard lockRetryCount >= -1 else {
+                throw RunwayError(.configuration, "--lock-retry-count must be -1 or more")
+            }
             configuration.lockRetryCount = lockRetryCount
         }
         if let installedBy { configuration.installedBy = installedBy }

@@ -25,7 +25,8 @@ enum CIOutput {
         let errors = report.findings.filter { $0.severity == .error }.count
         let warnings = report.findings.count - errors
         lines.append(
-            "\(operation): \(report.migrationsChecked) migration(s) checked, \(errors) error(s), \(warnings) warning(s)")
+            "\(operation): \(report.migrationsChecked) migration(s) checked, \(errors) error(s), \(warnings) warning(s)"
+        )
         return lines.joined(separator: "\n")
     }
 
@@ -39,7 +40,8 @@ enum CIOutput {
                     report.findings.map {
                         .object([
                             ("severity", .string($0.severity.rawValue)), ("code", .string($0.code)),
-                            ("file", .optional($0.file)), ("line", .optional($0.line)), ("message", .string($0.message)),
+                            ("file", .optional($0.file)), ("line", .optional($0.line)),
+                            ("message", .string($0.message)),
                         ])
                     })
             ),
@@ -86,7 +88,8 @@ enum CIOutput {
             let name = escape(location(finding) + finding.code)
             let file = finding.file.map { " file=\"\(escape($0))\"" } ?? ""
             let line = finding.line.map { " line=\"\($0)\"" } ?? ""
-            let body = finding.severity == .error
+            let body =
+                finding.severity == .error
                 ? "<failure type=\"\(escape(finding.code))\" message=\"\(escape(finding.message))\"/>"
                 : "<system-out>\(escape("warning: " + finding.message))</system-out>"
             return "    <testcase classname=\"runway.\(operation)\" name=\"\(name)\"\(file)\(line)>\(body)</testcase>"

@@ -43,7 +43,8 @@ enum JSONOutput {
     }
 
     static func migration(_ entry: MigrationInfo) -> JSONValue {
-        let undoable = entry.versionText == nil || entry.type == "DELETE" || entry.applied?.isSynthetic == true ? "" : "No"
+        let undoable =
+            entry.versionText == nil || entry.type == "DELETE" || entry.applied?.isSynthetic == true ? "" : "No"
         return .object([
             ("category", .string(entry.category)), ("version", .string(entry.versionText ?? "")),
             ("rawVersion", .string(entry.versionText ?? "")), ("description", .string(entry.description)),

@@ -37,7 +37,8 @@ enum TextOutput {
     static func validate(_ result: ValidateResult) -> String {
         if result.isValid {
             return "Successfully validated \(result.validateCount) migration\(result.validateCount == 1 ? "" : "s")"
-                + (result.warnings.isEmpty ? "" : "\n" + result.warnings.map { "WARNING: \($0)" }.joined(separator: "\n"))
+                + (result.warnings.isEmpty
+                    ? "" : "\n" + result.warnings.map { "WARNING: \($0)" }.joined(separator: "\n"))
         }
         return "Validate failed: Migrations have failed validation\n"
             + result.problems.map { "\($0.code): \($0.message)" }.joined(separator: "\n")
@@ -61,7 +62,8 @@ extension TextOutput {
         lines += result.migrationsAligned.map { "Realigned with its file: \(describe($0))" }
         lines.append(
             result.repairActions.isEmpty
-                ? "Nothing to repair." : "Successfully repaired schema history table: "
+                ? "Nothing to repair."
+                : "Successfully repaired schema history table: "
                     + result.repairActions.joined(separator: ", "))
         return lines.joined(separator: "\n")
     }

@@ -31,7 +31,8 @@ final class TestCluster: @unchecked Sendable {
         guard !endpoint.bin.isEmpty else { throw TestFailure("RUNWAY_TEST_PGBIN is not set (run scripts/test.sh)") }
         bin = endpoint.bin
         self.port = try port ?? Self.freePort()
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("runway-cluster-\(UUID().uuidString)").path
+        directory =
+            FileManager.default.temporaryDirectory.appendingPathComponent("runway-cluster-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try Self.shell("chmod 755 '\(directory)'" + (Self.isRoot ? " && chown postgres '\(directory)'" : ""))
     }
