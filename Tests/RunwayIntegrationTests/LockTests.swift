@@ -6,16 +6,6 @@ import Testing
 
 @Suite("Flyway's advisory lock on a real PostgreSQL")
 struct LockTests {
-    /// Waits until `condition` holds, polling every 100 ms without blocking a thread (fails after `seconds`).
-    func eventually(_ seconds: Double = 30, _ condition: () throws -> Bool) async throws {
-        let deadline = Date(timeIntervalSinceNow: seconds)
-        while Date() < deadline {
-            if try condition() { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw TestFailure("condition not met within \(seconds) s")
-    }
-
     /// Whether a Runway session (application_name = runway) is connected to this database.
     func runwayConnected(_ db: TestDatabase) throws -> Bool {
         try db.scalar(

@@ -51,6 +51,8 @@ public struct Configuration: Sendable {
     public var mixed = false
     /// Run each migration in a transaction when its statements allow it (Flyway's `executeInTransaction`).
     public var executeInTransaction = true
+    /// Runway's `lock_timeout`/`statement_timeout` policy for migrations (off by default).
+    public var ddlSafety = DDLSafetyPolicy()
     /// Apply all pending migrations in one transaction (Flyway's `group`).
     public var group = false
     /// Baseline a non-empty schema that has no history table instead of refusing it (Flyway's `baselineOnMigrate`).

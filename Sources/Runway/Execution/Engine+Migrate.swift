@@ -255,10 +255,27 @@ extension Engine {
         var row = newRow(prepared, session: session)
         do throws(RunwayError) {
             if prepared.transactional {
-                try session.withTransaction { () throws(RunwayError) in
-                    try run(prepared, context: context)
-                    row.executionTime = Self.milliseconds(since: started)
-                    try session.history.insert(row, on: session.work)
+                var attempt = 0
+                while true {
+                    do throws(RunwayError) {
+                        try session.withTransaction { () throws(RunwayError) in
+                            try run(prepared, context: context)
+                            row.executionTime = Self.milliseconds(since: started)
+                            try session.history.insert(row, on: session.work)
+                        }
+                        break
+                    } catch where error.sqlState == "55P03" && attempt < configuration.ddlSafety.lockTimeoutRetries {
+                        // lock_timeout: rolled back; let the application's queries through, then try again.
+                        attempt += 1
+                        let wait = min(1 << (attempt - 1), 30)
+                        logger.warning(
+                            "Migration waited longer than lock_timeout for a lock and was rolled back; retrying",
+                            metadata: [
+                                "migration": "\(prepared.file.relativePath)", "retry": "\(attempt)",
+                                "of": "\(configuration.ddlSafety.lockTimeoutRetries)", "retry_in_seconds": "\(wait)",
+                            ])
+                        try cancellation.sleep(seconds: Double(wait))
+                    }
                 }
             } else {
                 do {
@@ -327,11 +344,13 @@ extension Engine {
         let callbacks = context.callbacks
         try session.restoreOriginalState()
         if configuration.skipExecutingMigrations { return }
+        try applyTimeouts(local: prepared.transactional, session: session)
+        defer { if !prepared.transactional { resetTimeouts(session: session) } }
         try fire("beforeEachMigrate", callbacks: callbacks, session: session, inTransaction: true)
         let statementCallbacks =
             callbacks.handles("beforeEachMigrateStatement")
             || callbacks.handles("afterEachMigrateStatement") || callbacks.handles("afterEachMigrateStatementError")
-        for statement in prepared.statements {
+        for (index, statement) in prepared.statements.enumerated() {
             try cancellation.check()
             if statementCallbacks {
                 try fire("beforeEachMigrateStatement", callbacks: callbacks, session: session, inTransaction: true)
@@ -343,8 +362,12 @@ extension Engine {
                 error.file = prepared.file.relativePath
                 error.line = Self.line(of: statement, position: error.position)
                 error.statement = Self.shorten(statement.sql)
-                if statementCallbacks, !prepared.transactional {
-                    fireQuietly("afterEachMigrateStatementError", callbacks: callbacks, session: session)
+                if !prepared.transactional {
+                    if statementCallbacks {
+                        fireQuietly("afterEachMigrateStatementError", callbacks: callbacks, session: session)
+                    }
+                    error.detail = [error.detail, partialProgress(prepared, failedAt: index, session: session)]
+                        .compactMap { $0 }.joined(separator: "\n")
                 }
                 throw error
             }
@@ -353,6 +376,54 @@ extension Engine {
             }
         }
         try fire("afterEachMigrate", callbacks: callbacks, session: session, inTransaction: true)
+    }
+
+    /// For a non-transactional migration that failed part-way: which statements committed, and the INVALID indexes
+    /// a failed `CREATE INDEX CONCURRENTLY` leaves behind, with the statement that removes each.
+    private func partialProgress(_ prepared: PreparedMigration, failedAt index: Int, session: Session) -> String {
+        let committed = prepared.statements.prefix(index)
+        var lines: [String] = []
+        if committed.isEmpty {
+            lines.append("No statement of \(prepared.file.relativePath) was committed before the failure.")
+        } else {
+            let where_ = committed.map { "line \($0.line)" }.joined(separator: ", ")
+            lines.append(
+                "Committed before the failure (not rolled back): \(committed.count) of \(prepared.statements.count) "
+                    + "statements (\(where_)).")
+        }
+        let placeholders = session.schemas.indices.map { "$\($0 + 1)" }.joined(separator: ", ")
+        let invalid = try? session.work.query(
+            """
+            SELECT format('%I.%I', n.nspname, c.relname) FROM pg_catalog.pg_index i
+            JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            WHERE NOT i.indisvalid AND n.nspname IN (\(placeholders)) ORDER BY 1
+            """, session.schemas)
+        for row in invalid?.rows ?? [] {
+            guard let name = row[0] else { continue }
+            lines.append(
+                "INVALID index left behind: \(name). Remove it with: DROP INDEX CONCURRENTLY IF EXISTS \(name);")
+        }
+        lines.append("Fix the migration, undo what it committed, then run repair to clear the failed row.")
+        return lines.joined(separator: "\n")
+    }
+
+    /// Sets the DDL safety policy's timeouts: `SET LOCAL` inside a migration's transaction, session-wide (and reset
+    /// afterwards) for a non-transactional one.
+    private func applyTimeouts(local: Bool, session: Session) throws(RunwayError) {
+        let scope = local ? "LOCAL " : ""
+        if let lock = configuration.ddlSafety.lockTimeoutMilliseconds {
+            try session.work.execute("SET \(scope)lock_timeout = \(lock)")
+        }
+        if let statement = configuration.ddlSafety.statementTimeoutMilliseconds {
+            try session.work.execute("SET \(scope)statement_timeout = \(statement)")
+        }
+    }
+
+    private func resetTimeouts(session: Session) {
+        if configuration.ddlSafety.lockTimeoutMilliseconds != nil { _ = try? session.work.execute("RESET lock_timeout") }
+        if configuration.ddlSafety.statementTimeoutMilliseconds != nil {
+            _ = try? session.work.execute("RESET statement_timeout")
+        }
     }
 
     private func announce(_ prepared: PreparedMigration, session: Session) -> Date {
@@ -419,6 +490,14 @@ extension Engine {
             ? "Changes successfully rolled back."
             : "Please restore backups and roll back database and code! (the migration is not transactional, so "
                 + "statements before the failing one stay applied; run repair after fixing it)"
+        if error.sqlState == "55P03", let timeout = configuration.ddlSafety.lockTimeoutMilliseconds {
+            let tries = configuration.ddlSafety.lockTimeoutRetries + 1
+            error.hint = [
+                error.hint,
+                "The migration waited longer than lock_timeout (\(timeout) ms) for a lock held by another session, "
+                    + "\(tries) time(s). Run it again at a quieter time, or raise --lock-timeout.",
+            ].compactMap { $0 }.joined(separator: " ")
+        }
         error.message =
             "Migration \(prepared.file.relativePath) failed: \(error.message)\n"
             + "Migration of schema \(schemaName) to \(prepared.label) failed! \(outcome)"

@@ -82,6 +82,15 @@ struct MigrationOptions: ParsableArguments {
     @Flag(help: "Record pending migrations as applied without running them.")
     var skipExecutingMigrations = false
 
+    @Option(help: "DDL safety: lock_timeout for each migration (500ms, 5s...); a timed-out migration is retried.")
+    var lockTimeout: String?
+
+    @Option(help: "DDL safety: how often a migration that hit --lock-timeout is retried (default 3).")
+    var lockTimeoutRetries: Int?
+
+    @Option(help: "DDL safety: statement_timeout for each migration statement (30s, 10min...).")
+    var statementTimeout: String?
+
     func apply(to configuration: inout Configuration) throws(RunwayError) {
         if let locations {
             configuration.locations = Self.list(locations)
@@ -130,6 +139,20 @@ struct MigrationOptions: ParsableArguments {
         if let placeholderReplacement { configuration.placeholderReplacement = placeholderReplacement }
         if let initSql { configuration.initSql = initSql }
         if let encoding { configuration.encoding = encoding }
+        if let lockTimeout {
+            configuration.ddlSafety.lockTimeoutMilliseconds = try DDLSafetyPolicy.milliseconds(
+                lockTimeout, setting: "--lock-timeout")
+        }
+        if let statementTimeout {
+            configuration.ddlSafety.statementTimeoutMilliseconds = try DDLSafetyPolicy.milliseconds(
+                statementTimeout, setting: "--statement-timeout")
+        }
+        if let lockTimeoutRetries {
+            guard lockTimeoutRetries >= 0 else {
+                throw RunwayError(.configuration, "--lock-timeout-retries must be 0 or more")
+            }
+            configuration.ddlSafety.lockTimeoutRetries = lockTimeoutRetries
+        }
     }
 
     static func list(_ text: String) -> [String] {
