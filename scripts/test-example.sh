@@ -4,7 +4,8 @@
 # exactly once and that all three copies serve /health. Run by scripts/test.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build --package-path Examples/StartupApp
+# The manifest cache of a package misses files added to a path dependency (Runway itself) during development.
+swift build --package-path Examples/StartupApp --disable-build-manifest-caching
 export APP_BIN="$(swift build --package-path Examples/StartupApp --show-bin-path)/StartupApp"
 export MIGRATIONS="$PWD/migrations"
 

@@ -43,6 +43,9 @@ public struct RunwayError: Error, Sendable, CustomStringConvertible {
     public var statement: String?
     /// The server's error position: a 1-based character offset into `statement`.
     public var position: Int?
+    /// Set on an error of a statement batch that the server did not locate; Runway then re-runs the rolled-back
+    /// migration one statement at a time to name the statement.
+    var needsPreciseRerun = false
 
     /// Creates an error; `message` must not contain secrets.
     public init(

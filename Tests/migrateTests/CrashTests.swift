@@ -31,7 +31,7 @@ struct CrashTests {
             let running = try startMigrate(
                 ["migrate", "--locations", folder.path, "--schemas", "public"], environment: db.environment)
             try await Task.sleep(for: .milliseconds(Int.random(in: 0...1_000, using: &generator)))
-            kill(running.process.processIdentifier, SIGKILL)
+            kill(running.processIdentifier, SIGKILL)
             let output = await running.finish()
             if output.status != 0 { killedMidRun += 1 }
             try await checkInvariants(db, trial: trial)
