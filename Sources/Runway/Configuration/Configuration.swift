@@ -39,6 +39,9 @@ public struct Configuration: Sendable {
     public var target: MigrationTarget = .latest
     /// Retries of `pg_try_advisory_lock`, one second apart (Flyway's `lockRetryCount`, default 50; -1 = forever).
     public var lockRetryCount = 50
+    /// Longest wait for the advisory lock, in seconds, on top of `lockRetryCount` (whichever ends first); `nil` means
+    /// no time bound. Runway's own setting (`--lock-wait-timeout`); Flyway has no equivalent.
+    public var lockWaitTimeout: Double?
     /// Connection attempts after the first (Flyway's `connectRetries`).
     public var connectRetries = 0
     /// Longest wait between connection attempts in seconds (Flyway's `connectRetriesInterval`, default 120).
@@ -86,7 +89,8 @@ public struct Configuration: Sendable {
 // MARK: - Environment
 
 extension Configuration {
-    /// Reads `DB_HOST`, `DB_PORT`, `DB_NAME`, `DB_USERNAME`, `DB_PASSWORD` (or `DB_PASSWORD_FILE`) and `DB_SSLMODE`.
+    /// Reads `DB_HOST`, `DB_PORT`, `DB_NAME`, `DB_USERNAME`, `DB_PASSWORD` (or `DB_PASSWORD_FILE`), `DB_SSLMODE`,
+    /// `DB_SSLROOTCERT`, `DB_SSLCERT`, `DB_SSLKEY`, `DB_SSLPASSWORD` and `DB_APPLICATION_NAME`.
     ///
     /// Unset variables are left to libpq's own `PG*` variables. A value that cannot be right (`DB_PORT=abc`, an empty
     /// `DB_NAME` with no `PGDATABASE` to fall back on, both `DB_PASSWORD` and `DB_PASSWORD_FILE`) is rejected here,
@@ -140,7 +144,25 @@ extension ConnectionSettings {
             }
             sslMode = mode
         }
+        for (variable, field) in Self.certificateVariables {
+            guard let path = environment[variable], !path.isEmpty else { continue }
+            self[keyPath: field] = path
+        }
+        if let passphrase = environment["DB_SSLPASSWORD"], !passphrase.isEmpty { sslPassword = passphrase }
+        if let name = environment["DB_APPLICATION_NAME"] {
+            guard !name.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw .configuration(
+                    "DB_APPLICATION_NAME is set but empty: set it to the name pg_stat_activity should show "
+                        + "(or unset it)")
+            }
+            applicationName = name
+        }
     }
+
+    /// The `DB_*` variables holding certificate and key paths, and the fields they set.
+    static let certificateVariables: [(String, WritableKeyPath<ConnectionSettings, String?> & Sendable)] = [
+        ("DB_SSLROOTCERT", \.sslRootCert), ("DB_SSLCERT", \.sslCert), ("DB_SSLKEY", \.sslKey),
+    ]
 
     /// Reads a mounted secret file; one trailing newline is dropped (as `kubectl create secret --from-file` keeps it).
     public static func readPasswordFile(_ path: String, setting: String) throws(RunwayError) -> String {

@@ -51,9 +51,10 @@ extension Configuration {
     /// Connection: `url` may be a JDBC URL (mapped onto libpq with pgjdbc's semantics: URL parameters beat
     /// `jdbcProperties.*`, which beat `user`/`password`), a `postgresql://` URI or a conninfo string (passed to
     /// libpq, `user`/`password` override it). Runway's `DB_HOST`, `DB_PORT`, `DB_NAME`, `DB_USERNAME`,
-    /// `DB_PASSWORD`/`DB_PASSWORD_FILE` and `DB_SSLMODE` then override the matching parts that came from
-    /// `FLYWAY_*` variables or files, but not parts given on the command line (`-url` owns host, port and database;
-    /// `-user`, `-password` and `-url` parameters own theirs). libpq's `PG*` variables fill whatever is left unset.
+    /// `DB_PASSWORD`/`DB_PASSWORD_FILE`, `DB_SSLMODE`, `DB_SSLROOTCERT`, `DB_SSLCERT`, `DB_SSLKEY`, `DB_SSLPASSWORD`
+    /// and `DB_APPLICATION_NAME` then override the matching parts that came from `FLYWAY_*` variables or files, but
+    /// not parts given on the command line (`-url` owns host, port and database; `-user`, `-password` and `-url`
+    /// parameters own theirs). libpq's `PG*` variables fill whatever is left unset.
     ///
     /// `-workingDirectory=dir` adds `dir/flyway.conf` (or `.toml`) to the default files and makes relative
     /// `filesystem:` locations (and the default `migrations`) relative to `dir`, as the Flyway CLI does.
@@ -390,6 +391,14 @@ struct ConfigurationLoader {
         }
         if (properties["sslmode"] ?? properties["ssl"])?.source.isArgument != true, let mode = database.sslMode {
             result.sslMode = mode
+        }
+        for (name, field) in JDBCProperties.libpqFields where properties[name]?.source.isArgument != true {
+            if let value = database[keyPath: field] { result[keyPath: field] = value }
+        }
+        if properties["ApplicationName"]?.source.isArgument != true,
+            let name = sources.environment["DB_APPLICATION_NAME"], !name.isEmpty
+        {
+            result.applicationName = database.applicationName
         }
         try result.validate()
         return result

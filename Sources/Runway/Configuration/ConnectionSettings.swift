@@ -20,6 +20,17 @@ public struct ConnectionSettings: Sendable, Hashable {
     public var password: String?
     /// libpq `sslmode` (`disable`, `allow`, `prefer`, `require`, `verify-ca`, `verify-full`).
     public var sslMode: String?
+    /// libpq `sslrootcert`: a PEM file of the CA certificates that sign the server's certificate (checked with
+    /// `verify-ca` and `verify-full`), or `system` for the system's trusted roots (libpq 16 or newer).
+    public var sslRootCert: String?
+    /// libpq `sslcert`: the client certificate (PEM) for certificate authentication.
+    public var sslCert: String?
+    /// libpq `sslkey`: the private key (PEM) of ``sslCert``; libpq refuses it unless only its owner can read it.
+    public var sslKey: String?
+    /// libpq `sslpassword`: the passphrase of an encrypted ``sslKey``. Never logged or printed.
+    public var sslPassword: String?
+    /// libpq `gssencmode` (`disable`, `prefer`, `require`): GSSAPI encryption.
+    public var gssEncMode: String?
     /// `application_name` shown in `pg_stat_activity` (default `runway`).
     public var applicationName: String = "runway"
     /// Seconds libpq waits for each host (`connect_timeout`, default 10).
@@ -35,6 +46,9 @@ public struct ConnectionSettings: Sendable, Hashable {
 
     /// libpq's accepted `sslmode` values.
     public static let sslModes = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+
+    /// libpq's accepted `gssencmode` values.
+    public static let gssEncModes = ["disable", "prefer", "require"]
 
     /// Checks values that can be checked without connecting.
     ///
@@ -77,6 +91,10 @@ public struct ConnectionSettings: Sendable, Hashable {
             throw .configuration(
                 "Invalid sslmode '\(sslMode)': expected one of \(Self.sslModes.joined(separator: ", "))")
         }
+        if let gssEncMode, !Self.gssEncModes.contains(gssEncMode) {
+            throw .configuration(
+                "Invalid gssencmode '\(gssEncMode)': expected one of \(Self.gssEncModes.joined(separator: ", "))")
+        }
         if let host,
             host.split(separator: ",", omittingEmptySubsequences: false).contains(where: {
                 $0.trimmingCharacters(in: .whitespaces).isEmpty
@@ -102,6 +120,11 @@ public struct ConnectionSettings: Sendable, Hashable {
         if let user { parameters.append(("user", user)) }
         if let password { parameters.append(("password", password)) }
         if let sslMode { parameters.append(("sslmode", sslMode)) }
+        if let sslRootCert { parameters.append(("sslrootcert", sslRootCert)) }
+        if let sslCert { parameters.append(("sslcert", sslCert)) }
+        if let sslKey { parameters.append(("sslkey", sslKey)) }
+        if let sslPassword { parameters.append(("sslpassword", sslPassword)) }
+        if let gssEncMode { parameters.append(("gssencmode", gssEncMode)) }
         if let targetSessionAttributes { parameters.append(("target_session_attrs", targetSessionAttributes)) }
         if let options { parameters.append(("options", options)) }
         parameters.append(("application_name", applicationName))
@@ -122,7 +145,41 @@ public struct ConnectionSettings: Sendable, Hashable {
         if let port { parts.append("port=\(port)") }
         if let database { parts.append("database=\(database)") }
         if let user { parts.append("user=\(user)") }
+        if let sslMode { parts.append("sslmode=\(sslMode)") }
+        if let sslRootCert { parts.append("sslrootcert=\(sslRootCert)") }
         return parts.isEmpty ? "(libpq defaults)" : parts.joined(separator: " ")
+    }
+
+    /// Checks, just before connecting, the certificate files libpq will use: the CA with `verify-ca`/`verify-full`
+    /// (libpq fails without it) and the client certificate and key unless `sslmode=disable` (libpq silently goes on
+    /// without a client certificate it cannot find). A missing mount is then a configuration error naming the
+    /// setting rather than a TLS or login failure. Not part of ``validate()``: commands that never connect (`lint`,
+    /// `validate --offline`) must not need the files.
+    ///
+    /// - Parameter parameters: ``libpqParameters()``; settings inside a `url` are left to libpq.
+    static func checkCertificateFiles(_ parameters: [(String, String)]) throws(RunwayError) {
+        let value = { (keyword: String) in parameters.last { $0.0 == keyword }?.1 }
+        let mode = value("sslmode")
+        if mode?.hasPrefix("verify-") == true {
+            try checkFile(value("sslrootcert"), setting: "sslrootcert", allowSystem: true)
+        }
+        if mode != "disable" {
+            try checkFile(value("sslcert"), setting: "sslcert")
+            try checkFile(value("sslkey"), setting: "sslkey")
+        }
+    }
+
+    /// A file that must exist and be readable (`system` allowed for `sslrootcert`).
+    private static func checkFile(_ path: String?, setting: String, allowSystem: Bool = false) throws(RunwayError) {
+        guard let path, !(allowSystem && path == "system") else { return }
+        guard !path.isEmpty else { throw .configuration("\(setting) is set but empty: set it to a file (or unset it)") }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            throw .configuration("\(setting) '\(path)': the file does not exist")
+        }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw .configuration("\(setting) '\(path)': the file cannot be read by this user")
+        }
     }
 
     /// Removes passwords from a URI (`postgresql://u:secret@h`) or conninfo string (`password=secret`).

@@ -144,17 +144,17 @@ struct JDBCURL: Sendable, Equatable {
 
 /// pgjdbc connection properties and how Runway maps them onto libpq.
 enum JDBCProperties {
-    /// libpq keywords that ConnectionSettings has no field for; they travel in a `postgresql://?...` URI.
-    static let passedThrough: [String: String] = [
-        "sslrootcert": "sslrootcert", "sslcert": "sslcert", "sslkey": "sslkey", "sslpassword": "sslpassword",
-        "gssEncMode": "gssencmode",
+    /// Properties that are libpq settings of the same meaning, and the ``ConnectionSettings`` field each sets.
+    static let libpqFields: [(String, WritableKeyPath<ConnectionSettings, String?> & Sendable)] = [
+        ("sslrootcert", \.sslRootCert), ("sslcert", \.sslCert), ("sslkey", \.sslKey), ("sslpassword", \.sslPassword),
+        ("gssEncMode", \.gssEncMode),
     ]
 
     /// Properties Runway maps; everything else is ignored (with a debug log by the caller).
     static let mapped = Set([
         "user", "password", "ssl", "sslmode", "sslfactory", "ApplicationName", "connectTimeout", "currentSchema",
         "options", "targetServerType",
-    ]).union(passedThrough.keys)
+    ]).union(libpqFields.map(\.0))
 
     /// pgjdbc's `targetServerType` values onto libpq's `target_session_attrs` (`nil`: libpq's default, `any`).
     static func targetSessionAttributes(forTargetServerType value: String) -> String?? {
@@ -173,8 +173,9 @@ enum JDBCProperties {
     /// `ssl=true` (or `ssl` with no value) without `sslmode` means `verify-full`, as in pgjdbc (libpq's `require`
     /// would silently drop the certificate check); with `sslfactory=org.postgresql.ssl.NonValidatingFactory` it is
     /// `require`. `currentSchema` becomes `options=-c search_path=<value>` (spaces and backslashes escaped for libpq),
-    /// after any `options` value. `sslrootcert`, `sslcert`, `sslkey`, `sslpassword` and `gssEncMode` go into
-    /// ``ConnectionSettings/url`` as a percent-encoded `postgresql://?...` URI.
+    /// after any `options` value. `sslrootcert`, `sslcert`, `sslkey`, `sslpassword` and `gssEncMode` set the
+    /// matching fields (libpq keywords, so they also override the same keys of a `postgresql://` url); an empty value
+    /// leaves the field unset, and pgjdbc's `gssEncMode=allow` is libpq's `prefer`.
     ///
     /// - Parameters:
     ///   - properties: name → (value, what to call it in errors).
@@ -219,29 +220,17 @@ enum JDBCProperties {
                 .joined(separator: " ")
         }
         settings.options = options
-        let extras = passedThrough.keys.sorted().compactMap { name in
-            properties[name].map { (passedThrough[name] ?? name, $0.value) }
+        for (name, field) in libpqFields {
+            guard let property = properties[name], !property.value.isEmpty else { continue }
+            settings[keyPath: field] = property.value
         }
-        if !extras.isEmpty {
-            if settings.url != nil {
-                let names = extras.map(\.0).joined(separator: ", ")
+        if let mode = properties["gssEncMode"], !mode.value.isEmpty {
+            let value = mode.value == "allow" ? "prefer" : mode.value
+            guard ConnectionSettings.gssEncModes.contains(value) else {
                 throw .configuration(
-                    "\(names) cannot be combined with a postgresql:// url or conninfo string: put them in that url")
+                    "Invalid gssEncMode '\(mode.value)' (\(mode.origin)): expected disable, allow, prefer or require")
             }
-            settings.url = libpqURI(extras)
+            settings.gssEncMode = value
         }
-    }
-
-    /// `postgresql://?k=v&...` with every value percent-encoded (only unreserved characters stay as they are), so
-    /// no value can inject another keyword.
-    static func libpqURI(_ parameters: [(String, String)]) -> String {
-        var allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-        allowed.insert(charactersIn: "-._~")
-        let query = parameters.map { name, value in
-            // Percent-encoding with a non-empty allowed set only fails for invalid UTF-16, which a Swift String
-            // cannot hold; fall back to the empty string rather than the raw value.
-            "\(name)=\(value.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")"
-        }
-        return "postgresql://?" + query.joined(separator: "&")
     }
 }

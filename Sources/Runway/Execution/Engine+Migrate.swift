@@ -26,7 +26,8 @@ extension Engine {
         let lock = AdvisoryLock(
             key: AdvisoryLockKey(schema: context.session.defaultSchema, table: configuration.table),
             connection: lockConnection, logger: logger)
-        try lock.acquire(retries: configuration.lockRetryCount, cancellation: cancellation)
+        try lock.acquire(
+            retries: configuration.lockRetryCount, timeout: configuration.lockWaitTimeout, cancellation: cancellation)
         defer { lock.release() }
         return try body()
     }

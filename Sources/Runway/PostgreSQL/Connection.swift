@@ -23,17 +23,27 @@ final class Connection: @unchecked Sendable {
     private let noticeBox: NoticeBox
     /// Secrets to scrub from any message that could reach a user.
     private let secrets: [String]
+    /// The parameters this connection was opened with, for ``openAnother()``. Never logged.
+    private let parameters: [(String, String)]
     let logger: Logger
 
     /// The server's version number (`150018` for 15.18).
     let serverVersion: Int
+    /// The backend pid the server announced at login (`PQbackendPID`). A pooler such as PgBouncer announces its own
+    /// key instead, so a difference from `pg_backend_pid()` shows that a proxy sits in between.
+    let backendPID: Int32
+
+    /// libpq keywords whose values are secrets.
+    static let secretKeywords: Set<String> = ["password", "sslpassword"]
 
     /// Opens a connection with libpq keyword/value parameters (never a formatted conninfo string).
     ///
     /// - Throws: ``RunwayError`` with code `.connection`; its message never contains the password.
     init(parameters: [(String, String)], logger: Logger) throws(RunwayError) {
         self.logger = logger
-        self.secrets = parameters.filter { $0.0 == "password" && !$0.1.isEmpty }.map(\.1)
+        self.parameters = parameters
+        self.secrets = Self.secrets(in: parameters)
+        try ConnectionSettings.checkCertificateFiles(parameters)
         let keys = parameters.map { strdup($0.0) } + [nil]
         let values = parameters.map { strdup($0.1) } + [nil]
         defer {
@@ -55,13 +65,16 @@ final class Connection: @unchecked Sendable {
         }
         guard let connection else { throw RunwayError(.connection, "Out of memory while connecting to PostgreSQL") }
         guard PQstatus(connection) == CONNECTION_OK else {
-            let message = Self.scrub(String(cString: PQerrorMessage(connection)), secrets: secrets)
+            var message = Self.scrub(String(cString: PQerrorMessage(connection)), secrets: secrets)
             PQfinish(connection)
+            message = message.trimmingCharacters(in: .whitespacesAndNewlines)
+            if let hint = Self.tlsHint(message, parameters: parameters) { message += "\n" + hint }
             throw RunwayError(.connection, "Unable to connect to the database: \(message)")
         }
         self.handle = connection
         self.cancelHandle = PQgetCancel(connection)
         self.serverVersion = Int(PQserverVersion(connection))
+        self.backendPID = PQbackendPID(connection)
         self.noticeBox = NoticeBox(logger: logger)
         PQsetNoticeReceiver(connection, noticeReceiver, Unmanaged.passUnretained(noticeBox).toOpaque())
     }
@@ -69,6 +82,56 @@ final class Connection: @unchecked Sendable {
     deinit {
         if let cancelHandle { PQfreeCancel(cancelHandle) }
         PQfinish(handle)
+    }
+
+    /// A second connection with the same parameters (one attempt, no retries).
+    func openAnother() throws(RunwayError) -> Connection {
+        try Connection(parameters: parameters, logger: logger)
+    }
+
+    /// The values of the secret keywords, and the passwords inside a URI or conninfo string passed as `dbname`.
+    private static func secrets(in parameters: [(String, String)]) -> [String] {
+        var secrets: [String] = []
+        for (keyword, value) in parameters where !value.isEmpty {
+            if secretKeywords.contains(keyword) {
+                secrets.append(value)
+            } else if keyword == "dbname" {
+                var errorMessage: UnsafeMutablePointer<CChar>?
+                guard let options = PQconninfoParse(value, &errorMessage) else {
+                    if let errorMessage { PQfreemem(errorMessage) }
+                    continue
+                }
+                defer { PQconninfoFree(options) }
+                var option = options
+                while let name = option.pointee.keyword {
+                    if secretKeywords.contains(String(cString: name)), let secret = option.pointee.val,
+                        secret.pointee != 0
+                    {
+                        secrets.append(String(cString: secret))
+                    }
+                    option += 1
+                }
+            }
+        }
+        // Longest first, so a secret that contains another is replaced whole.
+        return secrets.sorted { $0.count > $1.count }
+    }
+
+    /// What to do about a TLS failure libpq reported, or `nil` for other failures.
+    static func tlsHint(_ message: String, parameters: [(String, String)]) -> String? {
+        let rootCert = parameters.last { $0.0 == "sslrootcert" }?.1
+        let lowered = message.lowercased()
+        if lowered.contains("certificate verify failed") {
+            let source =
+                rootCert.map { "the CA certificates in sslrootcert '\($0)'" } ?? "the configured CA certificates"
+            return "The server's certificate could not be verified against \(source): set DB_SSLROOTCERT "
+                + "(--sslrootcert) to the CA that signed it."
+        }
+        if lowered.contains("does not match host name") {
+            return "With sslmode=verify-full the host name must be one the server's certificate names: connect by "
+                + "that name, use sslmode=verify-ca, or have the certificate reissued for this host."
+        }
+        return nil
     }
 
     /// A parameter the server reported at login (`server_version`, `TimeZone`...).
@@ -95,6 +158,12 @@ final class Connection: @unchecked Sendable {
     /// Runs one statement with text parameters (`$1`, `$2`...), never interpolated into the SQL.
     @discardableResult
     func query(_ sql: String, _ parameters: [String?] = []) throws(RunwayError) -> QueryResult {
+        try send(sql, parameters)
+        return try collectResults(copyData: nil)
+    }
+
+    /// Sends one statement with text parameters without waiting for its results.
+    private func send(_ sql: String, _ parameters: [String?]) throws(RunwayError) {
         let cStrings = parameters.map { $0.map { strdup($0) } ?? nil }
         defer { cStrings.forEach { free($0) } }
         let sent = cStrings.withUnsafeBufferPointer { buffer -> Int32 in
@@ -103,6 +172,25 @@ final class Connection: @unchecked Sendable {
             }
         }
         guard sent == 1 else { throw connectionError() }
+    }
+
+    /// ``query(_:_:)`` waiting at most `timeout` seconds for the answer (a pooler may queue a statement until it has a
+    /// server connection). On timeout the statement is cancelled and `nil` returned; the connection is then still
+    /// busy and must be closed, not used again.
+    func query(_ sql: String, _ parameters: [String?], timeout: Double) throws(RunwayError) -> QueryResult? {
+        try send(sql, parameters)
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while PQisBusy(handle) == 1 {
+            let remaining = deadline.timeIntervalSinceNow
+            if remaining <= 0 {
+                cancel()
+                return nil
+            }
+            var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+            let ready = poll(&descriptor, 1, Int32(min(remaining, 1) * 1000) + 1)
+            if ready < 0, errno != EINTR { throw connectionError() }
+            if ready > 0, PQconsumeInput(handle) == 0 { throw connectionError() }
+        }
         return try collectResults(copyData: nil)
     }
 

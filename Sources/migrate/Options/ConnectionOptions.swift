@@ -24,6 +24,28 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "libpq sslmode: disable, allow, prefer, require, verify-ca, verify-full (env: DB_SSLMODE).")
     var sslmode: String?
 
+    @Option(help: "CA certificate file (PEM) that must have signed the server's certificate (env: DB_SSLROOTCERT).")
+    var sslrootcert: String?
+
+    @Option(help: "Client certificate file (PEM) for certificate authentication (env: DB_SSLCERT).")
+    var sslcert: String?
+
+    @Option(
+        help: "Private key file of --sslcert, readable by its owner only (env: DB_SSLKEY; passphrase: DB_SSLPASSWORD).")
+    var sslkey: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "application_name shown in pg_stat_activity and in lock diagnostics (default runway; env: "
+                + "DB_APPLICATION_NAME)."))
+    var applicationName: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Longest wait for the migration lock in seconds, in addition to --lock-retry-count (default: no limit).",
+            valueName: "seconds"))
+    var lockWaitTimeout: Double?
+
     @Option(help: "Connection attempts after the first while the database is not reachable yet.")
     var connectRetries: Int?
 
@@ -60,7 +82,27 @@ struct ConnectionOptions: ParsableArguments {
             }
             settings.sslMode = sslmode
         }
+        for (flag, value, field) in [
+            ("--sslrootcert", sslrootcert, \ConnectionSettings.sslRootCert), ("--sslcert", sslcert, \.sslCert),
+            ("--sslkey", sslkey, \.sslKey),
+        ] as [(String, String?, WritableKeyPath<ConnectionSettings, String?>)] {
+            guard let value else { continue }
+            guard !value.isEmpty else { throw RunwayError(.configuration, "\(flag) is empty: give a file") }
+            settings[keyPath: field] = value
+        }
+        if let applicationName {
+            guard !applicationName.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw RunwayError(.configuration, "--application-name is empty")
+            }
+            settings.applicationName = applicationName
+        }
         configuration.connection = settings
+        if let lockWaitTimeout {
+            guard lockWaitTimeout >= 0, lockWaitTimeout.isFinite else {
+                throw RunwayError(.configuration, "--lock-wait-timeout must be 0 or more seconds")
+            }
+            configuration.lockWaitTimeout = lockWaitTimeout
+        }
         if let connectRetries {
             guard connectRetries >= 0 else { throw RunwayError(.configuration, "--connect-retries must be 0 or more") }
             configuration.connectRetries = connectRetries
