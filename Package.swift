@@ -51,6 +51,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Fuzz targets: scripts/fuzz.sh builds them with libFuzzer; a plain build replays Fuzz/corpus once.
+        .executableTarget(
+            name: "RunwayFuzz",
+            dependencies: ["Runway", "CLibFuzzer"]
+        ),
+        .target(name: "CLibFuzzer"),
         .testTarget(
             name: "RunwayTests",
             dependencies: ["Runway"]

@@ -52,7 +52,8 @@ final class RunningMigrate: @unchecked Sendable {
             + "exec </dev/null >\(quote(outPath)) 2>\(quote(errPath)); exec \"$@\""
         let argv = ["/bin/sh", "-c", script, "sh", Binary.url.path] + arguments
         let cArguments = argv.map { strdup($0) } + [nil]
-        let cEnvironment = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        let cEnvironment = environment.merging(sanitizerEnvironment) { given, _ in given }
+            .map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
             cArguments.forEach { free($0) }
             cEnvironment.forEach { free($0) }

@@ -21,7 +21,7 @@ struct ConfigFileSelection: Sendable, Equatable {
 }
 
 /// The contents of one TOML configuration file.
-struct TOMLConfiguration: Sendable, Equatable {
+package struct TOMLConfiguration: Sendable, Equatable {
     /// `[flyway]` flattened to dotted keys (`locations`, `placeholders.name`, `postgresql.transactional.lock`).
     var flyway: [RawSetting] = []
     /// `[environments.<name>]`.
@@ -39,7 +39,7 @@ struct TOMLEnvironment: Sendable, Equatable {
     var flyway: [RawSetting] = []
 }
 
-enum ConfigFiles {
+package enum ConfigFiles {
     // MARK: - Locations and mode selection
 
     /// `~/flyway.conf`, `./flyway.conf`, `<workingDirectory>/flyway.conf` (Flyway's `<installDir>/conf` is skipped:
@@ -159,7 +159,7 @@ enum ConfigFiles {
     /// `C:\migrations` stays as written). `${NAME}` (letters, digits, `_`) is replaced by the environment
     /// variable's value, or removed when it is unset. Only `flyway.*` keys are returned, without the prefix; others
     /// are ignored, as Flyway ignores them.
-    static func parseConf(_ text: String, path: String, environment: [String: String]) -> [RawSetting] {
+    package static func parseConf(_ text: String, path: String, environment: [String: String]) -> [RawSetting] {
         let lines = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
             .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         var settings: [RawSetting] = []
@@ -263,7 +263,12 @@ enum ConfigFiles {
     ///
     /// - Throws: ``RunwayError`` `.configuration` naming the file, line and column of a syntax error, or the key of a
     ///   value of the wrong shape or an unknown environment field.
-    static func parseTOML(_ text: String, path: String) throws(RunwayError) -> TOMLConfiguration {
+    package static func parseTOML(_ text: String, path: String) throws(RunwayError) -> TOMLConfiguration {
+        if let problem = TOMLPreflight.firstProblem(in: text) {
+            throw .configuration(
+                "Error parsing config file at [line \(problem.line), column \(problem.column)]: \(problem.message) "
+                    + "in \(path)")
+        }
         let root: TOMLTable
         do {
             root = try TOMLTable(string: text)

@@ -183,6 +183,11 @@ public struct ConnectionSettings: Sendable, Hashable {
     }
 
     /// Removes passwords from a URI (`postgresql://u:secret@h`) or conninfo string (`password=secret`).
+    ///
+    /// Every value of a `password` keyword (any case, also `sslpassword`, letters possibly percent-encoded as libpq
+    /// decodes URI keywords) is replaced by `***` in each form libpq and pgjdbc accept: whitespace around `=`, a bare
+    /// value (up to whitespace, `&` or `;`) or a single-quoted one with `\'` and `\\` escapes (up to the closing
+    /// quote, or the end of the text when there is none).
     public static func redact(_ text: String) -> String {
         var result = text
         // URI userinfo: scheme://user:password@host
@@ -192,23 +197,79 @@ public struct ConnectionSettings: Sendable, Hashable {
                 result.replaceSubrange(colon..<at, with: ":***")
             }
         }
-        // password=... in conninfo or URI query parameters
-        for marker in ["password=", "password ="] {
-            var searchStart = result.startIndex
-            while let range = result.range(of: marker, options: .caseInsensitive, range: searchStart..<result.endIndex)
-            {
-                var end = range.upperBound
-                if end < result.endIndex, result[end] == "'" {
-                    end = result.index(after: end)
-                    while end < result.endIndex, result[end] != "'" { end = result.index(after: end) }
-                    if end < result.endIndex { end = result.index(after: end) }
-                } else {
-                    while end < result.endIndex, !" &;".contains(result[end]) { end = result.index(after: end) }
-                }
-                result.replaceSubrange(range.upperBound..<end, with: "***")
-                searchStart = result.index(range.upperBound, offsetBy: 3, limitedBy: result.endIndex) ?? result.endIndex
+        return redactPasswordValues(result)
+    }
+
+    /// The `password = value` part of ``redact(_:)``, on UTF-8 bytes: every byte it looks for is ASCII, so the cuts
+    /// never split a character.
+    private static func redactPasswordValues(_ text: String) -> String {
+        let bytes = Array(text.utf8)
+        let keyword = Array("password".utf8)
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
+        func hexValue(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case 0x30...0x39: byte - 0x30
+            case 0x41...0x46: byte - 0x41 + 10
+            case 0x61...0x66: byte - 0x61 + 10
+            default: nil
             }
         }
-        return result
+        /// The end of `password` written at `start` (letters in any case, each possibly `%XX`), or `nil`.
+        func keywordEnd(at start: Int) -> Int? {
+            var index = start
+            for letter in keyword {
+                guard index < bytes.count else { return nil }
+                var byte = bytes[index]
+                var width = 1
+                if byte == UInt8(ascii: "%"), index + 2 < bytes.count, let high = hexValue(bytes[index + 1]),
+                    let low = hexValue(bytes[index + 2])
+                {
+                    byte = high << 4 | low
+                    width = 3
+                }
+                guard byte | 0x20 == letter else { return nil }
+                index += width
+            }
+            return index
+        }
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count)
+        var copied = 0
+        var index = 0
+        while index < bytes.count {
+            guard let afterKeyword = keywordEnd(at: index) else {
+                index += 1
+                continue
+            }
+            var cursor = afterKeyword
+            while cursor < bytes.count, isSpace(bytes[cursor]) { cursor += 1 }
+            guard cursor < bytes.count, bytes[cursor] == UInt8(ascii: "=") else {
+                index = afterKeyword
+                continue
+            }
+            cursor += 1
+            while cursor < bytes.count, isSpace(bytes[cursor]) { cursor += 1 }
+            let valueStart = cursor
+            if cursor < bytes.count, bytes[cursor] == UInt8(ascii: "'") {
+                cursor += 1
+                while cursor < bytes.count, bytes[cursor] != UInt8(ascii: "'") {
+                    cursor += bytes[cursor] == UInt8(ascii: "\\") ? 2 : 1
+                }
+                cursor = min(cursor + 1, bytes.count)
+            } else {
+                while cursor < bytes.count, !isSpace(bytes[cursor]),
+                    bytes[cursor] != UInt8(ascii: "&"), bytes[cursor] != UInt8(ascii: ";")
+                {
+                    cursor += 1
+                }
+            }
+            output += bytes[copied..<valueStart]
+            output += Array("***".utf8)
+            copied = cursor
+            index = cursor
+        }
+        guard copied > 0 else { return text }
+        output += bytes[copied...]
+        return String(decoding: output, as: UTF8.self)
     }
 }

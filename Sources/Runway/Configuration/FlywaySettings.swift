@@ -59,7 +59,7 @@ enum SettingValue: Sendable, Equatable {
 }
 
 /// One setting as read from a file, the environment or the command line.
-struct RawSetting: Sendable, Equatable {
+package struct RawSetting: Sendable, Equatable {
     /// The Flyway key without `flyway.` (`connectRetries`, `placeholders.name`).
     var key: String
     /// The value as written.

@@ -7,17 +7,17 @@ import Foundation
 /// `jdbc:aws-wrapper:postgresql:` wrap the same URL. Hosts may be IPv6 literals in brackets (`[::1]:5432`). The
 /// database and parameter values are URL-decoded like Java's `URLDecoder` (`+` is a space). A parameter without
 /// `=` has the empty value; a repeated parameter keeps the last value.
-struct JDBCURL: Sendable, Equatable {
+package struct JDBCURL: Sendable, Equatable {
     /// One `host[:port]` of the host list.
-    struct Host: Sendable, Equatable {
+    package struct Host: Sendable, Equatable {
         /// Host name or address (IPv6 without brackets).
-        var name: String
+        package var name: String
         /// The port, when written.
-        var port: Int?
+        package var port: Int?
     }
 
     /// Hosts in connection order.
-    var hosts: [Host]
+    package var hosts: [Host]
     /// The database; `nil` means the server's default (the user name).
     var database: String?
     /// Query parameters in the order written.
@@ -33,7 +33,7 @@ struct JDBCURL: Sendable, Equatable {
     ///
     /// - Parameter setting: what to call the value in errors (`url (set by environment variable FLYWAY_URL)`).
     /// - Throws: ``RunwayError`` `.configuration` naming the setting; the URL in the message is redacted.
-    init(parsing text: String, setting: String) throws(RunwayError) {
+    package init(parsing text: String, setting: String) throws(RunwayError) {
         let shown = ConnectionSettings.redact(text)
         var rest: Substring
         if text.hasPrefix("jdbc:postgresql:") {
@@ -92,7 +92,7 @@ struct JDBCURL: Sendable, Equatable {
         }
     }
 
-    static func == (lhs: JDBCURL, rhs: JDBCURL) -> Bool {
+    package static func == (lhs: JDBCURL, rhs: JDBCURL) -> Bool {
         lhs.hosts == rhs.hosts && lhs.database == rhs.database
             && lhs.parameters.map(\.name) == rhs.parameters.map(\.name)
             && lhs.parameters.map(\.value) == rhs.parameters.map(\.value)

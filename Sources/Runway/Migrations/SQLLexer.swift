@@ -4,17 +4,17 @@
 /// Flyway's splitter (``SQLScriptParser``) silently runs such text to the end of the file; PostgreSQL would then
 /// reject the statement at migrate time. Checking the lexical structure up front turns that into a CI failure
 /// naming the file and line.
-enum SQLLexer {
+package enum SQLLexer {
     /// A construct that is opened but never closed.
-    struct Unterminated: Sendable, Equatable {
+    package struct Unterminated: Sendable, Equatable {
         /// What was left open: "string literal", "quoted identifier", "dollar-quoted string $tag$", "block comment".
-        var construct: String
+        package var construct: String
         /// 1-based line where it starts.
-        var line: Int
+        package var line: Int
     }
 
     /// The first unterminated construct in `sql`, or `nil`. `firstLine` is the line of the first byte of `sql`.
-    static func firstUnterminated(in sql: String, firstLine: Int = 1) -> Unterminated? {
+    package static func firstUnterminated(in sql: String, firstLine: Int = 1) -> Unterminated? {
         let bytes = Array(sql.utf8)
         let count = bytes.count
         var index = 0

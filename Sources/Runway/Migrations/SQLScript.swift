@@ -76,7 +76,7 @@ extension Array where Element == SQLStatement {
 // MARK: - Parser
 
 /// Flyway's PostgreSQL statement splitter.
-enum SQLScriptParser {
+package enum SQLScriptParser {
     /// Splits a (placeholder-replaced) script into statements exactly as Flyway's PostgreSQL parser does.
     ///
     /// Runs in time linear in the script's size and never fails on unbalanced quotes, comments or parentheses: like
@@ -85,7 +85,7 @@ enum SQLScriptParser {
     /// - Parameter serverMajorVersion: decides whether `ALTER TYPE ... ADD VALUE` is non-transactional (below 12).
     /// - Throws: `RunwayError(.invalidMigration)` when the script ends inside an open `BEGIN ATOMIC` block
     ///   ("Incomplete statement at line L col C"; the statement's text is in `statement`).
-    static func parse(_ text: String, serverMajorVersion: Int = 15) throws(RunwayError) -> [SQLStatement] {
+    package static func parse(_ text: String, serverMajorVersion: Int = 15) throws(RunwayError) -> [SQLStatement] {
         var text = text
         let result = text.withUTF8 { bytes in
             Result { () throws(RunwayError) -> [SQLStatement] in

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs every Swift test under AddressSanitizer and LeakSanitizer against a throwaway PostgreSQL.
+#
+#   scripts/test-asan.sh [swift test arguments...]      e.g. --filter HostileInputTests
+#
+# Builds the package and its tests with -sanitize=address (Swift) and -fsanitize=address (C/C++ dependencies:
+# TOMLKit's toml++) into .build-asan, so the normal .build stays as it is, then runs them with
+# scripts/with-postgres.sh. The `migrate` binary the CLI tests start is the sanitized one too. A heap overflow,
+# use-after-free or leak stops the process that has it with a report on stderr (exit 1 for the test runner, a
+# non-zero exit and the report in the output for a `migrate` a test started, which fails that test).
+#
+# Leaks in third-party code are suppressed in Fuzz/lsan-suppressions.txt (each entry says why). The sanitizer
+# runtimes ship with the Swift toolchain for Linux; no Debian package is needed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+flags=(
+  --scratch-path .build-asan
+  -Xswiftc -sanitize=address
+  -Xcc -fsanitize=address -Xcxx -fsanitize=address
+)
+echo "test-asan: building the tests with AddressSanitizer into .build-asan" >&2
+# gold cannot export the sanitizer runtime's local symbols and warns about each of them.
+swift build --build-tests "${flags[@]}" 2>&1 | grep -v "Cannot export local symbol" >&2
+status="${PIPESTATUS[0]}"
+if [ "$status" -ne 0 ]; then
+  echo "test-asan: the build failed" >&2
+  exit "$status"
+fi
+
+# Swift's crash backtracer would take over from the sanitizer's report. The tests pass these variables on to every
+# `migrate` they start (Tests/migrateTests/SanitizerEnvironment.swift).
+# The symbolizer is named explicitly because some tests start migrate without PATH, and suppressions match
+# function names only in symbolized stacks.
+symbolizer="$(command -v llvm-symbolizer || true)"
+export SWIFT_BACKTRACE=enable=no
+export ASAN_OPTIONS="detect_leaks=1:print_summary=1${symbolizer:+:external_symbolizer_path=$symbolizer}"
+LSAN_OPTIONS="suppressions=$PWD/Fuzz/lsan-suppressions.txt:print_suppressions=0"
+export LSAN_OPTIONS="$LSAN_OPTIONS${symbolizer:+:external_symbolizer_path=$symbolizer}"
+scripts/with-postgres.sh swift test "${flags[@]}" --skip-build "$@"
