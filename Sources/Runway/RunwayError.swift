@@ -78,7 +78,7 @@ public struct RunwayError: Error, Sendable, CustomStringConvertible {
 
 extension RunwayError {
     static func configuration(_ message: String) -> RunwayError { RunwayError(.configuration, message) }
-    static func invalidMigration(_ message: String, file: String? = nil) -> RunwayError {
-        RunwayError(.invalidMigration, message, file: file)
+    static func invalidMigration(_ message: String, file: String? = nil, line: Int? = nil) -> RunwayError {
+        RunwayError(.invalidMigration, message, file: file, line: line)
     }
 }

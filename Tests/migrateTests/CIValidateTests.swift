@@ -59,7 +59,7 @@ struct CIValidateTests {
         try Data([0x53, 0xFF]).write(to: URL(fileURLWithPath: folder.path + "/V3__bin.sql"))
         let output = try await offline(folder)
         #expect(output.status == 1)
-        #expect(output.stdout.contains("V3__bin.sql: error: [INVALID_ENCODING]"))
+        #expect(output.stdout.contains("V3__bin.sql:1: error: [INVALID_ENCODING]"))
         #expect(output.stdout.contains("[SCRIPT_CONFIG]"))
     }
 

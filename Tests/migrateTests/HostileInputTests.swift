@@ -90,14 +90,13 @@ let hostileCases: [HostileCase] = [
             .text(marker.0, marker.1),
             .bytes("sql/V2__nul.sql", Array("INSERT INTO marker VALUES (1)".utf8) + [0] + Array(", (2);\n".utf8)),
         ],
-        arguments: ["migrate", "--locations", "{sql}"], expectedStatus: 1, mentions: ["V2__nul.sql", "NUL"],
-        knownIssue: "libpq takes C strings: the statement is cut at the NUL, `INSERT ... VALUES (1)` runs alone, the "
-            + "rest is silently dropped and the migration is recorded as successful (exit 0)"),
+        arguments: ["migrate", "--locations", "{sql}"], expectedStatus: 1,
+        mentions: ["V2__nul.sql", "NUL byte at line 1"]),
     HostileCase(
         name: "validate --offline on a NUL byte inside a statement",
         entries: [.bytes("sql/V1__nul.sql", Array("SELECT 1".utf8) + [0] + Array(", 2;\n".utf8))],
-        arguments: ["validate", "--offline", "--locations", "{sql}"], expectedStatus: 1, mentions: ["V1__nul.sql"],
-        knownIssue: "validate --offline accepts NUL bytes (exit 0) that migrate would silently cut off"),
+        arguments: ["validate", "--offline", "--locations", "{sql}"], expectedStatus: 1,
+        mentions: ["V1__nul.sql", "NUL byte"]),
     HostileCase(
         name: "an unterminated string literal (server rejects it)",
         entries: [.text("sql/V1__str.sql", "CREATE TABLE marker (id int);\nSELECT 1;\nSELECT 'never closed;\n")],
@@ -116,10 +115,8 @@ let hostileCases: [HostileCase] = [
     HostileCase(
         name: "an unterminated block comment",
         entries: [.text("sql/V1__comment.sql", "CREATE TABLE marker (id int);\n/* never closed\nSELECT 1;\n")],
-        arguments: ["migrate", "--locations", "{sql}"], expectedStatus: 1, mentions: ["V1__comment.sql", "line 2"],
-        database: .emptyHistory,
-        knownIssue: "everything after the unclosed /* is silently skipped: the script runs up to it, exits 0 and "
-            + "records success (validate --offline reports it; migrate never runs that check)"),
+        arguments: ["migrate", "--locations", "{sql}"], expectedStatus: 1,
+        mentions: ["V1__comment.sql", "Unterminated /* comment starting at line 2"]),
     HostileCase(
         name: "validate --offline: unterminated string literal",
         entries: [.text("sql/V1__str.sql", "SELECT 1;\nSELECT 'never closed;\n")],
@@ -178,9 +175,14 @@ let hostileCases: [HostileCase] = [
         expectedStatus: 2, mentions: ["classpath:db/migration", "filesystem"]),
     HostileCase(
         name: "an empty --locations", entries: [.text("migrations/V1__marker.sql", marker.1)],
-        arguments: ["migrate", "--locations", ""], expectedStatus: 2, mentions: ["--locations"],
-        knownIssue: "--locations '' (an unset shell variable) means no location at all, not even the default: "
-            + "migrate creates the history table and reports 'up to date' with exit 0"),
+        arguments: ["migrate", "--locations", ""], expectedStatus: 2, mentions: ["--locations"]),
+    HostileCase(
+        name: "an empty -locations= (Flyway syntax)", entries: [.text("migrations/V1__marker.sql", marker.1)],
+        arguments: ["migrate", "-locations="], expectedStatus: 2, mentions: ["locations", "-locations"]),
+    HostileCase(
+        name: "an empty FLYWAY_LOCATIONS", entries: [.text("migrations/V1__marker.sql", marker.1)],
+        arguments: ["migrate"], environment: ["FLYWAY_LOCATIONS": ""], expectedStatus: 2,
+        mentions: ["locations", "FLYWAY_LOCATIONS"]),
     HostileCase(
         name: "an unreadable migration (chmod 000)",
         entries: [.text(marker.0, marker.1), .unreadable("sql/V2__secret.sql", "SELECT 1;\n")],
@@ -197,27 +199,31 @@ let hostileCases: [HostileCase] = [
     HostileCase(
         name: "a dangling symlink called like a migration",
         entries: [.text(marker.0, marker.1), .symlink("sql/V2__gone.sql", to: "{project}/deleted.sql")],
-        arguments: ["migrate", "--locations", "{sql}"], expectedStatus: 1, mentions: ["V2__gone.sql"],
-        knownIssue: "a dangling V2__gone.sql is skipped without a word (fileExists is false), V1 is applied, exit 0"),
+        arguments: ["migrate", "--locations", "{sql}"], expectedStatus: 1,
+        mentions: ["V2__gone.sql", "target does not exist"]),
     HostileCase(
         name: "symlink loops in a location (must finish)",
         entries: [.text(marker.0, marker.1), .symlink("sql/self", to: "."), .symlink("sql/up", to: "../sql")],
-        arguments: ["migrate", "--locations", "{sql}"], expectedStatus: 1, mentions: ["more than one migration"],
-        seconds: 10,
-        knownIssue: "MigrationScanner.listFiles follows directory symlinks with no visited set: two loop links "
-            + "branch ~2^40 ways (the kernel's symlink limit is the only bound), RSS grows by GBs, SIGTERM is ignored"),
+        arguments: ["migrate", "--locations", "{sql}"], expectedStatus: 1,
+        mentions: ["Folder loop: {sql}/", "leads back to a folder that contains it"], seconds: 10),
     HostileCase(
-        name: "a symlink to its own folder (one loop link: duplicates)",
+        name: "a symlink to its own folder (one loop link)",
         entries: [.text(marker.0, marker.1), .symlink("sql/self", to: ".")],
         arguments: ["migrate", "--locations", "{sql}"], expectedStatus: 1,
-        mentions: ["Found more than one migration with version 1", "self/V1__marker.sql"]),
+        mentions: ["Folder loop: {sql}/self leads back to a folder that contains it"]),
+    HostileCase(
+        name: "a symlink to a shared folder reached twice (no loop: duplicate versions)",
+        entries: [
+            .text(marker.0, marker.1), .text("shared/V5__shared.sql", "SELECT 1;\n"),
+            .symlink("sql/a", to: "{project}/shared"), .symlink("sql/b", to: "{project}/shared"),
+        ],
+        arguments: ["migrate", "--locations", "{sql}"], expectedStatus: 1,
+        mentions: ["Found more than one migration with version 5", "a/V5__shared.sql", "b/V5__shared.sql"]),
     HostileCase(
         name: "a directory named like a migration (V2__x.sql/)",
         entries: [.text(marker.0, marker.1), .directory("sql/V2__x.sql")],
         arguments: ["migrate", "--locations", "{sql}", "--validate-migration-naming"], expectedStatus: 1,
-        mentions: ["V2__x.sql"],
-        knownIssue: "a directory V2__x.sql/ is scanned as a sub-folder without a word, even with "
-            + "--validate-migration-naming; V1 is applied, exit 0"),
+        mentions: ["{sql}/V2__x.sql is a folder, not a migration file"]),
     HostileCase(
         name: "the same version in two locations",
         entries: [.text(marker.0, marker.1), .text("other/V1__other.sql", "CREATE TABLE other (id int);\n")],
@@ -253,10 +259,19 @@ let hostileCases: [HostileCase] = [
         entries: [
             .text(marker.0, marker.1), .bytes("flyway.conf", Array("flyway.table=hi".utf8) + [0] + [0x78, 0x0A]),
         ],
-        arguments: ["migrate", "--locations", "{sql}"], expectedStatus: 2, mentions: ["flyway.conf line 1"],
-        knownIssue: "the NUL reaches libpq inside the quoted table name, the SQL is cut short and the server reports "
-            + "'unterminated quoted identifier' (DATABASE error, exit 1) instead of a configuration error naming "
-            + "the setting"),
+        arguments: ["migrate", "--locations", "{sql}"], expectedStatus: 2,
+        mentions: ["table", "NUL", "{project}/flyway.conf line 1"]),
+    HostileCase(
+        name: "flyway.toml with a NUL (\\u0000) inside a value",
+        entries: [.text(marker.0, marker.1), .text("flyway.toml", "[flyway]\ntable = \"hi\\u0000x\"\n")],
+        arguments: ["migrate", "--locations", "{sql}"], expectedStatus: 2,
+        mentions: ["NUL", "{project}/flyway.toml", "line 2, column 12"]),
+    HostileCase(
+        name: "flyway.conf with an empty schemas list",
+        entries: [
+            .text(marker.0, marker.1), .text("flyway.conf", "flyway.locations=filesystem:sql\nflyway.schemas=\n"),
+        ],
+        arguments: ["migrate"], expectedStatus: 2, mentions: ["schemas", "{project}/flyway.conf line 2"]),
     HostileCase(
         name: "flyway.toml with a syntax error",
         entries: [.text(marker.0, marker.1), .text("flyway.toml", "[flyway]\nlocations = [\"filesystem:sql\"\n")],
@@ -359,8 +374,11 @@ let hostileCases: [HostileCase] = [
         arguments: ["migrate", "--locations", "{sql}", "--table", ""], expectedStatus: 2, mentions: ["--table"]),
     HostileCase(
         name: "--schemas ''", entries: [.text(marker.0, marker.1)],
-        arguments: ["migrate", "--locations", "{sql}", "--schemas", ""], expectedStatus: 2, mentions: ["--schemas"],
-        knownIssue: "--schemas '' is taken as 'no schemas' and falls back to public: the migration is applied, exit 0"),
+        arguments: ["migrate", "--locations", "{sql}", "--schemas", ""], expectedStatus: 2, mentions: ["--schemas"]),
+    HostileCase(
+        name: "an empty FLYWAY_SCHEMAS", entries: [.text(marker.0, marker.1)],
+        arguments: ["migrate", "--locations", "{sql}"], environment: ["FLYWAY_SCHEMAS": ""], expectedStatus: 2,
+        mentions: ["schemas", "FLYWAY_SCHEMAS"]),
     HostileCase(
         name: "--target that is not a version", entries: [.text(marker.0, marker.1)],
         arguments: ["migrate", "--locations", "{sql}", "--target", "1.x"], expectedStatus: 2,
@@ -454,35 +472,14 @@ struct BoundedRun {
 /// Runs `migrate` (or `wrapper` + `migrate`) and kills it with SIGKILL after `seconds`: SIGTERM is not enough, the
 /// scan of the migration folders does not react to it.
 ///
-/// Spawned like ``RunningMigrate`` (`posix_spawn` of `/bin/sh`, which `exec`s the command with its output in
-/// temporary files), with a wrapper command in front when given; polled from the test without reaping, so the
-/// process can be killed at the deadline, then reaped with `waitpid` on a Dispatch thread.
+/// Started as a ``RunningMigrate``; polled from the test without reaping, so the process can be killed at the
+/// deadline, then reaped by ``RunningMigrate/finish()``.
 func runBounded(
     _ arguments: [String], environment: [String: String], directory: String, seconds: Double,
     wrapper: [String] = []
 ) async throws -> BoundedRun {
-    let temporary = FileManager.default.temporaryDirectory
-    let outPath = temporary.appendingPathComponent("hostile-out-\(UUID().uuidString)").path
-    let errPath = temporary.appendingPathComponent("hostile-err-\(UUID().uuidString)").path
-    defer {
-        try? FileManager.default.removeItem(atPath: outPath)
-        try? FileManager.default.removeItem(atPath: errPath)
-    }
-    let quote = { (text: String) in "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
-    let script =
-        "cd \(quote(directory)) || exit 127; exec </dev/null >\(quote(outPath)) 2>\(quote(errPath)); exec \"$@\""
-    let argv = ["/bin/sh", "-c", script, "sh"] + wrapper + [Binary.url.path] + arguments
-    let cArguments = argv.map { strdup($0) } + [nil]
-    let cEnvironment =
-        environment.merging(sanitizerEnvironment) { given, _ in given }.map { strdup("\($0.key)=\($0.value)") } + [nil]
-    defer {
-        cArguments.forEach { free($0) }
-        cEnvironment.forEach { free($0) }
-    }
-    var pid: pid_t = 0
-    let spawned = posix_spawn(&pid, "/bin/sh", nil, nil, cArguments, cEnvironment)
-    guard spawned == 0 else { throw TestFailure("posix_spawn failed: \(spawned)") }
-    let child = pid
+    let process = try RunningMigrate(arguments, environment: environment, directory: directory, wrapper: wrapper)
+    let child = process.processIdentifier
     let started = Date()
     var timedOut = false
     var peak = 0
@@ -495,17 +492,7 @@ func runBounded(
         }
         try await Task.sleep(for: .milliseconds(50))
     }
-    let status = await withCheckedContinuation { continuation in
-        DispatchQueue.global().async {
-            var status: Int32 = 0
-            while waitpid(child, &status, 0) == -1 && errno == EINTR {}
-            continuation.resume(returning: status)
-        }
-    }
-    let exit: Int32 = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-    let output = RunOutput(
-        status: exit, stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-        stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+    let output = await process.finish()
     return BoundedRun(
         output: output, timedOut: timedOut, seconds: Date().timeIntervalSince(started), peakMegabytes: peak)
 }
@@ -607,18 +594,42 @@ struct HostileInputTests {
             ["migrate", "--locations", project.path + "/sql"], environment: db.environment, directory: project.path,
             seconds: 45)
         let objects = try userObjects(db)
-        withKnownIssue(
-            """
-            The whole file is read into memory (peak RSS ~4.4x its size: \(run.peakMegabytes) MB here), then an \
-            all-NUL file is applied as an empty migration and recorded as successful (exit 0; ~5 s per 32 MB in a \
-            debug build, so ~170 s for 1 GB)
-            """
-        ) {
-            #expect(!run.timedOut, "still running after 45 s (peak RSS \(run.peakMegabytes) MB)")
-            #expect(run.output.status == 1, "exit \(run.output.status) after \(Int(run.seconds)) s")
-            #expect(run.output.stderr.contains("V2__huge.sql"), "\(run.output.stderr)")
-            #expect(objects.isEmpty, "the database changed: \(objects)")
+        #expect(!run.timedOut, "still running after 45 s (peak RSS \(run.peakMegabytes) MB)")
+        #expect(run.output.status == 1, "exit \(run.output.status) after \(Int(run.seconds)) s")
+        #expect(run.output.stderr.contains("V2__huge.sql contains a NUL byte at line 1"), "\(run.output.stderr)")
+        #expect(run.peakMegabytes < 64, "peak RSS \(run.peakMegabytes) MB")
+        #expect(objects.isEmpty, "the database changed: \(objects)")
+    }
+
+    @Test("a 150 MB COPY ... FROM STDIN migration is streamed: every row arrives, peak RSS stays under 64 MB")
+    func streamedCopy() async throws {
+        let db = try TestDatabase("hostilecopy")
+        let project = try HostileProject([.text(marker.0, marker.1)])
+        let path = project.path + "/sql/V2__load.sql"
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.write(contentsOf: Data("CREATE TABLE load (id bigint, note text);\nCOPY load FROM STDIN;\n".utf8))
+        let rowsPerChunk = 16_384
+        let chunks = 160
+        for chunk in 0..<chunks {
+            var text = ""
+            text.reserveCapacity(rowsPerChunk * 64)
+            for row in 0..<rowsPerChunk {
+                text += "\(chunk * rowsPerChunk + row)\tpadding to make each line about sixty-four bytes long\n"
+            }
+            try handle.write(contentsOf: Data(text.utf8))
         }
+        try handle.write(contentsOf: Data("\\.\nINSERT INTO marker VALUES (2);\n".utf8))
+        try handle.close()
+        let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
+        #expect(size > 150 << 20)
+        let run = try await runBounded(
+            ["migrate", "--locations", project.path + "/sql"], environment: db.environment, directory: project.path,
+            seconds: 300)
+        #expect(run.output.status == 0, "\(run.output.all)")
+        #expect(try db.rows("SELECT count(*), min(id), max(id) FROM load") == [["\(rowsPerChunk * chunks)", "0", "\(rowsPerChunk * chunks - 1)"]])
+        #expect(try db.rows("SELECT count(*) FROM marker") == [["1"]])
+        #expect(run.peakMegabytes < 64, "peak RSS \(run.peakMegabytes) MB for a \(size >> 20) MB file")
     }
 
     @Test("quotes and non-ASCII in --schemas and --table are quoted everywhere: history, lock, DDL, clean")

@@ -28,6 +28,9 @@ struct Callbacks {
         }
     }
 
+    /// Whether there is any callback script at all.
+    var hasScripts: Bool { !scripts.isEmpty }
+
     /// Whether any script handles `event`.
     func handles(_ event: String) -> Bool { scripts[event]?.isEmpty == false }
 
@@ -42,17 +45,17 @@ extension Engine {
         _ event: String, callbacks: Callbacks, session: Session, inTransaction: Bool = false
     ) throws(RunwayError) {
         for (description, file) in callbacks.scripts(for: event) {
-            let statements = try statements(of: file, session: session)
+            let script = try script(of: file, session: session)
             let transactional =
                 (file.config.executeInTransaction ?? configuration.executeInTransaction)
-                && statements.canExecuteInTransaction
+                && script.statements.canExecuteInTransaction
             logger.info(
                 "Executing SQL callback: \(event) - \(description)\(transactional ? "" : " [non-transactional]")")
             func body() throws(RunwayError) {
                 try session.restoreOriginalState()
-                for statement in statements {
+                for statement in script.statements {
                     do throws(RunwayError) {
-                        try session.work.execute(statement.sql, copyData: statement.copyData)
+                        try session.work.execute(statement, of: script)
                     } catch {
                         var error = error
                         error.message = "Error while executing \(event) callback: \(error.message)"
@@ -81,14 +84,24 @@ extension Engine {
     }
 
     /// Reads, placeholder-replaces and splits a script, attributing errors to its file.
-    func statements(of file: ScannedFile, session: Session) throws(RunwayError) -> [SQLStatement] {
-        let replace = file.config.placeholderReplacement ?? configuration.placeholderReplacement
-        let text =
-            replace
-            ? try replacer(for: session).forFile(file.relativePath).replace(file.text, file: file.relativePath)
-            : file.text
-        do {
-            return try SQLScriptParser.parse(text, serverMajorVersion: session.work.serverVersion / 10000)
+    func script(of file: ScannedFile, session: Session) throws(RunwayError) -> ParsedScript {
+        do throws(RunwayError) {
+            var source = try file.bytes()
+            if file.config.placeholderReplacement ?? configuration.placeholderReplacement,
+                source.contains(configuration.placeholderPrefix),
+                let replaced = try replacer(for: session).forFile(file.relativePath).replacing(
+                    in: source.bytes, file: file.relativePath)
+            {
+                source = ScriptBytes.holding(replaced)
+            }
+            let script = try SQLScriptParser.parse(source, serverMajorVersion: session.work.serverVersion / 10000)
+            if let line = script.unclosedCommentLine {
+                throw RunwayError(
+                    .invalidMigration,
+                    "Unterminated /* comment starting at line \(line) of \(file.relativePath): everything after it "
+                        + "would be skipped without a word. Close the comment with */", line: line)
+            }
+            return script
         } catch {
             var error = error
             error.file = error.file ?? file.relativePath

@@ -6,6 +6,7 @@ extension Engine {
     func migrate() throws(RunwayError) -> MigrateResult {
         let started = Date()
         let context = try open(readWrite: true)
+        if let result = try upToDateWithoutLock(context, started: started) { return result }
         do {
             return try withMigrationLock(context) { () throws(RunwayError) in
                 try migrateLocked(context, started: started)
@@ -14,6 +15,36 @@ extension Engine {
             fireQuietly("afterMigrateError", callbacks: context.callbacks, session: context.session)
             throw error
         }
+    }
+
+    /// The common case at every application start: everything is applied already. One read of the history on the
+    /// work connection decides it, without opening the lock connection or waiting for another runner's lock.
+    ///
+    /// Only a run that would change nothing and report nothing else takes this path: the history table exists, no
+    /// migration is pending, failed or from the future, validation passes, and there are no callback scripts
+    /// (Flyway fires `beforeMigrate`/`afterMigrate` even when nothing is pending). Anything else, including a
+    /// concurrent runner's rows appearing between this read and the next, goes through the locked path, which
+    /// reads the history again after taking the lock. Reading without the lock is safe because nothing is written.
+    private func upToDateWithoutLock(_ context: Context, started: Date) throws(RunwayError) -> MigrateResult? {
+        let session = context.session
+        guard !context.callbacks.hasScripts, configuration.target == .latest,
+            try session.history.exists(on: session.work)
+        else { return nil }
+        let service = try infoService(context)
+        guard service.pending.isEmpty, service.failed.isEmpty, service.future.isEmpty else { return nil }
+        if configuration.validateOnMigrate {
+            guard (try? service.validateTarget()) != nil,
+                service.validate(ignoring: configuration.ignoreMigrationPatterns + [.anyPending]).isEmpty
+            else { return nil }
+            logger.info("Successfully validated migrations", metadata: ["count": "\(service.all.count)"])
+        }
+        let schemaName = quoteIdentifier(session.defaultSchema)
+        let version = service.current?.versionText
+        logger.info("Current version of schema \(schemaName): \(version ?? "<< Empty Schema >>")")
+        logger.info("Schema \(schemaName) is up to date. No migration necessary.")
+        return MigrateResult(
+            initialSchemaVersion: version, targetSchemaVersion: version, schemas: session.schemas, migrations: [],
+            database: session.database, warnings: [], totalMigrationTime: Int(Date().timeIntervalSince(started) * 1000))
     }
 
     /// Runs `body` holding Flyway's advisory lock for the history table. The lock lives on its own connection that
@@ -42,6 +73,21 @@ extension Engine {
             }
             if !validation.isValid { throw Self.validationError(validation.problems) }
         }
+        // On a first run every migration is pending: read, replace and split them all before the history table (or
+        // any schema) is created, so a broken script leaves the database exactly as it was.
+        var preparedBeforeCreation: [String: ParsedScript] = [:]
+        if !(try session.history.exists(on: session.work)) {
+            let empty = try MigrationInfoService(
+                resolved: context.resolved, applied: [], target: configuration.target,
+                outOfOrder: configuration.outOfOrder)
+            for entry in empty.pending {
+                guard let migration = entry.resolved, let file = context.file(for: migration) else { continue }
+                preparedBeforeCreation[migration.path] = try prepare(
+                    migration, file: file, session: session, outOfOrder: false
+                ).script
+                if configuration.target == .next { break }
+            }
+        }
         try prepareSchemasAndHistory(context)
         let service = try infoService(context)
         let initialVersion = service.current?.versionText
@@ -59,7 +105,10 @@ extension Engine {
         for entry in service.pending {
             guard let migration = entry.resolved, let file = context.file(for: migration) else { continue }
             let outOfOrder = migration.version.map { v in currentVersion.map { v < $0 } ?? false } ?? false
-            prepared.append(try prepare(migration, file: file, session: session, outOfOrder: outOfOrder))
+            prepared.append(
+                try prepare(
+                    migration, file: file, session: session, outOfOrder: outOfOrder,
+                    script: preparedBeforeCreation.removeValue(forKey: migration.path)))
             if configuration.target == .next { break }
         }
         let reports: [AppliedMigrationReport]
@@ -220,9 +269,11 @@ extension Engine {
     struct PreparedMigration {
         let migration: ResolvedMigration
         let file: ScannedFile
-        let statements: [SQLStatement]
+        let script: ParsedScript
         let transactional: Bool
         let outOfOrder: Bool
+
+        var statements: [SQLStatement] { script.statements }
 
         var label: String {
             migration.version.map { "version \"\($0) - \(migration.description)\"" }
@@ -233,9 +284,12 @@ extension Engine {
     /// Reads and splits a migration before anything runs; refuses a script mixing transactional and
     /// non-transactional statements unless `mixed` (Flyway's rule).
     private func prepare(
-        _ migration: ResolvedMigration, file: ScannedFile, session: Session, outOfOrder: Bool
+        _ migration: ResolvedMigration, file: ScannedFile, session: Session, outOfOrder: Bool,
+        script alreadyParsed: ParsedScript? = nil
     ) throws(RunwayError) -> PreparedMigration {
-        let statements = try statements(of: file, session: session)
+        let script: ParsedScript
+        if let alreadyParsed { script = alreadyParsed } else { script = try self.script(of: file, session: session) }
+        let statements = script.statements
         let executeInTransaction = file.config.executeInTransaction ?? configuration.executeInTransaction
         if file.config.executeInTransaction == nil, executeInTransaction, !configuration.mixed,
             let mixed = statements.mixedTransactionality
@@ -243,7 +297,7 @@ extension Engine {
             throw RunwayError(.invalidMigration, mixed.message, file: file.relativePath, line: mixed.offending.line)
         }
         return PreparedMigration(
-            migration: migration, file: file, statements: statements,
+            migration: migration, file: file, script: script,
             transactional: executeInTransaction && statements.canExecuteInTransaction, outOfOrder: outOfOrder)
     }
 
@@ -379,7 +433,7 @@ extension Engine {
                 try fire("beforeEachMigrateStatement", callbacks: callbacks, session: session, inTransaction: true)
             }
             do {
-                try session.work.execute(statement.sql, copyData: statement.copyData)
+                try session.work.execute(statement, of: prepared.script)
             } catch {
                 var error = error
                 error.file = prepared.file.relativePath
@@ -425,11 +479,11 @@ extension Engine {
             }
         }
         for statement in prepared.statements {
-            if statement.copyData != nil {
+            if statement.copyData != nil || statement.copyDataRange != nil {
                 try flush()
                 batch = [statement]
                 do {
-                    try session.work.execute(statement.sql, copyData: statement.copyData)
+                    try session.work.execute(statement, of: prepared.script)
                 } catch {
                     throw attribute(error, batch: batch, prepared: prepared)
                 }

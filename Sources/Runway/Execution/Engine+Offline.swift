@@ -100,9 +100,8 @@ extension Engine {
             do throws(RunwayError) {
                 if case .migration = file.name { resolved += try resolver.resolveAllowingDuplicates([file]) }
                 let replace = file.config.placeholderReplacement ?? configuration.placeholderReplacement
-                let text =
-                    replace
-                    ? try replacer.forFile(file.relativePath).replace(file.text, file: file.relativePath) : file.text
+                let raw = try file.text()
+                let text = replace ? try replacer.forFile(file.relativePath).replace(raw, file: file.relativePath) : raw
                 if let problem = SQLLexer.firstUnterminated(in: text) {
                     findings.append(
                         CIFinding(

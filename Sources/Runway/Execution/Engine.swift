@@ -56,10 +56,19 @@ struct Engine {
         let callbacks: Callbacks
         let session: Session
         let resolved: [ResolvedMigration]
+        private let filesByPath: [String: ScannedFile]
+
+        init(files: ScanResult, callbacks: Callbacks, session: Session, resolved: [ResolvedMigration]) {
+            self.files = files
+            self.callbacks = callbacks
+            self.session = session
+            self.resolved = resolved
+            filesByPath = Dictionary(files.migrations.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        }
 
         /// The scanned file behind a resolved migration.
         func file(for migration: ResolvedMigration) -> ScannedFile? {
-            files.migrations.first { $0.path == migration.path }
+            filesByPath[migration.path]
         }
     }
 

@@ -1,4 +1,5 @@
 import CZlib
+import Foundation
 
 /// Flyway's migration checksum: a signed 32-bit CRC-32.
 ///
@@ -28,26 +29,52 @@ public struct Checksum: Sendable, Hashable, CustomStringConvertible {
 
     /// Checksum of bytes already known to be valid UTF-8.
     init(validUTF8 buffer: UnsafeBufferPointer<UInt8>) {
-        var body = buffer[...]
-        if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }
-        var crc = crc32(0, nil, 0)
-        // Feed zlib the runs between line terminators; CR and LF bytes never occur inside a UTF-8 sequence.
-        var runStart = body.startIndex
-        var index = body.startIndex
-        func feed(_ from: Int, _ to: Int) {
-            guard to > from, let base = buffer.baseAddress else { return }
-            crc = crc32(crc, base + from, uInt(to - from))
-        }
-        while index < body.endIndex {
-            let byte = buffer[index]
-            if byte == 0x0A || byte == 0x0D {
-                feed(runStart, index)
-                runStart = index + 1
+        var body = buffer
+        if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = UnsafeBufferPointer(rebasing: body[3...]) }
+        var accumulator = Accumulator()
+        accumulator.update(body)
+        self = accumulator.checksum
+    }
+
+    /// Flyway's checksum fed in pieces (a file streamed through a buffer): the CRC-32 of every byte but CR and LF.
+    /// CR and LF never occur inside a multi-byte UTF-8 sequence, so pieces may split the text anywhere.
+    struct Accumulator {
+        private var crc = crc32(0, nil, 0)
+
+        /// Adds the next piece (after the byte-order mark, which the caller drops).
+        mutating func update(_ piece: UnsafeBufferPointer<UInt8>) {
+            guard let base = piece.baseAddress, !piece.isEmpty else { return }
+            let end = base + piece.count
+            if memchr(base, 0x0D, piece.count) == nil {
+                // The usual case: LF line endings only. Find each LF with memchr and CRC the runs between them.
+                var runStart = base
+                while runStart < end, let found = memchr(runStart, 0x0A, end - runStart) {
+                    let lineFeed = UnsafePointer(found.assumingMemoryBound(to: UInt8.self))
+                    feed(runStart, lineFeed)
+                    runStart = lineFeed + 1
+                }
+                feed(runStart, end)
+                return
             }
-            index += 1
+            var runStart = base
+            var cursor = base
+            while cursor < end {
+                if cursor.pointee == 0x0A || cursor.pointee == 0x0D {
+                    feed(runStart, cursor)
+                    runStart = cursor + 1
+                }
+                cursor += 1
+            }
+            feed(runStart, end)
         }
-        feed(runStart, body.endIndex)
-        value = Int32(bitPattern: UInt32(truncatingIfNeeded: crc))
+
+        private mutating func feed(_ from: UnsafePointer<UInt8>, _ to: UnsafePointer<UInt8>) {
+            guard to > from else { return }
+            crc = crc32(crc, from, uInt(to - from))
+        }
+
+        /// The checksum of everything fed so far.
+        var checksum: Checksum { Checksum(Int32(bitPattern: UInt32(truncatingIfNeeded: crc))) }
     }
 
     /// The decimal value.

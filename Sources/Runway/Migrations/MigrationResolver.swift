@@ -20,7 +20,7 @@ struct MigrationResolver {
             var checksum = file.rawChecksum
             var equivalent: Checksum?
             if kind == .repeatable, file.config.placeholderReplacement ?? placeholderReplacement {
-                let replaced = try placeholders.forFile(file.relativePath).replace(file.text, file: file.relativePath)
+                let replaced = try placeholders.forFile(file.relativePath).replace(try file.text(), file: file.relativePath)
                 checksum = Checksum(text: replaced)
                 equivalent = file.rawChecksum
             }

@@ -9,14 +9,32 @@ struct ScannedFile: Sendable {
     var relativePath: String
     /// Absolute path.
     var path: String
-    /// The file's bytes decoded as UTF-8 (validated strictly).
-    var text: String
     /// Checksum of the raw text.
     var rawChecksum: Checksum
+    /// Size, inode and modification time when the checksum was computed (UTF-8 files, which are read again when
+    /// executed); `nil` for files decoded from another encoding, whose text is kept in ``decodedText``.
+    var stamp: FileStamp?
+    /// The text of a file in another encoding than UTF-8, decoded once during the scan.
+    var decodedText: String?
     /// Settings from the `<file>.conf` side file.
     var config = ScriptConfig()
     /// The file name without folders.
     var filename: String { relativePath.split(separator: "/").last.map(String.init) ?? relativePath }
+
+    /// The file's bytes for execution: read again (mapped when large), after checking the file did not change
+    /// since the scan.
+    func bytes() throws(RunwayError) -> ScriptBytes {
+        if let decodedText { return ScriptBytes.holding(decodedText) }
+        guard let stamp else { throw .invalidMigration("Unable to read migration file \(path)", file: relativePath) }
+        return try ScriptBytes(path: path, relativePath: relativePath, expected: stamp)
+    }
+
+    /// The file's text (read again; see ``bytes()``).
+    func text() throws(RunwayError) -> String {
+        if let decodedText { return decodedText }
+        let bytes = try bytes()
+        return String(decoding: bytes.bytes, as: UTF8.self)
+    }
 }
 
 /// What a scan of the configured locations found.
@@ -96,28 +114,39 @@ struct MigrationScanner {
     }
 
     /// Scans every location, collecting the errors of individual files (unreadable, not valid in their encoding,
-    /// bad `.conf` side file) instead of stopping at the first; errors about the locations themselves still throw.
+    /// bad `.conf` side file, broken links, folder loops) instead of stopping at the first; errors about the
+    /// locations themselves still throw.
     func scanCollectingErrors() throws(RunwayError) -> (ScanResult, [RunwayError]) {
         var result = ScanResult()
         var fileErrors: [RunwayError] = []
         var seen: [String: ScannedFile] = [:]  // relative path -> first file, to merge identical copies
         for root in try Self.normalise(locations, workingDirectory: workingDirectory, logger: logger) {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue
-            else {
-                let reason = FileManager.default.fileExists(atPath: root) ? "NOT_A_DIRECTORY" : "NOT_FOUND"
+            var info = stat()
+            guard stat(root, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+                let reason = access(root, F_OK) == 0 ? "NOT_A_DIRECTORY" : "NOT_FOUND"
                 if failOnMissingLocations {
                     throw .configuration("Failed to find filesystem location: \(root) (\(reason)) (setting: locations)")
                 }
                 logger.error("Skipping filesystem location", metadata: ["location": "\(root)", "reason": "\(reason)"])
                 continue
             }
-            let allFiles = Self.listFiles(root: root)
-            var confFiles: [String: String] = [:]
-            for relative in allFiles where relative.lowercased().hasSuffix(".conf") {
-                confFiles[relative.lowercased()] = relative
+            let listing = Self.listFiles(root: root)
+            for problem in listing.problems {
+                fileErrors.append(.invalidMigration(problem.message, file: problem.relativePath))
             }
-            for relative in allFiles {
+            for directory in listing.directories {
+                let name = directory.split(separator: "/").last.map(String.init) ?? directory
+                if case .migration = naming.parse(name) {
+                    result.invalidNames.append(
+                        "\(root)/\(directory) is a folder, not a migration file (its name looks like a migration)")
+                }
+            }
+            var confFiles: [String: String] = [:]
+            for entry in listing.files where entry.relativePath.lowercased().hasSuffix(".conf") {
+                confFiles[entry.relativePath.lowercased()] = entry.relativePath
+            }
+            for entry in listing.files {
+                let relative = entry.relativePath
                 let filename = relative.split(separator: "/").last.map(String.init) ?? relative
                 let name = naming.parse(filename)
                 switch name {
@@ -130,6 +159,11 @@ struct MigrationScanner {
                 let path = root + "/" + relative
                 var file: ScannedFile
                 do throws(RunwayError) {
+                    if entry.isBrokenLink {
+                        throw .invalidMigration(
+                            "Unable to read migration file \(path): it is a symbolic link whose target does not exist",
+                            file: relative)
+                    }
                     var config = ScriptConfig()
                     if let confRelative = confFiles[(relative + ".conf").lowercased()] {
                         let confPath = root + "/" + confRelative
@@ -157,53 +191,120 @@ struct MigrationScanner {
         return (result, fileErrors)
     }
 
-    /// Reads and strictly decodes one file.
+    /// Checksums one file (streaming UTF-8 files; decoding others whole).
     static func load(
         name: ParsedName, relativePath: String, path: String, encoding: String = "UTF-8"
     ) throws(RunwayError) -> ScannedFile {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .invalidMigration("Unable to read migration file \(path)", file: relativePath)
-        }
         guard let foundationEncoding = FileEncoding.named(encoding) else {
             throw .configuration("Unsupported encoding '\(encoding)' for \(relativePath) (setting: encoding)")
         }
         if foundationEncoding != .utf8 {
+            _ = try ScriptFileHandle(path: path, relativePath: relativePath)  // regular-file check
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw .invalidMigration("Unable to read migration file \(path)", file: relativePath)
+            }
             guard let text = String(data: data, encoding: foundationEncoding) else {
                 throw .invalidMigration(
                     "Unable to calculate checksum of \(relativePath): the file is not valid \(encoding). "
                         + "Please ensure you have configured the correct file encoding.", file: relativePath)
             }
+            if let nul = text.utf8.firstIndex(of: 0) {
+                let line = text.utf8[..<nul].count(where: { $0 == 0x0A }) + 1
+                throw .invalidMigration(
+                    "Migration \(relativePath) contains a NUL character at line \(line): a NUL cannot be sent to "
+                        + "PostgreSQL and would cut the statement short. Remove it", file: relativePath, line: line)
+            }
             return ScannedFile(
-                name: name, relativePath: relativePath, path: path, text: text, rawChecksum: Checksum(text: text))
+                name: name, relativePath: relativePath, path: path, rawChecksum: Checksum(text: text),
+                decodedText: text)
         }
-        let bytes = [UInt8](data)
-        guard let text = String(validating: bytes, as: UTF8.self), let checksum = Checksum(utf8Bytes: bytes) else {
-            throw .invalidMigration(
-                "Unable to calculate checksum of \(relativePath): the file is not valid UTF-8. "
-                    + "Please ensure the file is saved as UTF-8.", file: relativePath)
-        }
-        return ScannedFile(name: name, relativePath: relativePath, path: path, text: text, rawChecksum: checksum)
+        let (checksum, stamp) = try ScriptFileReader.checksum(path: path, relativePath: relativePath)
+        return ScannedFile(name: name, relativePath: relativePath, path: path, rawChecksum: checksum, stamp: stamp)
     }
 
-    /// Every regular file below `root` (recursively, skipping hidden directories), as relative paths.
-    static func listFiles(root: String) -> [String] {
-        var files: [String] = []
-        var stack = [""]
-        let manager = FileManager.default
-        while let relativeDir = stack.popLast() {
-            let dir = relativeDir.isEmpty ? root : root + "/" + relativeDir
-            guard let entries = try? manager.contentsOfDirectory(atPath: dir) else { continue }
-            for entry in entries {
-                let relative = relativeDir.isEmpty ? entry : relativeDir + "/" + entry
-                var isDirectory: ObjCBool = false
-                guard manager.fileExists(atPath: root + "/" + relative, isDirectory: &isDirectory) else { continue }
-                if isDirectory.boolValue {
-                    if !entry.hasPrefix(".") { stack.append(relative) }
-                } else {
-                    files.append(relative)
-                }
-            }
+    /// What a walk of one location found.
+    struct Listing {
+        struct Entry {
+            var relativePath: String
+            /// A symbolic link whose target does not exist.
+            var isBrokenLink = false
         }
-        return files
+        /// Every file that is not a folder (regular files, broken links, FIFOs...), as relative paths.
+        var files: [Entry] = []
+        /// Every folder walked, as relative paths.
+        var directories: [String] = []
+        /// Folders that could not be walked and symbolic links that lead back into a folder being walked.
+        var problems: [(relativePath: String, message: String)] = []
+    }
+
+    /// Walks `root` recursively, following symbolic links and skipping hidden folders. A link to a folder that is
+    /// already being walked (the folder itself or one of its parents) would recurse forever: it is reported as a
+    /// problem and not followed.
+    static func listFiles(root: String) -> Listing {
+        var listing = Listing()
+        var rootInfo = stat()
+        guard stat(root, &rootInfo) == 0 else { return listing }
+        walk(root: root, relativeDir: "", ancestors: [DirectoryID(rootInfo)], into: &listing)
+        return listing
+    }
+
+    private struct DirectoryID: Hashable {
+        var device: UInt64
+        var inode: UInt64
+        init(_ info: stat) {
+            device = UInt64(info.st_dev)
+            inode = UInt64(info.st_ino)
+        }
+    }
+
+    private static func walk(root: String, relativeDir: String, ancestors: [DirectoryID], into listing: inout Listing) {
+        let dir = relativeDir.isEmpty ? root : root + "/" + relativeDir
+        guard let handle = opendir(dir) else {
+            if !relativeDir.isEmpty {
+                listing.problems.append(
+                    (relativeDir, "Unable to read folder \(dir): \(String(cString: strerror(errno)))"))
+            }
+            return
+        }
+        var entries: [(name: String, type: UInt8)] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+            }
+            if name == "." || name == ".." { continue }
+            entries.append((name, entry.pointee.d_type))
+        }
+        closedir(handle)
+        for (name, type) in entries {
+            let relative = relativeDir.isEmpty ? name : relativeDir + "/" + name
+            var isDirectory = type == DT_DIR
+            var directoryID: DirectoryID?
+            if type == DT_LNK || type == DT_UNKNOWN || type == DT_DIR {
+                var info = stat()
+                if stat(dir + "/" + name, &info) != 0 {
+                    // A link whose target is missing (or unreachable).
+                    listing.files.append(.init(relativePath: relative, isBrokenLink: true))
+                    continue
+                }
+                isDirectory = info.st_mode & S_IFMT == S_IFDIR
+                if isDirectory { directoryID = DirectoryID(info) }
+            }
+            guard isDirectory, let directoryID else {
+                listing.files.append(.init(relativePath: relative))
+                continue
+            }
+            if name.hasPrefix(".") { continue }
+            if ancestors.contains(directoryID) {
+                listing.problems.append(
+                    (
+                        relative,
+                        "Folder loop: \(root)/\(relative) leads back to a folder that contains it (a symbolic link "
+                            + "to itself or a parent?); remove the link or point it elsewhere"
+                    ))
+                continue
+            }
+            listing.directories.append(relative)
+            walk(root: root, relativeDir: relative, ancestors: ancestors + [directoryID], into: &listing)
+        }
     }
 }

@@ -60,6 +60,12 @@ public struct PlaceholderReplacer: Sendable {
         return try result.get() ?? text
     }
 
+    /// The replaced text of UTF-8 `bytes`, or `nil` when they hold no placeholder prefix (nothing to replace).
+    func replacing(in bytes: UnsafeBufferPointer<UInt8>, file: String?) throws(RunwayError) -> String? {
+        guard !prefix.isEmpty else { return nil }
+        return try replace(bytes, file: file)
+    }
+
     // MARK: - Scanner
 
     /// The replaced text, or `nil` when the text holds no prefix at all.

@@ -24,6 +24,9 @@ public struct SQLStatement: Sendable, Equatable {
     /// For `COPY ... FROM STDIN`: the data lines that follow the statement, with their line endings, without the
     /// terminating `\.` line; `nil` for every other statement.
     public var copyData: String?
+    /// For `COPY ... FROM STDIN` parsed from a ``ParsedScript``: where the data lies in the script's bytes (the
+    /// data is streamed from there instead of being copied into ``copyData``).
+    var copyDataRange: Range<Int>?
 
     /// Creates a statement.
     public init(sql: String, line: Int, canExecuteInTransaction: Bool = true, copyData: String? = nil) {
@@ -73,10 +76,38 @@ extension Array where Element == SQLStatement {
     }
 }
 
+/// A script's statements together with the bytes they were split from; `COPY ... FROM STDIN` data stays in the
+/// bytes (``SQLStatement/copyDataRange``) and is streamed from there.
+struct ParsedScript {
+    let source: ScriptBytes
+    let statements: [SQLStatement]
+    /// The line of a `/*` comment that is never closed: Flyway takes the rest of the script for a comment and
+    /// silently runs nothing of it.
+    var unclosedCommentLine: Int?
+
+    /// The `COPY` data of `statement` (empty for other statements).
+    func copyData(of statement: SQLStatement) -> UnsafeBufferPointer<UInt8> {
+        guard let range = statement.copyDataRange else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(rebasing: source.bytes[range])
+    }
+}
+
 // MARK: - Parser
 
 /// Flyway's PostgreSQL statement splitter.
 package enum SQLScriptParser {
+    /// Splits `source` (placeholders already replaced) like ``parse(_:serverMajorVersion:)``, leaving `COPY` data
+    /// in the bytes. Pages of a mapped file are given back behind `COPY` data as it is skipped, so splitting a
+    /// 500 MB data file does not grow the resident set.
+    static func parse(_ source: ScriptBytes, serverMajorVersion: Int = 15) throws(RunwayError) -> ParsedScript {
+        var splitter = StatementSplitter(
+            bytes: source.bytes, serverMajorVersion: serverMajorVersion, copyDataInPlace: true,
+            release: { source.release(before: $0) })
+        let statements = try splitter.statements()
+        return ParsedScript(
+            source: source, statements: statements, unclosedCommentLine: splitter.scanner.unclosedCommentLine)
+    }
+
     /// Splits a (placeholder-replaced) script into statements exactly as Flyway's PostgreSQL parser does.
     ///
     /// Runs in time linear in the script's size and never fails on unbalanced quotes, comments or parentheses: like
@@ -105,10 +136,16 @@ private let keywordCutoff = 10
 private struct StatementSplitter {
     var scanner: Scanner
     let serverMajorVersion: Int
+    /// Whether `COPY` data is left in the bytes (``SQLStatement/copyDataRange``) rather than copied out.
+    let copyDataInPlace: Bool
 
-    init(bytes: UnsafeBufferPointer<UInt8>, serverMajorVersion: Int) {
-        scanner = Scanner(bytes: bytes)
+    init(
+        bytes: UnsafeBufferPointer<UInt8>, serverMajorVersion: Int, copyDataInPlace: Bool = false,
+        release: ((Int) -> Void)? = nil
+    ) {
+        scanner = Scanner(bytes: bytes, release: release)
         self.serverMajorVersion = serverMajorVersion
+        self.copyDataInPlace = copyDataInPlace
     }
 
     mutating func statements() throws(RunwayError) -> [SQLStatement] {
@@ -187,9 +224,17 @@ private struct StatementSplitter {
                 .invalidMigration, "Incomplete statement at line \(state.line) col \(state.column)",
                 line: state.line, statement: sql)
         }
-        let copyData = state.isCopy ? scanner.readCopyData() : nil
-        return SQLStatement(
-            sql: sql, line: state.line, canExecuteInTransaction: canExecuteInTransaction, copyData: copyData)
+        guard state.isCopy else {
+            return SQLStatement(sql: sql, line: state.line, canExecuteInTransaction: canExecuteInTransaction)
+        }
+        let dataRange = scanner.readCopyData()
+        var statement = SQLStatement(sql: sql, line: state.line, canExecuteInTransaction: canExecuteInTransaction)
+        if copyDataInPlace {
+            statement.copyDataRange = dataRange
+        } else {
+            statement.copyData = scanner.string(dataRange)
+        }
+        return statement
     }
 
     /// `PostgreSQLParser.adjustBlockDepth`: `BEGIN ATOMIC` opens a block, `CASE` directly inside it opens one, and
@@ -347,9 +392,14 @@ private struct Scanner {
     private(set) var parensDepth = 0
     /// The open `BEGIN ATOMIC` / `CASE` blocks (Flyway's block depth and initiator stack); persists across statements.
     var blocks: [Block] = []
+    /// The line of a block comment that is still open at the end of the script.
+    private(set) var unclosedCommentLine: Int?
+    /// Told the position up to which the bytes are no longer needed (while skipping `COPY` data).
+    let release: ((Int) -> Void)?
 
-    init(bytes: UnsafeBufferPointer<UInt8>) {
+    init(bytes: UnsafeBufferPointer<UInt8>, release: ((Int) -> Void)? = nil) {
         self.bytes = bytes
+        self.release = release
     }
 
     private var count: Int { bytes.count }
@@ -417,7 +467,9 @@ private struct Scanner {
             advance(to: index)
             return token(.comment, pos)
         case ASCII.slash where second == ASCII.star:
-            advance(to: endOfBlockComment(from: pos))
+            let (end, closed) = endOfBlockComment(from: pos)
+            if !closed, unclosedCommentLine == nil { unclosedCommentLine = startLine }
+            advance(to: end)
             return token(.comment, pos)
         case ASCII.zero...ASCII.nine:
             var index = pos + 1
@@ -522,7 +574,7 @@ private struct Scanner {
     }
 
     /// `Parser.handleMultilineComment`: block comments nest.
-    private func endOfBlockComment(from start: Int) -> Int {
+    private func endOfBlockComment(from start: Int) -> (end: Int, closed: Bool) {
         func opensComment(_ index: Int) -> Bool {
             index + 1 < count && bytes[index] == ASCII.slash && bytes[index + 1] == ASCII.star
         }
@@ -540,7 +592,7 @@ private struct Scanner {
             depth += opensComment(index) ? 1 : -1
             index = nextMarker(min(index + 2, count))
         }
-        return min(index + 2, count)
+        return (min(index + 2, count), closesComment(index))
     }
 
     // MARK: Words and identifiers
@@ -687,11 +739,16 @@ private struct Scanner {
     /// including) the one whose trimmed content is `\.`.
     ///
     /// Flyway loops forever when that line is missing; Runway takes the data up to the end of the script instead.
-    mutating func readCopyData() -> String {
+    mutating func readCopyData() -> Range<Int> {
         advance(to: endOfLine(from: pos))
         let dataStart = pos
         var dataEnd = pos
+        var releasedUpTo = pos
         while pos < count {
+            if let release, pos - releasedUpTo >= 4 << 20 {
+                release(pos)
+                releasedUpTo = pos
+            }
             let lineEnd = endOfLine(from: pos)
             let content = javaTrimmed(pos..<lineEnd)
             let isTerminator =
@@ -701,7 +758,7 @@ private struct Scanner {
             if isTerminator { break }
             dataEnd = pos
         }
-        return string(dataStart..<dataEnd)
+        return dataStart..<dataEnd
     }
 
     /// The position after the next line feed, or the end of the script.

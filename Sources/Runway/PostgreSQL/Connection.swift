@@ -151,15 +151,39 @@ final class Connection: @unchecked Sendable {
     /// `copyData` feeds a `COPY ... FROM STDIN` statement.
     @discardableResult
     func execute(_ sql: String, copyData: String? = nil) throws(RunwayError) -> QueryResult {
+        guard var copyData else { return try execute(sql, copying: nil) }
+        let result = copyData.withUTF8 { data in
+            Result { () throws(RunwayError) -> QueryResult in try execute(sql, copying: data) }
+        }
+        return try result.get()
+    }
+
+    /// Runs SQL text, feeding `data` (sent in 1 MB pieces; `sent` is told how many bytes are on their way after
+    /// each) to a `COPY ... FROM STDIN` statement.
+    @discardableResult
+    func execute(
+        _ sql: String, copying data: UnsafeBufferPointer<UInt8>?, sent: (Int) -> Void = { _ in }
+    ) throws(RunwayError) -> QueryResult {
         guard PQsendQuery(handle, sql) == 1 else { throw connectionError() }
-        return try collectResults(copyData: copyData)
+        return try collectResults(copyData: data, sent: sent)
+    }
+
+    /// Runs one statement of a migration script, streaming its `COPY` data from the script's bytes and giving the
+    /// pages behind it back as they are sent.
+    @discardableResult
+    func execute(_ statement: SQLStatement, of script: ParsedScript) throws(RunwayError) -> QueryResult {
+        if let copyData = statement.copyData { return try execute(statement.sql, copyData: copyData) }
+        guard let range = statement.copyDataRange else { return try execute(statement.sql, copying: nil) }
+        return try execute(statement.sql, copying: script.copyData(of: statement)) { offset in
+            script.source.release(before: range.lowerBound + offset)
+        }
     }
 
     /// Runs one statement with text parameters (`$1`, `$2`...), never interpolated into the SQL.
     @discardableResult
     func query(_ sql: String, _ parameters: [String?] = []) throws(RunwayError) -> QueryResult {
         try send(sql, parameters)
-        return try collectResults(copyData: nil)
+        return try collectResults(copyData: nil, sent: { _ in })
     }
 
     /// Sends one statement with text parameters without waiting for its results.
@@ -191,7 +215,7 @@ final class Connection: @unchecked Sendable {
             if ready < 0, errno != EINTR { throw connectionError() }
             if ready > 0, PQconsumeInput(handle) == 0 { throw connectionError() }
         }
-        return try collectResults(copyData: nil)
+        return try collectResults(copyData: nil, sent: { _ in })
     }
 
     /// Asks the server to cancel the statement in progress. Safe to call from any thread.
@@ -203,7 +227,9 @@ final class Connection: @unchecked Sendable {
 
     // MARK: - Results
 
-    private func collectResults(copyData: String?) throws(RunwayError) -> QueryResult {
+    private func collectResults(
+        copyData: UnsafeBufferPointer<UInt8>?, sent: (Int) -> Void
+    ) throws(RunwayError) -> QueryResult {
         var last = QueryResult()
         var failure: RunwayError?
         while let result = PQgetResult(handle) {
@@ -212,7 +238,7 @@ final class Connection: @unchecked Sendable {
             case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
                 last = Self.copy(result)
             case PGRES_COPY_IN:
-                if let failed = sendCopyData(copyData ?? "") { failure = failure ?? failed }
+                if let failed = sendCopyData(copyData, sent: sent) { failure = failure ?? failed }
             case PGRES_COPY_OUT:
                 // Drain and discard: migrations never expect COPY TO STDOUT output.
                 var buffer: UnsafeMutablePointer<CChar>?
@@ -225,16 +251,21 @@ final class Connection: @unchecked Sendable {
         return last
     }
 
-    private func sendCopyData(_ data: String) -> RunwayError? {
-        var bytes = Array(data.utf8)
-        if bytes.isEmpty {
-            return PQputCopyEnd(handle, nil) == 1 ? nil : connectionError()
+    private func sendCopyData(_ data: UnsafeBufferPointer<UInt8>?, sent: (Int) -> Void) -> RunwayError? {
+        let piece = 1 << 20
+        if let data, let base = data.baseAddress {
+            var offset = 0
+            while offset < data.count {
+                let length = min(piece, data.count - offset)
+                let queued = UnsafeRawPointer(base + offset).withMemoryRebound(to: CChar.self, capacity: length) {
+                    PQputCopyData(handle, $0, Int32(length))
+                }
+                guard queued == 1 else { return connectionError() }
+                offset += length
+                sent(offset)
+            }
         }
-        let sent = bytes.withUnsafeMutableBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { PQputCopyData(handle, $0.baseAddress, Int32($0.count)) }
-        }
-        guard sent == 1, PQputCopyEnd(handle, nil) == 1 else { return connectionError() }
-        return nil
+        return PQputCopyEnd(handle, nil) == 1 ? nil : connectionError()
     }
 
     private static func copy(_ result: OpaquePointer) -> QueryResult {

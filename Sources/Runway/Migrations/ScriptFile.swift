@@ -1,0 +1,272 @@
+import CZlib
+import Foundation
+
+// Reading migration files without holding them in memory.
+//
+// A scan computes every file's checksum by streaming it through a fixed buffer (UTF-8 validation, NUL check and
+// Flyway's line-ending-blind CRC-32 in one pass), so a 1 GB file costs 256 KB of memory. Execution maps a file
+// read-only (``ScriptBytes``) and gives pages back to the kernel behind the cursor, so a 500 MB `COPY ... FROM STDIN`
+// migration streams to the server with a bounded resident set.
+
+/// What identifies one version of a file: if any of it changes between the scan and the execution, the file was
+/// edited while Runway ran and the checksum it computed no longer describes what it would execute.
+struct FileStamp: Sendable, Equatable {
+    var size: Int
+    var device: UInt64
+    var inode: UInt64
+    var modifiedSeconds: Int
+    var modifiedNanoseconds: Int
+
+    init(_ info: stat) {
+        size = Int(info.st_size)
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+        modifiedSeconds = Int(info.st_mtim.tv_sec)
+        modifiedNanoseconds = Int(info.st_mtim.tv_nsec)
+    }
+}
+
+/// An open, regular migration file.
+struct ScriptFileHandle: ~Copyable {
+    let descriptor: Int32
+    let stamp: FileStamp
+
+    /// Opens `path` for reading. Anything but a regular file (a FIFO, a device, a directory) is refused before it is
+    /// read, so a named pipe called `V2__x.sql` cannot block the scan.
+    init(path: String, relativePath: String) throws(RunwayError) {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard descriptor >= 0 else {
+            let reason = String(cString: strerror(errno))
+            throw .invalidMigration("Unable to read migration file \(path): \(reason)", file: relativePath)
+        }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(descriptor)
+            throw .invalidMigration("Unable to read migration file \(path): \(reason)", file: relativePath)
+        }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            close(descriptor)
+            throw .invalidMigration(
+                "Unable to read migration file \(path): not a regular file (a migration must be a plain file)",
+                file: relativePath)
+        }
+        self.descriptor = descriptor
+        stamp = FileStamp(info)
+    }
+
+    deinit { close(descriptor) }
+}
+
+/// Streams a UTF-8 migration file once: checks it is valid UTF-8 without NUL bytes and computes Flyway's checksum.
+enum ScriptFileReader {
+    /// Bytes read per step: large enough for few system calls, small enough to stay in the CPU cache between the
+    /// validation and the CRC pass.
+    static let chunkSize = 256 << 10
+
+    /// The checksum and stamp of the file at `path`.
+    ///
+    /// - Throws: `RunwayError(.invalidMigration)` naming the file (and the line) when it cannot be read, is not a
+    ///   regular file, is not valid UTF-8, or contains a NUL byte (libpq sends statements as C strings: a NUL would
+    ///   silently cut a statement short).
+    static func checksum(path: String, relativePath: String) throws(RunwayError) -> (Checksum, FileStamp) {
+        let handle = try ScriptFileHandle(path: path, relativePath: relativePath)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 64)
+        defer { buffer.deallocate() }
+        let base = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        var state = Checksum.Accumulator()
+        var carried = 0  // bytes of an incomplete UTF-8 sequence kept at the start of the buffer
+        var line = 1
+        var first = true
+        while true {
+            let got = read(handle.descriptor, base + carried, chunkSize - carried)
+            if got < 0 {
+                if errno == EINTR { continue }
+                let reason = String(cString: strerror(errno))
+                throw .invalidMigration("Unable to read migration file \(path): \(reason)", file: relativePath)
+            }
+            let available = carried + got
+            let atEnd = got == 0
+            var chunk = UnsafeBufferPointer(start: base, count: available)
+            if first, available >= 3 || atEnd {
+                first = false
+                if chunk.starts(with: [0xEF, 0xBB, 0xBF]) { chunk = UnsafeBufferPointer(rebasing: chunk[3...]) }
+            } else if first {
+                carried = available
+                continue
+            }
+            // Validate up to the last complete character; an incomplete one moves to the next read.
+            let complete = atEnd ? chunk.count : UTF8Validation.completePrefixLength(chunk)
+            let body = UnsafeBufferPointer(rebasing: chunk[..<complete])
+            do throws(UTF8.ValidationError) {
+                _ = try UTF8Span(validating: body.span)
+            } catch {
+                let errorLine = line + Self.lineFeeds(in: body, upTo: error.byteOffsets.lowerBound)
+                throw .invalidMigration(
+                    "Unable to calculate checksum of \(relativePath): the file is not valid UTF-8 (line \(errorLine)). "
+                        + "Please ensure the file is saved as UTF-8.", file: relativePath, line: errorLine)
+            }
+            if let start = body.baseAddress, let nul = memchr(start, 0, body.count) {
+                let nulLine = line + Self.lineFeeds(in: body, upTo: UnsafeRawPointer(nul) - UnsafeRawPointer(start))
+                throw .invalidMigration(
+                    "Migration \(relativePath) contains a NUL byte at line \(nulLine): a NUL cannot be sent to "
+                        + "PostgreSQL and would cut the statement short. Remove it (is this a binary file?)",
+                    file: relativePath, line: nulLine)
+            }
+            line += Self.lineFeeds(in: body, upTo: body.count)
+            state.update(body)
+            if atEnd { break }
+            let rest = chunk.count - complete
+            if rest > 0 {
+                UnsafeMutableRawPointer(base).copyMemory(from: body.baseAddress! + complete, byteCount: rest)
+            }
+            carried = rest
+        }
+        return (state.checksum, handle.stamp)
+    }
+
+    /// The number of line feeds in `buffer[..<offset]`.
+    static func lineFeeds(in buffer: UnsafeBufferPointer<UInt8>, upTo offset: Int) -> Int {
+        guard var cursor = buffer.baseAddress else { return 0 }
+        let end = cursor + min(offset, buffer.count)
+        var count = 0
+        while cursor < end, let found = memchr(cursor, 0x0A, end - cursor) {
+            count += 1
+            cursor = UnsafePointer(found.assumingMemoryBound(to: UInt8.self)) + 1
+        }
+        return count
+    }
+}
+
+enum UTF8Validation {
+    /// The length of `chunk` without a trailing, possibly incomplete multi-byte sequence (at most 3 bytes).
+    static func completePrefixLength(_ chunk: UnsafeBufferPointer<UInt8>) -> Int {
+        var index = chunk.count
+        var continuation = 0
+        while index > 0, continuation < 3, chunk[index - 1] & 0xC0 == 0x80 {
+            index -= 1
+            continuation += 1
+        }
+        guard index > 0 else { return chunk.count }
+        let lead = chunk[index - 1]
+        let expected: Int
+        switch lead {
+        case 0xC0...0xDF: expected = 1
+        case 0xE0...0xEF: expected = 2
+        case 0xF0...0xF7: expected = 3
+        default: return chunk.count  // ASCII or an invalid byte: nothing to carry, validation judges it
+        }
+        return continuation < expected ? index - 1 : chunk.count
+    }
+}
+
+/// A migration's bytes for execution: a read-only memory map of the file, or bytes held in memory (after
+/// placeholder replacement, or decoded from another encoding).
+final class ScriptBytes: @unchecked Sendable {
+    private let mapping: UnsafeMutableRawPointer?
+    private let mappedLength: Int
+    private let owned: UnsafeMutableBufferPointer<UInt8>?
+    private var released = 0
+    private static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+
+    /// Maps files at least this large; smaller ones are read into memory (fewer mappings for many small files).
+    static let mappingThreshold = 1 << 20
+
+    /// The bytes.
+    let bytes: UnsafeBufferPointer<UInt8>
+
+    /// Holds `bytes` in memory.
+    init(copying source: UnsafeBufferPointer<UInt8>) {
+        let storage = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(source.count, 1))
+        _ = storage.initialize(from: source)
+        owned = storage
+        mapping = nil
+        mappedLength = 0
+        bytes = UnsafeBufferPointer(rebasing: storage[..<source.count])
+    }
+
+    /// Holds the UTF-8 bytes of `text` in memory.
+    static func holding(_ text: String) -> ScriptBytes {
+        var text = text
+        return text.withUTF8 { ScriptBytes(copying: $0) }
+    }
+
+    /// Reads (or, from ``mappingThreshold`` bytes on, maps) the file, after checking it is still the file the scan
+    /// saw (`stamp`).
+    init(path: String, relativePath: String, expected stamp: FileStamp) throws(RunwayError) {
+        let handle = try ScriptFileHandle(path: path, relativePath: relativePath)
+        guard handle.stamp == stamp else {
+            throw .invalidMigration(
+                "Migration \(relativePath) changed on disk while Runway was running (its checksum was computed from "
+                    + "an earlier version); run the command again", file: relativePath)
+        }
+        let size = stamp.size
+        if size >= Self.mappingThreshold {
+            guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, handle.descriptor, 0), address != MAP_FAILED
+            else {
+                let reason = String(cString: strerror(errno))
+                throw .invalidMigration("Unable to read migration file \(path): \(reason)", file: relativePath)
+            }
+            _ = madvise(address, size, MADV_SEQUENTIAL)
+            mapping = address
+            mappedLength = size
+            owned = nil
+            bytes = UnsafeBufferPointer(start: address.assumingMemoryBound(to: UInt8.self), count: size)
+        } else {
+            let storage = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(size, 1))
+            var filled = 0
+            while filled < size {
+                let got = read(handle.descriptor, storage.baseAddress! + filled, size - filled)
+                if got < 0, errno == EINTR { continue }
+                guard got > 0 else {
+                    storage.deallocate()
+                    throw .invalidMigration(
+                        "Unable to read migration file \(path): it became shorter while being read", file: relativePath)
+                }
+                filled += got
+            }
+            owned = storage
+            mapping = nil
+            mappedLength = 0
+            bytes = UnsafeBufferPointer(rebasing: storage[..<size])
+        }
+    }
+
+    deinit {
+        if let mapping { munmap(mapping, mappedLength) }
+        owned?.deallocate()
+    }
+
+    /// Gives the mapped pages before `offset` back to the kernel: they stay in the page cache, but no longer count
+    /// in this process's resident set. Reading them again later re-maps them. A no-op for bytes held in memory.
+    func release(before offset: Int) {
+        guard let mapping else { return }
+        if offset < released { released = 0 }  // a new pass over the bytes (splitting, then sending)
+        let end = min(offset, mappedLength) / Self.pageSize * Self.pageSize
+        guard end - released >= 4 << 20 else { return }
+        _ = madvise(mapping + released, end - released, MADV_DONTNEED)
+        released = end
+    }
+
+    /// Whether `pattern` occurs in the bytes. Searches window by window, giving mapped pages back behind it.
+    func contains(_ pattern: String) -> Bool {
+        let needle = Array(pattern.utf8)
+        guard let first = needle.first, let base = bytes.baseAddress, bytes.count >= needle.count else { return false }
+        let window = 8 << 20
+        var start = 0
+        defer { release(before: bytes.count) }
+        while start + needle.count <= bytes.count {
+            let end = min(start + window + needle.count - 1, bytes.count)
+            var cursor = base + start
+            let limit = base + end - needle.count + 1  // last position a match may start at, plus one
+            while cursor < limit, let found = memchr(cursor, Int32(first), limit - cursor) {
+                let candidate = UnsafePointer(found.assumingMemoryBound(to: UInt8.self))
+                if memcmp(candidate, needle, needle.count) == 0 { return true }
+                cursor = candidate + 1
+            }
+            start += window
+            release(before: start)
+        }
+        return false
+    }
+}

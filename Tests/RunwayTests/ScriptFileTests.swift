@@ -1,0 +1,209 @@
+import Foundation
+import Logging
+import Testing
+
+@testable import Runway
+
+/// Streaming reads of migration files: the checksum computed through a fixed buffer equals the in-memory one
+/// wherever the buffer boundaries fall; bad bytes are found with their line; mapped files give pages back.
+@Suite("Streaming migration files (checksum, validation, mapping)")
+struct ScriptFileTests {
+    final class File {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("script-\(UUID().uuidString)").path
+        init(_ bytes: [UInt8]) throws { try Data(bytes).write(to: URL(fileURLWithPath: path)) }
+        deinit { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    /// A text whose characters of every UTF-8 length and whose CR LF pairs straddle each buffer boundary.
+    static func straddlingText(size: Int) -> [UInt8] {
+        let pieces: [[UInt8]] = [
+            Array("INSERT INTO t VALUES ('héllo', '€uro', '𝄞 clef');".utf8), [0x0D, 0x0A], Array("x".utf8), [0x0A],
+            [0x0D], Array("ß".utf8),
+        ]
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(size + 64)
+        var index = 0
+        while bytes.count < size {
+            bytes += pieces[index % pieces.count]
+            index += 1
+        }
+        return bytes
+    }
+
+    @Test(
+        "the streamed checksum equals the in-memory checksum at every offset of the buffer boundary",
+        arguments: [0, 1, 2, 3, 5, 17, 101])
+    func streamedChecksumMatches(shift: Int) throws {
+        let size = ScriptFileReader.chunkSize * 2 + 4_099
+        let bytes = Array(repeating: UInt8(ascii: "a"), count: shift) + Self.straddlingText(size: size)
+        let file = try File(bytes)
+        let (streamed, stamp) = try ScriptFileReader.checksum(path: file.path, relativePath: "V1__x.sql")
+        #expect(streamed == Checksum(utf8Bytes: bytes))
+        #expect(stamp.size == bytes.count)
+    }
+
+    @Test("a byte-order mark is dropped, also when it is the whole file")
+    func byteOrderMark() throws {
+        for body in ["", "SELECT 1;\n", "é"] {
+            let file = try File([0xEF, 0xBB, 0xBF] + Array(body.utf8))
+            let (streamed, _) = try ScriptFileReader.checksum(path: file.path, relativePath: "V1__x.sql")
+            #expect(streamed == Checksum(text: body), "body \(body.debugDescription)")
+        }
+    }
+
+    @Test("invalid UTF-8 past the first buffer is reported with its line")
+    func invalidUTF8Line() throws {
+        var bytes = Array(String(repeating: "SELECT 1;\n", count: 40_000).utf8)  // 400 KB, 40,000 lines
+        bytes += [0xC3, 0x28, 0x0A]  // a lead byte followed by ASCII: invalid, on line 40,001
+        let file = try File(bytes)
+        let error = #expect(throws: RunwayError.self) {
+            try ScriptFileReader.checksum(path: file.path, relativePath: "V7__bad.sql")
+        }
+        #expect(error?.message.contains("V7__bad.sql: the file is not valid UTF-8 (line 40001)") == true)
+        #expect(error?.line == 40_001)
+    }
+
+    @Test("a character cut off by the end of the file is invalid UTF-8")
+    func truncatedCharacterAtEnd() throws {
+        let file = try File(Array("SELECT 'x".utf8) + [0xE2, 0x82])
+        #expect(throws: RunwayError.self) { try ScriptFileReader.checksum(path: file.path, relativePath: "V1__x.sql") }
+    }
+
+    @Test("a NUL byte is refused with its line, before any statement could be cut short")
+    func nulByte() throws {
+        let file = try File(Array("SELECT 1;\nSELECT 2;\nSELECT".utf8) + [0] + Array(" 3;\n".utf8))
+        let error = #expect(throws: RunwayError.self) {
+            try ScriptFileReader.checksum(path: file.path, relativePath: "V2__nul.sql")
+        }
+        #expect(error?.message.contains("V2__nul.sql contains a NUL byte at line 3") == true)
+        #expect(error?.line == 3)
+    }
+
+    @Test("a FIFO named like a migration is refused without blocking")
+    func fifo() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("fifo-\(UUID().uuidString)").path
+        #expect(mkfifo(path, 0o600) == 0)
+        defer { unlink(path) }
+        let error = #expect(throws: RunwayError.self) {
+            try ScriptFileReader.checksum(path: path, relativePath: "V3__pipe.sql")
+        }
+        #expect(error?.message.contains("not a regular file") == true)
+    }
+
+    @Test("a file edited between the scan and the execution is refused")
+    func changedAfterScan() throws {
+        let file = try File(Array("SELECT 1;\n".utf8))
+        let (_, stamp) = try ScriptFileReader.checksum(path: file.path, relativePath: "V1__x.sql")
+        _ = try ScriptBytes(path: file.path, relativePath: "V1__x.sql", expected: stamp)
+        try Data("SELECT 2; -- edited\n".utf8).write(to: URL(fileURLWithPath: file.path))
+        let error = #expect(throws: RunwayError.self) {
+            try ScriptBytes(path: file.path, relativePath: "V1__x.sql", expected: stamp)
+        }
+        #expect(error?.message.contains("changed on disk") == true)
+    }
+
+    @Test("contains finds a pattern that straddles the search windows of a mapped file")
+    func containsAcrossWindows() throws {
+        var bytes = [UInt8](repeating: UInt8(ascii: "x"), count: (8 << 20) + 10)
+        let split = (8 << 20) - 1  // "${" starts on the last byte of the first window
+        bytes[split] = UInt8(ascii: "$")
+        bytes[split + 1] = UInt8(ascii: "{")
+        let file = try File(bytes)
+        let (_, stamp) = try ScriptFileReader.checksum(path: file.path, relativePath: "V1__x.sql")
+        let mapped = try ScriptBytes(path: file.path, relativePath: "V1__x.sql", expected: stamp)
+        #expect(mapped.contains("${"))
+        #expect(!mapped.contains("${y"))
+        #expect(mapped.contains("${x"))
+        #expect(ScriptBytes.holding("a ${b} c").contains("${"))
+        #expect(!ScriptBytes.holding("a $ {b} c").contains("${"))
+    }
+
+    @Test("COPY data split from mapped bytes stays in place and equals what the text parser copies out")
+    func copyDataInPlace() throws {
+        let rows = (0..<40_000).map { "\($0)\tsome 'quoted' text; with -- and /* inside\n" }.joined()
+        let script = "CREATE TABLE t (id int, note text);\nCOPY t FROM STDIN;\n" + rows + "\\.\nSELECT 1;\n"
+        let file = try File(Array(script.utf8))
+        let (_, stamp) = try ScriptFileReader.checksum(path: file.path, relativePath: "V1__x.sql")
+        let parsed = try SQLScriptParser.parse(try ScriptBytes(path: file.path, relativePath: "V1__x.sql", expected: stamp))
+        let expected = try SQLScriptParser.parse(script)
+        #expect(parsed.statements.map(\.sql) == expected.map(\.sql))
+        #expect(parsed.statements.map(\.line) == expected.map(\.line))
+        let copy = try #require(parsed.statements.first { $0.copyDataRange != nil })
+        #expect(copy.copyData == nil)
+        #expect(String(decoding: parsed.copyData(of: copy), as: UTF8.self) == rows)
+        #expect(expected[1].copyData == rows)
+        #expect(parsed.unclosedCommentLine == nil)
+    }
+
+    @Test("an unclosed block comment is reported with its line; a closed nested one is not")
+    func unclosedComment() throws {
+        let open = try SQLScriptParser.parse(ScriptBytes.holding("SELECT 1;\n/* a /* b */\nSELECT 2;\n"))
+        #expect(open.unclosedCommentLine == 2)
+        let closed = try SQLScriptParser.parse(ScriptBytes.holding("SELECT 1;\n/* a /* b */ */\nSELECT 2;\n"))
+        #expect(closed.unclosedCommentLine == nil)
+        #expect(closed.statements.count == 2)
+        #expect(try SQLScriptParser.parse(ScriptBytes.holding("/*/")).unclosedCommentLine == 1)
+    }
+}
+
+@Suite("Walking migration folders")
+struct FolderWalkTests {
+    final class Tree {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("walk-\(UUID().uuidString)").path
+        init() throws { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+        func file(_ name: String, _ text: String = "SELECT 1;\n") throws {
+            let url = URL(fileURLWithPath: path + "/" + name)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: url)
+        }
+        func link(_ name: String, to target: String) throws {
+            try FileManager.default.createSymbolicLink(atPath: path + "/" + name, withDestinationPath: target)
+        }
+        func scan() throws -> (ScanResult, [RunwayError]) {
+            try MigrationScanner(
+                locations: [path], naming: NamingConvention(), failOnMissingLocations: true,
+                logger: Logger(label: "test")
+            ).scanCollectingErrors()
+        }
+        deinit { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    @Test("links to a folder being walked are reported, not followed; other folder links are followed")
+    func loops() throws {
+        let tree = try Tree()
+        let shared = try Tree()
+        try tree.file("V1__a.sql")
+        try tree.file("sub/V2__b.sql")
+        try shared.file("V3__c.sql")
+        try tree.link("self", to: ".")
+        try tree.link("sub/up", to: "..")
+        try tree.link("shared", to: shared.path)
+        let (result, errors) = try tree.scan()
+        #expect(result.migrations.map(\.relativePath).sorted() == ["V1__a.sql", "shared/V3__c.sql", "sub/V2__b.sql"])
+        #expect(errors.compactMap(\.file).sorted() == ["self", "sub/up"])
+        #expect(errors.allSatisfy { $0.message.hasPrefix("Folder loop: \(tree.path)/") })
+    }
+
+    @Test("a broken link named like a migration is an error; one named otherwise is ignored")
+    func brokenLinks() throws {
+        let tree = try Tree()
+        try tree.file("V1__a.sql")
+        try tree.link("V2__gone.sql", to: tree.path + "/missing.sql")
+        try tree.link("notes.txt", to: tree.path + "/missing.txt")
+        let (result, errors) = try tree.scan()
+        #expect(result.migrations.map(\.relativePath) == ["V1__a.sql"])
+        #expect(errors.map(\.file) == ["V2__gone.sql"])
+        #expect(errors.first?.message.contains("symbolic link whose target does not exist") == true)
+    }
+
+    @Test("a folder named like a migration is reported as an invalid name, and still walked")
+    func folderNamedLikeMigration() throws {
+        let tree = try Tree()
+        try tree.file("V2__x.sql/V3__inside.sql")
+        let (result, errors) = try tree.scan()
+        #expect(errors.isEmpty)
+        #expect(result.migrations.map(\.relativePath) == ["V2__x.sql/V3__inside.sql"])
+        #expect(result.invalidNames == ["\(tree.path)/V2__x.sql is a folder, not a migration file (its name looks like a migration)"])
+    }
+}
