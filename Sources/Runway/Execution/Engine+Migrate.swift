@@ -313,10 +313,12 @@ extension Engine {
                 var attempt = 0
                 while true {
                     do throws(RunwayError) {
-                        try session.withTransaction { () throws(RunwayError) in
-                            try run(prepared, context: context)
+                        // Three round trips for a small migration: BEGIN with the session reset, the statements,
+                        // the history row with the COMMIT.
+                        try session.withTransaction(restoringState: true) { () throws(RunwayError) in
+                            try run(prepared, context: context, stateRestored: true)
                             row.executionTime = Self.milliseconds(since: started)
-                            try session.history.insert(row, on: session.work)
+                            session.executeAtCommit(try session.history.insertStatement(row, on: session.work))
                         }
                         break
                     } catch where error.needsPreciseRerun {
@@ -410,11 +412,11 @@ extension Engine {
 
     /// Session reset, `beforeEachMigrate`, the statements (with statement callbacks), `afterEachMigrate`.
     private func run(
-        _ prepared: PreparedMigration, context: Context, precise: Bool = false
+        _ prepared: PreparedMigration, context: Context, precise: Bool = false, stateRestored: Bool = false
     ) throws(RunwayError) {
         let session = context.session
         let callbacks = context.callbacks
-        try session.restoreOriginalState()
+        if !stateRestored { try session.restoreOriginalState() }
         if configuration.skipExecutingMigrations { return }
         try applyTimeouts(local: prepared.transactional, session: session)
         defer { if !prepared.transactional { resetTimeouts(session: session) } }

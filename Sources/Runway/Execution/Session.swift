@@ -121,11 +121,35 @@ final class Session {
     /// Flyway's per-migration reset: `SET ROLE` to the original user, and the default schema first on the
     /// search_path unless it already is (§5.5).
     func restoreOriginalState() throws(RunwayError) {
-        try work.execute("SET ROLE \(quoteIdentifier(originalRole))")
+        try work.execute(try restoreStateSQL())
+    }
+
+    /// ``restoreOriginalState()`` as SQL text: `SET ROLE`, then the default schema put in front of the original
+    /// search_path when it exists (and is not there already). One round trip, and it can follow a `BEGIN`.
+    private func restoreStateSQL() throws(RunwayError) -> String {
+        if let cached = restoreStateText { return cached }
+        var sql = "SET ROLE \(quoteIdentifier(originalRole))"
         let schema = defaultSchema
         let path = originalSearchPath
-        guard schema != path, !path.hasPrefix(schema + ","), try schemaExists(schema) else { return }
-        try work.query("SELECT set_config('search_path', $1, false)", ["\(quoteIdentifier(schema)),\(path)"])
+        if schema != path, !path.hasPrefix(schema + ",") {
+            sql += """
+                ;
+                SELECT set_config('search_path', \(try work.literal("\(quoteIdentifier(schema)),\(path)")), false)
+                WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = \(try work.literal(schema)))
+                """
+        }
+        restoreStateText = sql
+        return sql
+    }
+    private var restoreStateText: String?
+
+    /// SQL sent together with the next `COMMIT` of ``withTransaction(restoringState:_:)`` (a history row).
+    private var atCommit: [String] = []
+
+    /// Sends `sql` with the `COMMIT` that ends the current ``withTransaction(restoringState:_:)``, in the same
+    /// round trip; an error in it fails the commit, and the transaction is rolled back.
+    func executeAtCommit(_ sql: String) {
+        atCommit.append(sql)
     }
 
     /// Whether a schema exists (case-sensitive name).
@@ -154,12 +178,18 @@ final class Session {
     }
 
     /// Runs `body` in a transaction on the work connection: COMMIT on success, ROLLBACK on any error.
-    func withTransaction<T>(_ body: () throws(RunwayError) -> T) throws(RunwayError) -> T {
-        try work.execute("BEGIN")
+    ///
+    /// With `restoringState`, ``restoreOriginalState()`` is sent with the `BEGIN` (one round trip for both).
+    func withTransaction<T>(
+        restoringState: Bool = false, _ body: () throws(RunwayError) -> T
+    ) throws(RunwayError) -> T {
+        atCommit = []
+        defer { atCommit = [] }
+        try work.execute(restoringState ? "BEGIN;\n" + (try restoreStateSQL()) : "BEGIN")
         do {
             let value = try body()
             try cancellation.check()
-            try work.execute("COMMIT")
+            try work.execute((atCommit + ["COMMIT"]).joined(separator: ";\n"))
             return value
         } catch {
             rollback()

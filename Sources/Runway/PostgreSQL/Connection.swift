@@ -146,6 +146,15 @@ final class Connection: @unchecked Sendable {
     /// Whether the connection is still usable.
     var isOK: Bool { PQstatus(handle) == CONNECTION_OK }
 
+    /// `text` as a SQL string literal, quoted by libpq (`PQescapeLiteral`: right for the connection's encoding and
+    /// `standard_conforming_strings`); `NULL` for `nil`.
+    func literal(_ text: String?) throws(RunwayError) -> String {
+        guard let text else { return "NULL" }
+        guard let escaped = PQescapeLiteral(handle, text, text.utf8.count) else { throw connectionError() }
+        defer { PQfreemem(escaped) }
+        return String(cString: escaped)
+    }
+
     /// Runs SQL text with the simple query protocol (several statements allowed) and returns the last result.
     ///
     /// `copyData` feeds a `COPY ... FROM STDIN` statement.
