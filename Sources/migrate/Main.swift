@@ -31,6 +31,11 @@ struct Main: AsyncParsableCommand {
     static func main() async {
         // CommandLine.arguments is read (and copied) first; only then are the secrets in argv overwritten.
         let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments == ["--version"] {
+            // Answered before the argument parser builds its command tree: a version probe costs a process start.
+            print(RunwayVersion.current)
+            Foundation.exit(0)
+        }
         let secrets = ProcessTitle.hideSecrets()
         let flyway: FlywayArguments
         do {

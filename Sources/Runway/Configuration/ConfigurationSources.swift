@@ -79,16 +79,23 @@ extension Configuration {
 
 // MARK: - Loading
 
-/// Settings by key; a later addition overrides an earlier one, except that an empty list is never taken.
+/// Settings by key; a later addition overrides an earlier one, except that an empty list is never taken (unless
+/// the key requires a value: then the empty value stays, and its row rejects it).
+///
+/// Every setting from a file, a `FLYWAY_*` variable or a `-key=value` argument passes through ``add(_:)``, which is
+/// where a NUL byte is rejected (``SettingRule/rejectNUL(_:setting:source:)``).
 struct SettingLayers {
     private(set) var settings: [String: RawSetting] = [:]
 
-    mutating func add(_ list: [RawSetting]) {
-        for setting in list { add(setting) }
+    mutating func add(_ list: [RawSetting]) throws(RunwayError) {
+        for setting in list { try add(setting) }
     }
 
-    mutating func add(_ setting: RawSetting) {
-        if FlywayKey.lookup(setting.key)?.isList == true, setting.value.items.isEmpty { return }
+    mutating func add(_ setting: RawSetting) throws(RunwayError) {
+        let setting = try setting.rejectingNUL()
+        if let row = FlywayKey.lookup(setting.key), row.isList, !row.requiresValue, setting.value.items.isEmpty {
+            return
+        }
         settings[setting.key] = setting
     }
 
@@ -191,7 +198,7 @@ struct ConfigurationLoader {
             logger.debug("Loading config file", metadata: ["file": "\(path)"])
             let text = try ConfigFiles.read(
                 path, encoding: encoding?.value.text ?? "UTF-8", source: encoding?.source ?? .file(path, line: nil))
-            layers.add(ConfigFiles.parseConf(text, path: path, environment: sources.environment))
+            try layers.add(ConfigFiles.parseConf(text, path: path, environment: sources.environment))
         }
         let tomlOnly =
             gathered.lowerCaseVariables + gathered.variableEnvironments.values.joined()
@@ -199,8 +206,8 @@ struct ConfigurationLoader {
         for setting in tomlOnly {
             logger.debug("Ignoring TOML environment setting in .conf mode", metadata: ["source": "\(setting.source)"])
         }
-        layers.add(gathered.variables)
-        layers.add(gathered.arguments)
+        try layers.add(gathered.variables)
+        try layers.add(gathered.arguments)
         return layers
     }
 
@@ -223,7 +230,7 @@ struct ConfigurationLoader {
             files.append(file)
         }
         var layers = SettingLayers()
-        for file in files { layers.add(file.flyway) }
+        for file in files { try layers.add(file.flyway) }
         let chosen =
             gathered.arguments.last { $0.key == "environment" }
             ?? gathered.lowerCaseVariables.last { $0.key == "environment" } ?? layers["environment"]
@@ -236,13 +243,13 @@ struct ConfigurationLoader {
                 "Environment '\(environment)' is not defined: add [environments.\(environment)] to "
                     + "\(paths.joined(separator: ", ")) or select another (set by \(chosen.source))")
         }
-        for definition in defining { layers.add(definition.fields) }
-        for definition in defining { layers.add(definition.flyway) }
-        layers.add(gathered.variables)
-        layers.add(gathered.lowerCaseVariables)
-        layers.add(try environmentFields(gathered.variableEnvironments[environment] ?? []))
-        layers.add(gathered.arguments)
-        layers.add(try environmentFields(gathered.argumentEnvironments[environment] ?? []))
+        for definition in defining { try layers.add(definition.fields) }
+        for definition in defining { try layers.add(definition.flyway) }
+        try layers.add(gathered.variables)
+        try layers.add(gathered.lowerCaseVariables)
+        try layers.add(try environmentFields(gathered.variableEnvironments[environment] ?? []))
+        try layers.add(gathered.arguments)
+        try layers.add(try environmentFields(gathered.argumentEnvironments[environment] ?? []))
         return layers
     }
 
@@ -369,7 +376,11 @@ struct ConfigurationLoader {
         }
         try JDBCProperties.apply(properties.mapValues { ($0.value, $0.origin) }, to: &result)
 
-        // Runway's DB_* variables: above FLYWAY_* and files, below the command line.
+        // Runway's DB_* variables: above FLYWAY_* and files, below the command line. They do not pass through
+        // SettingLayers, so the NUL rule is applied to them here.
+        for (name, value) in sources.environment where name.hasPrefix("DB_") {
+            try SettingRule.rejectNUL(value, setting: name, source: .environmentVariable(name))
+        }
         var database = ConnectionSettings()
         try database.apply(environment: sources.environment)
         if urlSource?.isArgument != true {

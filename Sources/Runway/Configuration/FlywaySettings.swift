@@ -92,13 +92,22 @@ package struct RawSetting: Sendable, Equatable {
         return number
     }
 
-    /// Text that must not be empty.
+    /// Text that must not be empty (``SettingRule/nonEmpty(_:setting:)``).
     func nonEmptyText() throws(RunwayError) -> String {
-        let text = value.text
-        guard !text.isEmpty else {
-            throw .configuration("Invalid value for \(key) (must not be empty) (set by \(source))")
-        }
-        return text
+        try SettingRule.nonEmpty(value.text, setting: "\(key)", source: source)
+    }
+
+    /// A list with at least one item (``SettingRule/nonEmpty(_:setting:)``): `-locations=`, `FLYWAY_SCHEMAS=` and
+    /// `schemas = []` are errors, not "use the default".
+    func nonEmptyItems() throws(RunwayError) -> [String] {
+        try SettingRule.nonEmpty(value.items, setting: "\(key)", source: source)
+    }
+
+    /// Rejects a NUL byte in the key or the value (``SettingRule/rejectNUL(_:setting:source:)``).
+    func rejectingNUL() throws(RunwayError) -> RawSetting {
+        try SettingRule.rejectNUL(key, setting: "a configuration key", source: source)
+        try SettingRule.rejectNUL(value.text, setting: "\(key)", source: source)
+        return self
     }
 
     /// Text, or `nil` when empty (optional settings such as `defaultSchema` or `installedBy`).
@@ -111,6 +120,40 @@ package struct RawSetting: Sendable, Equatable {
             error.message += " (set by \(source))"
             throw error
         }
+    }
+}
+
+// MARK: - Rules every source shares
+
+/// Rules that hold however a setting is given: Flyway's keys (config files, `FLYWAY_*`, `-key=value`) and the CLI's
+/// own `--flags`, so `--table ''`, `-table=` and `FLYWAY_TABLE=` fail alike.
+package enum SettingRule {
+    /// A value that must not be empty: `table`, `locations`, `schemas`... An empty value (typically an unset shell
+    /// variable: `--locations "$DIR"`) is an error naming the setting, never a silent "use the default".
+    /// `setting` is the flag or key (`--locations`, `schemas`); `source` says where a Flyway key was set.
+    package static func nonEmpty<Value: Collection>(_ value: Value, setting: String) throws(RunwayError) -> Value {
+        try nonEmpty(value, setting: setting, source: nil)
+    }
+
+    static func nonEmpty<Value: Collection>(
+        _ value: Value, setting: String, source: SettingSource?
+    ) throws(RunwayError) -> Value {
+        guard !value.isEmpty else {
+            throw .configuration("Invalid value for \(setting) (must not be empty)\(setBy(source))")
+        }
+        return value
+    }
+
+    /// A NUL byte in a value: libpq and the file system take C strings and would silently cut the value short
+    /// (a table name, a placeholder, a path), so it is a configuration error naming where it was set. Applied where
+    /// settings are gathered (``SettingLayers/add(_:)``, and the `DB_*` variables), before anything connects.
+    static func rejectNUL(_ text: String, setting: String, source: SettingSource) throws(RunwayError) {
+        guard text.utf8.contains(0) else { return }
+        throw .configuration("Invalid value for \(setting) (contains a NUL byte)\(setBy(source))")
+    }
+
+    private static func setBy(_ source: SettingSource?) -> String {
+        source.map { " (set by \($0))" } ?? ""
     }
 }
 
@@ -136,9 +179,11 @@ struct FlywayKey: Sendable {
     let name: String
     /// The `FLYWAY_*` variable, or `nil` for command-line-only keys.
     let environmentVariable: String?
-    /// Whether values are comma-separated lists (a non-empty list replaces a lower-precedence one, an empty one does
-    /// not).
+    /// Whether values are comma-separated lists (a non-empty list replaces a lower-precedence one; an empty one does
+    /// not, unless `requiresValue`).
     let isList: Bool
+    /// Whether an empty value is an error (``SettingRule/nonEmpty(_:setting:)``) rather than "not set".
+    let requiresValue: Bool
     /// What happens to the value.
     let role: Role
 
@@ -146,11 +191,12 @@ struct FlywayKey: Sendable {
     /// `environment`, the `info` filters) have no `FLYWAY_*` variable, as in Flyway.
     init(
         _ name: String, environmentVariable: String? = nil, noVariable: Bool = false, list: Bool = false,
-        _ role: Role
+        requiresValue: Bool = false, _ role: Role
     ) {
         self.name = name
         self.environmentVariable = noVariable ? nil : environmentVariable ?? Self.environmentName(for: name)
         self.isList = list
+        self.requiresValue = requiresValue
         self.role = role
     }
 
@@ -214,11 +260,12 @@ extension FlywayKey {
             })
     }
 
+    /// A list that must not be empty (`locations`, `schemas`, `sqlMigrationSuffixes`).
     static func list(_ name: String, _ field: WritableKeyPath<Configuration, [String]> & Sendable) -> FlywayKey {
         FlywayKey(
-            name, list: true,
+            name, list: true, requiresValue: true,
             .setting { configuration, setting throws(RunwayError) in
-                configuration[keyPath: field] = setting.value.items
+                configuration[keyPath: field] = try setting.nonEmptyItems()
             })
     }
 

@@ -11,9 +11,12 @@
 /// * `parse_date_time()` calls `parse_time()` after the `T` of `YYYY-MM-DDT` without checking that a digit follows
 ///   (`a = 1979-05-27T:`).
 ///
-/// Both are reported here as ordinary syntax errors, before TOMLKit sees the text. The scan follows toml++'s
-/// document loop: a `[` is a table header when it is the first character of a line other than spaces and tabs,
-/// outside strings, comments and multi-line values (arrays and inline tables).
+/// Both are reported here as ordinary syntax errors, before TOMLKit sees the text. So is a NUL escape (`\u0000`,
+/// `\U00000000`) in a basic string: TOMLKit hands strings over as C strings, so `table = "hi\u0000x"` would
+/// silently become `hi` (``SettingRule/rejectNUL(_:setting:source:)`` is the same rule for the other sources).
+///
+/// The scan follows toml++'s document loop: a `[` is a table header when it is the first character of a line other
+/// than spaces and tabs, outside strings, comments and multi-line values (arrays and inline tables).
 enum TOMLPreflight {
     /// Where the document has a construct toml++ cannot reject safely.
     struct Problem: Sendable, Equatable {
@@ -60,6 +63,10 @@ enum TOMLPreflight {
                 index += delimiter
                 while index < scalars.count {
                     if escapes && scalars[index] == "\\" {
+                        if isNULEscape(scalars, at: index) {
+                            return problem(
+                                scalars, at: index, "a NUL byte (\\u0000) in a string would cut the value short")
+                        }
                         index += 2
                     } else if startsWith(scalar, count: delimiter, at: index) {
                         index += delimiter
@@ -124,6 +131,14 @@ enum TOMLPreflight {
             first == "]" || first == "\"" || first == "'" || first == "-" || first == "_"
             || ("a"..."z").contains(first) || ("A"..."Z").contains(first) || ("0"..."9").contains(first)
         return isKeyStart ? nil : position  // "]" is toml++'s "blank bare keys" error
+    }
+
+    /// Whether the backslash at `start` begins `\u0000` or `\U00000000`.
+    private static func isNULEscape(_ scalars: [Unicode.Scalar], at start: Int) -> Bool {
+        guard start + 1 < scalars.count else { return false }
+        let digits = scalars[start + 1] == "u" ? 4 : scalars[start + 1] == "U" ? 8 : 0
+        guard digits > 0, start + 1 + digits < scalars.count else { return false }
+        return scalars[(start + 2)...(start + 1 + digits)].allSatisfy { $0 == "0" }
     }
 
     /// The position after `YYYY-MM-DDT` (or `t`) at `start` when a character other than a digit follows there.

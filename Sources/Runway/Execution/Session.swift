@@ -180,6 +180,7 @@ final class Session {
     /// Runs `body` in a transaction on the work connection: COMMIT on success, ROLLBACK on any error.
     ///
     /// With `restoringState`, ``restoreOriginalState()`` is sent with the `BEGIN` (one round trip for both).
+    @discardableResult
     func withTransaction<T>(
         restoringState: Bool = false, _ body: () throws(RunwayError) -> T
     ) throws(RunwayError) -> T {

@@ -23,8 +23,12 @@ public struct Checksum: Sendable, Hashable, CustomStringConvertible {
     ///
     /// - Returns: `nil` when the bytes are not valid UTF-8.
     public init?(utf8Bytes bytes: [UInt8]) {
-        guard String(validating: bytes, as: UTF8.self) != nil else { return nil }
-        self = bytes.withUnsafeBufferPointer { Checksum(validUTF8: $0) }
+        let checksum = bytes.withUnsafeBufferPointer { buffer -> Checksum? in
+            guard (try? UTF8Span(validating: buffer.span)) != nil else { return nil }
+            return Checksum(validUTF8: buffer)
+        }
+        guard let checksum else { return nil }
+        self = checksum
     }
 
     /// Checksum of bytes already known to be valid UTF-8.
@@ -32,45 +36,67 @@ public struct Checksum: Sendable, Hashable, CustomStringConvertible {
         var body = buffer
         if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = UnsafeBufferPointer(rebasing: body[3...]) }
         var accumulator = Accumulator()
-        accumulator.update(body)
+        var start = 0
+        while start < body.count {
+            let end = min(start + Accumulator.pieceSize, body.count)
+            accumulator.update(UnsafeBufferPointer(rebasing: body[start..<end]))
+            start = end
+        }
         self = accumulator.checksum
     }
 
     /// Flyway's checksum fed in pieces (a file streamed through a buffer): the CRC-32 of every byte but CR and LF.
     /// CR and LF never occur inside a multi-byte UTF-8 sequence, so pieces may split the text anywhere.
+    ///
+    /// Each piece's lines are first copied together without their line endings, so zlib gets one long run per piece
+    /// (it computes short runs, such as single lines, a byte at a time).
     struct Accumulator {
+        /// The largest piece ``update(_:)`` compacts at once; larger ones are split.
+        static let pieceSize = 256 << 10
         private var crc = crc32(0, nil, 0)
+        private var scratch: [UInt8] = []
 
         /// Adds the next piece (after the byte-order mark, which the caller drops).
         mutating func update(_ piece: UnsafeBufferPointer<UInt8>) {
             guard let base = piece.baseAddress, !piece.isEmpty else { return }
-            let end = base + piece.count
-            if memchr(base, 0x0D, piece.count) == nil {
-                // The usual case: LF line endings only. Find each LF with memchr and CRC the runs between them.
-                var runStart = base
-                while runStart < end, let found = memchr(runStart, 0x0A, end - runStart) {
-                    let lineFeed = UnsafePointer(found.assumingMemoryBound(to: UInt8.self))
-                    feed(runStart, lineFeed)
-                    runStart = lineFeed + 1
+            guard piece.count <= Self.pieceSize else {
+                var start = 0
+                while start < piece.count {
+                    let end = min(start + Self.pieceSize, piece.count)
+                    update(UnsafeBufferPointer(rebasing: piece[start..<end]))
+                    start = end
                 }
-                feed(runStart, end)
                 return
             }
-            var runStart = base
-            var cursor = base
-            while cursor < end {
-                if cursor.pointee == 0x0A || cursor.pointee == 0x0D {
-                    feed(runStart, cursor)
-                    runStart = cursor + 1
+            if scratch.count < piece.count { scratch = [UInt8](repeating: 0, count: piece.count) }
+            let end = base + piece.count
+            let hasCarriageReturn = memchr(base, 0x0D, piece.count) != nil
+            let kept = scratch.withUnsafeMutableBufferPointer { output -> Int in
+                let out = output.baseAddress!
+                var written = 0
+                if !hasCarriageReturn {
+                    // The usual case, LF line endings only: copy the runs between the LFs memchr finds.
+                    var runStart = base
+                    while runStart < end, let found = memchr(runStart, 0x0A, end - runStart) {
+                        let lineFeed = UnsafePointer(found.assumingMemoryBound(to: UInt8.self))
+                        let length = lineFeed - runStart
+                        (out + written).update(from: runStart, count: length)
+                        written += length
+                        runStart = lineFeed + 1
+                    }
+                    (out + written).update(from: runStart, count: end - runStart)
+                    return written + (end - runStart)
                 }
-                cursor += 1
+                var cursor = base
+                while cursor < end {
+                    let byte = cursor.pointee
+                    out[written] = byte
+                    written &+= byte == 0x0A || byte == 0x0D ? 0 : 1
+                    cursor += 1
+                }
+                return written
             }
-            feed(runStart, end)
-        }
-
-        private mutating func feed(_ from: UnsafePointer<UInt8>, _ to: UnsafePointer<UInt8>) {
-            guard to > from else { return }
-            crc = crc32(crc, from, uInt(to - from))
+            scratch.withUnsafeBufferPointer { crc = crc32(crc, $0.baseAddress, uInt(kept)) }
         }
 
         /// The checksum of everything fed so far.

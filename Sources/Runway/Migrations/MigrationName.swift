@@ -57,32 +57,51 @@ extension NamingConvention {
     /// Prefixes are case-sensitive and the longest one wins; the suffix is case-insensitive; the first separator
     /// splits version from description; `_` in the description becomes a space.
     public func parse(_ filename: String) -> ParsedName {
-        guard let suffix = suffixes.first(where: { filename.uppercased().hasSuffix($0.uppercased()) }),
-            filename.utf8.count > suffix.utf8.count
+        let name = Array(filename.utf8)
+        guard let suffix = suffixes.first(where: { Self.hasSuffixIgnoringCase(name, filename, $0) }),
+            name.count > suffix.utf8.count
         else { return .notSQL }
-        let base = String(filename.utf8.dropLast(suffix.utf8.count))!
+        let base = name.dropLast(suffix.utf8.count)
 
-        enum Prefix { case kind(MigrationKind), callback(String) }
-        var prefixes: [(String, Prefix)] = [
-            (versionedPrefix, .kind(.versioned)), (repeatablePrefix, .kind(.repeatable)),
-            (baselinePrefix, .kind(.baseline)),
-        ]
-        prefixes += callbackEvents.map { ($0, .callback($0)) }
-        prefixes.sort { $0.0.utf8.count > $1.0.utf8.count }
-        guard let (prefixText, prefix) = prefixes.first(where: { !$0.0.isEmpty && base.hasPrefix($0.0) }) else {
+        // The longest matching prefix wins (Flyway tries them longest first).
+        var best: (text: String, prefix: Prefix)?
+        for (text, kind) in [
+            (versionedPrefix, MigrationKind.versioned), (repeatablePrefix, .repeatable), (baselinePrefix, .baseline),
+        ] where !text.isEmpty && base.starts(with: text.utf8) && text.utf8.count > (best?.text.utf8.count ?? 0) {
+            best = (text, .kind(kind))
+        }
+        if let event = Self.eventsLongestFirst.first(where: { base.starts(with: $0.utf8) }),
+            event.utf8.count > (best?.text.utf8.count ?? 0)
+        {
+            best = (event, .callback(event))
+        }
+        guard let (prefixText, prefix) = best else {
             return .invalid("Unrecognised migration name format: \(filename)")
         }
-        let rest = String(base.utf8.dropFirst(prefixText.utf8.count))!
+        let rest = base.dropFirst(prefixText.utf8.count)
+        let separatorBytes = Array(separator.utf8)
+        var split: Int?
+        if !separatorBytes.isEmpty, rest.count >= separatorBytes.count {
+            var index = rest.startIndex
+            while index + separatorBytes.count <= rest.endIndex {
+                if rest[index..<(index + separatorBytes.count)].elementsEqual(separatorBytes) {
+                    split = index
+                    break
+                }
+                index += 1
+            }
+        }
         let versionText: String
         let rawDescription: String
-        if let range = rest.range(of: separator) {
-            versionText = String(rest[..<range.lowerBound])
-            rawDescription = String(rest[range.upperBound...])
+        if let split {
+            versionText = String(decoding: rest[..<split], as: UTF8.self)
+            rawDescription = String(decoding: rest[(split + separatorBytes.count)...], as: UTF8.self)
         } else {
-            versionText = rest
+            versionText = String(decoding: rest, as: UTF8.self)
             rawDescription = ""
         }
-        let description = rawDescription.replacingOccurrences(of: "_", with: " ")
+        let description = String(
+            decoding: rawDescription.utf8.map { $0 == UInt8(ascii: "_") ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
         switch prefix {
         case .callback(let event):
             guard versionText.isEmpty else { return .invalid(repeatableMessage(filename, prefixText)) }
@@ -104,6 +123,22 @@ extension NamingConvention {
             }
             return .migration(kind: kind, version: version, description: description)
         }
+    }
+
+    private enum Prefix { case kind(MigrationKind), callback(String) }
+
+    /// The callback events, longest first.
+    private static let eventsLongestFirst = callbackEvents.sorted { $0.utf8.count > $1.utf8.count }
+
+    /// Flyway's `name.toUpperCase().endsWith(suffix.toUpperCase())`, byte-wise when both ends are ASCII.
+    private static func hasSuffixIgnoringCase(_ name: [UInt8], _ filename: String, _ suffix: String) -> Bool {
+        let suffixBytes = Array(suffix.utf8)
+        guard suffixBytes.allSatisfy({ $0 < 0x80 }), name.suffix(suffixBytes.count).allSatisfy({ $0 < 0x80 }) else {
+            return filename.uppercased().hasSuffix(suffix.uppercased())
+        }
+        guard name.count >= suffixBytes.count else { return false }
+        let upper = { (byte: UInt8) in byte >= 0x61 && byte <= 0x7A ? byte - 0x20 : byte }
+        return zip(name.suffix(suffixBytes.count), suffixBytes).allSatisfy { upper($0) == upper($1) }
     }
 
     private func repeatableMessage(_ filename: String, _ prefix: String) -> String {

@@ -186,9 +186,16 @@ struct MigrationScanner {
                 if case .callback = name { result.callbacks.append(file) } else { result.migrations.append(file) }
             }
         }
-        result.migrations.sort { $0.relativePath.utf16.lexicographicallyPrecedes($1.relativePath.utf16) }
-        result.callbacks.sort { $0.relativePath.utf16.lexicographicallyPrecedes($1.relativePath.utf16) }
+        result.migrations = Self.sortedByPath(result.migrations)
+        result.callbacks = Self.sortedByPath(result.callbacks)
         return (result, fileErrors)
+    }
+
+    /// Sorted by relative path in UTF-16 order (Java's `String.compareTo`), each key transcoded once.
+    private static func sortedByPath(_ files: [ScannedFile]) -> [ScannedFile] {
+        files.map { (key: Array($0.relativePath.utf16), file: $0) }
+            .sorted { $0.key.lexicographicallyPrecedes($1.key) }
+            .map(\.file)
     }
 
     /// Checksums one file (streaming UTF-8 files; decoding others whole).

@@ -71,15 +71,17 @@ enum ScriptFileReader {
     ///   silently cut a statement short).
     static func checksum(path: String, relativePath: String) throws(RunwayError) -> (Checksum, FileStamp) {
         let handle = try ScriptFileHandle(path: path, relativePath: relativePath)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 64)
+        // A small file fits whole (plus the byte that shows the end): no larger buffer to allocate and fill.
+        let capacity = min(chunkSize, max(handle.stamp.size + 1, 64))
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64)
         defer { buffer.deallocate() }
         let base = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
         var state = Checksum.Accumulator()
         var carried = 0  // bytes of an incomplete UTF-8 sequence kept at the start of the buffer
-        var line = 1
+        var offset = 0  // file offset of the buffer's first byte
         var first = true
         while true {
-            let got = read(handle.descriptor, base + carried, chunkSize - carried)
+            let got = read(handle.descriptor, base + carried, capacity - carried)
             if got < 0 {
                 if errno == EINTR { continue }
                 let reason = String(cString: strerror(errno))
@@ -90,7 +92,10 @@ enum ScriptFileReader {
             var chunk = UnsafeBufferPointer(start: base, count: available)
             if first, available >= 3 || atEnd {
                 first = false
-                if chunk.starts(with: [0xEF, 0xBB, 0xBF]) { chunk = UnsafeBufferPointer(rebasing: chunk[3...]) }
+                if chunk.starts(with: [0xEF, 0xBB, 0xBF]) {
+                    chunk = UnsafeBufferPointer(rebasing: chunk[3...])
+                    offset = 3
+                }
             } else if first {
                 carried = available
                 continue
@@ -101,20 +106,20 @@ enum ScriptFileReader {
             do throws(UTF8.ValidationError) {
                 _ = try UTF8Span(validating: body.span)
             } catch {
-                let errorLine = line + Self.lineFeeds(in: body, upTo: error.byteOffsets.lowerBound)
+                let errorLine = Self.line(at: offset + error.byteOffsets.lowerBound, of: handle)
                 throw .invalidMigration(
                     "Unable to calculate checksum of \(relativePath): the file is not valid UTF-8 (line \(errorLine)). "
                         + "Please ensure the file is saved as UTF-8.", file: relativePath, line: errorLine)
             }
             if let start = body.baseAddress, let nul = memchr(start, 0, body.count) {
-                let nulLine = line + Self.lineFeeds(in: body, upTo: UnsafeRawPointer(nul) - UnsafeRawPointer(start))
+                let nulLine = Self.line(at: offset + (UnsafeRawPointer(nul) - UnsafeRawPointer(start)), of: handle)
                 throw .invalidMigration(
                     "Migration \(relativePath) contains a NUL byte at line \(nulLine): a NUL cannot be sent to "
                         + "PostgreSQL and would cut the statement short. Remove it (is this a binary file?)",
                     file: relativePath, line: nulLine)
             }
-            line += Self.lineFeeds(in: body, upTo: body.count)
             state.update(body)
+            offset += complete
             if atEnd { break }
             let rest = chunk.count - complete
             if rest > 0 {
@@ -125,16 +130,20 @@ enum ScriptFileReader {
         return (state.checksum, handle.stamp)
     }
 
-    /// The number of line feeds in `buffer[..<offset]`.
-    static func lineFeeds(in buffer: UnsafeBufferPointer<UInt8>, upTo offset: Int) -> Int {
-        guard var cursor = buffer.baseAddress else { return 0 }
-        let end = cursor + min(offset, buffer.count)
-        var count = 0
-        while cursor < end, let found = memchr(cursor, 0x0A, end - cursor) {
-            count += 1
-            cursor = UnsafePointer(found.assumingMemoryBound(to: UInt8.self)) + 1
+    /// The 1-based line of byte `offset` of the file (read again: only errors need it).
+    private static func line(at offset: Int, of handle: borrowing ScriptFileHandle) -> Int {
+        var buffer = [UInt8](repeating: 0, count: 64 << 10)
+        var position = 0
+        var line = 1
+        while position < offset {
+            let got = buffer.withUnsafeMutableBytes {
+                pread(handle.descriptor, $0.baseAddress, min($0.count, offset - position), off_t(position))
+            }
+            guard got > 0 else { break }
+            line += buffer[..<got].count(where: { $0 == 0x0A })
+            position += got
         }
-        return count
+        return line
     }
 }
 
