@@ -14,14 +14,30 @@ final class Cancellation: @unchecked Sendable {
         return cancelled
     }
 
-    /// Cancels: idempotent and thread-safe.
+    private var children: [Cancellation] = []
+
+    /// Cancels: idempotent and thread-safe. Children are cancelled too.
     func cancel() {
         condition.lock()
         cancelled = true
         let active = Array(connections.values)
+        let children = self.children
         condition.broadcast()
         condition.unlock()
         for connection in active { connection.cancel() }
+        for child in children { child.cancel() }
+    }
+
+    /// A cancellation that is cancelled with this one, and can also be cancelled on its own (work started
+    /// speculatively that has to stop when something else fails).
+    func child() -> Cancellation {
+        let child = Cancellation()
+        condition.lock()
+        children.append(child)
+        let alreadyCancelled = cancelled
+        condition.unlock()
+        if alreadyCancelled { child.cancel() }
+        return child
     }
 
     /// Throws `.cancelled` once `cancel()` was called.

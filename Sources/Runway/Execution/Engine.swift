@@ -73,11 +73,23 @@ struct Engine {
     }
 
     /// Scans (before connecting, so bad files fail fast), connects, fires `afterConnect` and resolves.
+    ///
+    /// The connection is opened on another thread while the files are scanned (the two take about as long at an
+    /// application start); when the scan fails, the connection attempt is cancelled and the scan's error returned
+    /// at once, without waiting for connection retries.
     func open(readWrite: Bool) throws(RunwayError) -> Context {
-        let files = try scan()
-        let callbacks = try Callbacks(files.callbacks)
-        let session = try Session(
-            configuration: configuration, logger: logger, cancellation: cancellation, readWrite: readWrite)
+        let connecting = SessionOpening(
+            configuration: configuration, logger: logger, cancellation: cancellation.child(), readWrite: readWrite)
+        let files: ScanResult
+        let callbacks: Callbacks
+        do throws(RunwayError) {
+            files = try scan()
+            callbacks = try Callbacks(files.callbacks)
+        } catch {
+            connecting.abandon()
+            throw error
+        }
+        let session = try connecting.wait()
         try fire("afterConnect", callbacks: callbacks, session: session)
         let resolved = try resolve(files, session: session)
         return Context(files: files, callbacks: callbacks, session: session, resolved: resolved)
@@ -194,5 +206,42 @@ struct Engine {
         let seconds = (milliseconds / 1000) % 60
         let millis = milliseconds % 1000
         return String(format: "%02d:%02d.%03ds", minutes, seconds, millis)
+    }
+}
+
+/// A ``Session`` being opened on its own thread.
+private final class SessionOpening: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var result: Result<Session, RunwayError>?
+    private let cancellation: Cancellation
+
+    init(configuration: Configuration, logger: Logger, cancellation: Cancellation, readWrite: Bool) {
+        self.cancellation = cancellation
+        let thread = Thread { [self] in
+            let opened = Result { () throws(RunwayError) -> Session in
+                try Session(
+                    configuration: configuration, logger: logger, cancellation: cancellation, readWrite: readWrite)
+            }
+            condition.lock()
+            result = opened
+            condition.broadcast()
+            condition.unlock()
+        }
+        thread.name = "runway-connect"
+        thread.start()
+    }
+
+    /// The session, or the error that stopped it.
+    func wait() throws(RunwayError) -> Session {
+        condition.lock()
+        while result == nil { condition.wait() }
+        let result = self.result!
+        condition.unlock()
+        return try result.get()
+    }
+
+    /// Stops retrying; a connection already made is closed when the thread ends.
+    func abandon() {
+        cancellation.cancel()
     }
 }
