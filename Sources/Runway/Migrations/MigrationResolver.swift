@@ -29,8 +29,9 @@ struct MigrationResolver {
                     kind: kind, version: version, description: description, script: file.relativePath,
                     path: file.path, checksum: checksum, equivalentChecksum: equivalent))
         }
-        resolved.sort(by: Self.flywayOrder)
-        return resolved
+        // Sorting indices moves integers instead of the (large) structs.
+        let order = resolved.indices.sorted { Self.flywayOrder(resolved[$0], resolved[$1]) }
+        return order.map { resolved[$0] }
     }
 
     /// Every pair of neighbours with the same version (baseline migrations only clash with each other) or the same

@@ -119,7 +119,7 @@ struct MigrationScanner {
     func scanCollectingErrors() throws(RunwayError) -> (ScanResult, [RunwayError]) {
         var result = ScanResult()
         var fileErrors: [RunwayError] = []
-        var seen: [String: ScannedFile] = [:]  // relative path -> first file, to merge identical copies
+        var seen: [String: Checksum] = [:]  // relative path -> first file's checksum, to merge identical copies
         for root in try Self.normalise(locations, workingDirectory: workingDirectory, logger: logger) {
             var info = stat()
             guard stat(root, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
@@ -181,8 +181,8 @@ struct MigrationScanner {
                     fileErrors.append(error)
                     continue
                 }
-                if let previous = seen[relative], previous.rawChecksum == file.rawChecksum { continue }
-                seen[relative] = file
+                if let previous = seen[relative], previous == file.rawChecksum { continue }
+                seen[relative] = file.rawChecksum
                 if case .callback = name { result.callbacks.append(file) } else { result.migrations.append(file) }
             }
         }

@@ -56,7 +56,10 @@ struct ScriptConfig: Sendable, Hashable {
 /// Maps Flyway/Java encoding names onto Foundation encodings.
 enum FileEncoding {
     static func named(_ name: String) -> String.Encoding? {
-        switch name.uppercased().replacingOccurrences(of: "_", with: "-") {
+        if name == "UTF-8" { return .utf8 }  // the default, asked once per file
+        let normalised = String(
+            decoding: name.uppercased().utf8.map { $0 == UInt8(ascii: "_") ? UInt8(ascii: "-") : $0 }, as: UTF8.self)
+        return switch normalised {
         case "UTF-8", "UTF8": .utf8
         case "ISO-8859-1", "ISO8859-1", "LATIN1", "ISO-LATIN-1": .isoLatin1
         case "ISO-8859-2", "LATIN2": .isoLatin2
