@@ -51,6 +51,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Benchmarks (scripts/bench.sh): floors on bare libpq/zlib (no Foundation, no Runway), library probes, and
+        // the process timer (C, so that its own resident set does not leak into the children's peak RSS).
+        .executableTarget(name: "runway-bench-floor", dependencies: ["CLibPQ", "CZlib"]),
+        .executableTarget(name: "runway-bench", dependencies: ["Runway"]),
+        .executableTarget(name: "runway-bench-run"),
         // Fuzz targets: scripts/fuzz.sh builds them with libFuzzer; a plain build replays Fuzz/corpus once.
         .executableTarget(
             name: "RunwayFuzz",
