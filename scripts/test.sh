@@ -1,9 +1,63 @@
 #!/usr/bin/env bash
-# The whole test suite: the Strategy A example (three app copies starting together), the Kubernetes manifests
-# (when kubectl and kubernetes-validate are installed), then every Swift test against a throwaway PostgreSQL.
-set -euo pipefail
+# The whole test suite, as CI runs it (.ci/run). Stages, in order:
+#
+#   example    scripts/test-example.sh        the Strategy A example: three app copies starting together
+#   manifests  scripts/validate-manifests.sh  the Kubernetes manifests (when kubectl and kubernetes-validate exist)
+#   tests      swift test                     every Swift test against a throwaway PostgreSQL
+#   fuzz       scripts/fuzz.sh                every libFuzzer target, RUNWAY_FUZZ_SECONDS (default 30) each
+#   asan       scripts/test-asan.sh           every Swift test again under AddressSanitizer and LeakSanitizer
+#
+#   scripts/test.sh [swift test arguments...]      e.g. --filter HostileInputTests (both Swift test stages get them)
+#
+# Every stage runs even when an earlier one failed; the summary at the end gives each stage's result and time, and
+# the script exits 1 when any stage failed. A fuzz crash or a sanitizer report fails its stage (the fuzz stage prints
+# the input and the command that replays it). RUNWAY_FUZZ_SECONDS=0 skips the fuzz stage and RUNWAY_ASAN=0 the asan
+# stage, for a quicker local run; CI runs both.
+set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/test-example.sh
-bash scripts/validate-manifests.sh
-swift build --build-tests
-scripts/with-postgres.sh swift test --skip-build "$@"
+
+fuzz_seconds="${RUNWAY_FUZZ_SECONDS:-30}"
+results=()
+failed=0
+
+# stage <name> <command...>: runs the command, records its result and duration.
+stage() {
+  local name="$1"
+  shift
+  printf '\n==> %s: %s\n' "$name" "$*" >&2
+  local started status
+  started="$(date +%s)"
+  "$@"
+  status=$?
+  local seconds=$(($(date +%s) - started))
+  if [ "$status" -eq 0 ]; then
+    results+=("$(printf 'ok    %-10s %4d s' "$name" "$seconds")")
+  else
+    results+=("$(printf 'FAIL  %-10s %4d s  (exit %d)' "$name" "$seconds" "$status")")
+    failed=1
+  fi
+  printf '==> %s: %s in %d s\n' "$name" "$([ "$status" -eq 0 ] && echo ok || echo "FAILED (exit $status)")" \
+    "$seconds" >&2
+}
+
+swift_build_and_test() {
+  swift build --build-tests && scripts/with-postgres.sh swift test --skip-build "$@"
+}
+
+stage example bash scripts/test-example.sh
+stage manifests bash scripts/validate-manifests.sh
+stage tests swift_build_and_test "$@"
+if [ "$fuzz_seconds" != 0 ]; then
+  stage fuzz bash scripts/fuzz.sh "$fuzz_seconds"
+else
+  results+=("skip  fuzz       (RUNWAY_FUZZ_SECONDS=0)")
+fi
+if [ "${RUNWAY_ASAN:-1}" != 0 ]; then
+  stage asan bash scripts/test-asan.sh "$@"
+else
+  results+=("skip  asan       (RUNWAY_ASAN=0)")
+fi
+
+printf '\n==> summary\n' >&2
+printf '%s\n' "${results[@]}" >&2
+exit "$failed"

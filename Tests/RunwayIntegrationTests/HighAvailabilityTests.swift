@@ -8,20 +8,9 @@ import Testing
 /// databases coming and going never touch the replication stream).
 @Suite("HA: multi-host DB_HOST lands on the primary")
 struct HighAvailabilityTests {
-    func settings(port: Int) throws -> ConnectionSettings {
-        let endpoint = try TestServer.endpoint()
-        var settings = ConnectionSettings()
-        settings.host = "127.0.0.1"
-        settings.port = String(port)
-        settings.user = endpoint.user
-        settings.password = endpoint.password
-        settings.database = "postgres"
-        return settings
-    }
-
     func query(_ port: Int, _ sql: String) throws -> String? {
-        try Connection(parameters: settings(port: port).libpqParameters(), logger: Logger(label: "t")).execute(sql)
-            .scalar
+        try Connection(parameters: TestCluster.settings(port: port).libpqParameters(), logger: Logger(label: "t"))
+            .execute(sql).scalar
     }
 
     /// Waits until the standby has replayed the primary's current WAL position.
@@ -37,7 +26,7 @@ struct HighAvailabilityTests {
 
     func migrator(_ folder: MigrationFolder, hosts: String, ports: String) throws -> Migrator {
         var configuration = Configuration()
-        configuration.connection = try settings(port: 1)
+        configuration.connection = try TestCluster.settings(port: 1)
         configuration.connection.host = hosts
         configuration.connection.port = ports
         configuration.locations = [folder.path]
@@ -98,11 +87,7 @@ struct WaitTests {
         let endpoint = try TestServer.endpoint()
         let folder = try MigrationFolder(["V1__a.sql": "CREATE TABLE a (id int);"])
         var configuration = Configuration()
-        configuration.connection.host = "127.0.0.1"
-        configuration.connection.port = String(cluster.port)
-        configuration.connection.user = endpoint.user
-        configuration.connection.password = endpoint.password
-        configuration.connection.database = "postgres"
+        configuration.connection = try cluster.settings()
         configuration.connection.connectTimeout = 2
         configuration.locations = [folder.path]
         configuration.connectRetries = 10

@@ -133,13 +133,8 @@ struct FaultTests {
         let cluster = try TestCluster()
         try cluster.initPrimary()
         try cluster.start()
-        let endpoint = try TestServer.endpoint()
         var configuration = Configuration()
-        configuration.connection.host = "127.0.0.1"
-        configuration.connection.port = String(cluster.port)
-        configuration.connection.user = endpoint.user
-        configuration.connection.password = endpoint.password
-        configuration.connection.database = "postgres"
+        configuration.connection = try cluster.settings()
         return (cluster, configuration)
     }
 

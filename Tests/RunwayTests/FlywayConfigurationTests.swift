@@ -80,16 +80,55 @@ struct FlywayConfigurationTests {
         #expect(withFiles.table == "sub")
     }
 
-    @Test("a non-empty list replaces the lower one, an empty one does not, items are trimmed")
+    @Test("a non-empty list replaces the lower one, items are trimmed; an empty locations/schemas is an error")
     func lists() throws {
         let sandbox = try ConfigSandbox()
         try sandbox.write("flyway.conf", "flyway.schemas=a,b\nflyway.locations=filesystem:one\n")
         #expect(try sandbox.load(environment: ["FLYWAY_SCHEMAS": " c , d ,"]).schemas == ["c", "d"])
-        #expect(try sandbox.load(environment: ["FLYWAY_SCHEMAS": ""]).schemas == ["a", "b"])
-        #expect(try sandbox.load([("schemas", "")]).schemas == ["a", "b"])
+        // An empty value (an unset shell variable) never silently means "the lower layer" or "the default".
+        #expect(sandbox.loadError(environment: ["FLYWAY_SCHEMAS": ""])?.message.contains("FLYWAY_SCHEMAS") == true)
+        #expect(sandbox.loadError([("schemas", " , ")])?.message.contains("-schemas") == true)
+        #expect(sandbox.loadError([("locations", "")])?.message.contains("must not be empty") == true)
+        #expect(try ConfigSandbox().loadError(environment: ["FLYWAY_SQL_MIGRATION_SUFFIXES": ""]) != nil)
         let configuration = try sandbox.load([("locations", "filesystem:two, filesystem:three")])
         #expect(configuration.locations == ["filesystem:two", "filesystem:three"])
         #expect(try ConfigSandbox().load().locations == ["migrations"])
+        // Lists Runway reads loosely keep "empty = not set".
+        let patterns = try sandbox.load(environment: ["FLYWAY_IGNORE_MIGRATION_PATTERNS": ""]).ignoreMigrationPatterns
+        #expect(patterns == Configuration().ignoreMigrationPatterns)
+    }
+
+    @Test(
+        "a NUL byte in a value is an error naming where it was set, whatever the source",
+        arguments: [
+            ([("table", "hi\0x")], [:], "command-line argument -table"),
+            ([], ["FLYWAY_TABLE": "hi\0x"], "environment variable FLYWAY_TABLE"),
+            ([], ["FLYWAY_PLACEHOLDERS_OWNER": "a\0"], "environment variable FLYWAY_PLACEHOLDERS_OWNER"),
+            ([], ["DB_NAME": "app\0x"], "environment variable DB_NAME"),
+            ([("url", "jdbc:postgresql://h/db\0")], [:], "command-line argument -url"),
+        ] as [([(String, String)], [String: String], String)])
+    func nulByte(arguments: [(String, String)], environment: [String: String], source: String) throws {
+        let error = try ConfigSandbox().loadError(arguments, environment: environment)
+        #expect(error?.code == .configuration)
+        #expect(error?.message.contains("NUL") == true, "\(String(describing: error))")
+        #expect(error?.message.contains(source) == true, "\(String(describing: error))")
+    }
+
+    @Test(
+        "a NUL byte in a config file is an error naming the file and line (a TOML \\u0000 escape too)",
+        arguments: [
+            ("flyway.conf", "flyway.locations=filesystem:sql\nflyway.table=hi\0x\n", "flyway.conf line 2"),
+            ("flyway.conf", "flyway.placeholders.x\0=1\n", "flyway.conf line 1"),
+            ("flyway.toml", "[flyway]\ntable = \"hi\\u0000x\"\n", "line 2, column 12"),
+            ("flyway.toml", "[flyway]\n\"a\\U00000000\" = 1\n", "line 2, column 3"),
+        ])
+    func nulByteInFiles(name: String, text: String, location: String) throws {
+        let sandbox = try ConfigSandbox()
+        try sandbox.write(name, text)
+        let error = sandbox.loadError()
+        #expect(error?.code == .configuration)
+        #expect(error?.message.contains("NUL") == true, "\(String(describing: error))")
+        #expect(error?.message.contains(location) == true, "\(String(describing: error))")
     }
 
     @Test("placeholders merge by name; FLYWAY_PLACEHOLDERS_<NAME> is lower-cased")

@@ -37,20 +37,22 @@ func runMigrate(
 
 /// A running `migrate` process, started with `posix_spawn` (its output goes to temporary files) and reaped with
 /// `waitpid` on a Dispatch thread: Foundation's `Process` wait was seen to hang here when many tests spawned
-/// processes at once.
+/// processes at once. A `wrapper` command (`setpriv ...`) runs `migrate` when given.
 final class RunningMigrate: @unchecked Sendable {
     let processIdentifier: pid_t
     private let outPath: String
     private let errPath: String
 
-    init(_ arguments: [String], environment: [String: String], directory: String?) throws {
+    init(
+        _ arguments: [String], environment: [String: String], directory: String?, wrapper: [String] = []
+    ) throws {
         let temporary = FileManager.default.temporaryDirectory
         outPath = temporary.appendingPathComponent("migrate-out-\(UUID().uuidString)").path
         errPath = temporary.appendingPathComponent("migrate-err-\(UUID().uuidString)").path
         let quote = { (text: String) in "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
         let script = (directory.map { "cd \(quote($0)) || exit 127; " } ?? "")
             + "exec </dev/null >\(quote(outPath)) 2>\(quote(errPath)); exec \"$@\""
-        let argv = ["/bin/sh", "-c", script, "sh", Binary.url.path] + arguments
+        let argv = ["/bin/sh", "-c", script, "sh"] + wrapper + [Binary.url.path] + arguments
         let cArguments = argv.map { strdup($0) } + [nil]
         let cEnvironment = environment.merging(sanitizerEnvironment) { given, _ in given }
             .map { strdup("\($0.key)=\($0.value)") } + [nil]

@@ -75,8 +75,8 @@ struct Engine {
     /// Scans (before connecting, so bad files fail fast), connects, fires `afterConnect` and resolves.
     ///
     /// The connection is opened on another thread while the files are scanned (the two take about as long at an
-    /// application start); when the scan fails, the connection attempt is cancelled and the scan's error returned
-    /// at once, without waiting for connection retries.
+    /// application start); when the scan fails, the connection attempt is cancelled (no further retries) and the
+    /// scan's error returned once the attempt in progress has ended.
     func open(readWrite: Bool) throws(RunwayError) -> Context {
         let connecting = SessionOpening(
             configuration: configuration, logger: logger, cancellation: cancellation.child(), readWrite: readWrite)
@@ -240,8 +240,12 @@ private final class SessionOpening: @unchecked Sendable {
         return try result.get()
     }
 
-    /// Stops retrying; a connection already made is closed when the thread ends.
+    /// Stops retrying and waits for the thread to end (closing a connection it made). Returning earlier would let
+    /// the caller exit the process while the thread is inside libpq and OpenSSL, whose exit handlers free what it is
+    /// using (a crash seen under AddressSanitizer). A connection attempt in progress ends within `connect_timeout`;
+    /// on loopback or a refused port it ends at once.
     func abandon() {
         cancellation.cancel()
+        _ = try? wait()
     }
 }

@@ -93,27 +93,30 @@ struct MigrationOptions: ParsableArguments {
 
     func apply(to configuration: inout Configuration) throws(RunwayError) {
         if let locations {
-            configuration.locations = Self.list(locations)
+            configuration.locations = try SettingRule.nonEmpty(Self.list(locations), setting: "--locations")
         }
-        if let schemas { configuration.schemas = Self.list(schemas) }
+        if let schemas { configuration.schemas = try SettingRule.nonEmpty(Self.list(schemas), setting: "--schemas") }
         if let defaultSchema { configuration.defaultSchema = defaultSchema }
-        if let table {
-            guard !table.isEmpty else { throw RunwayError(.configuration, "--table is empty") }
-            configuration.table = table
-        }
+        if let table { configuration.table = try SettingRule.nonEmpty(table, setting: "--table") }
         for item in placeholders {
             guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
                 throw RunwayError(.configuration, "--placeholder '\(item)' must look like name=value")
             }
             configuration.placeholders[String(item[..<equals])] = String(item[item.index(after: equals)...])
         }
-        if validateMigrationNaming { configuration.validateMigrationNaming = true }
-        if outOfOrder { configuration.outOfOrder = true }
-        if failOnMissingLocations { configuration.failOnMissingLocations = true }
-        if baselineOnMigrate { configuration.baselineOnMigrate = true }
-        if group { configuration.group = true }
-        if mixed { configuration.mixed = true }
-        if skipExecutingMigrations { configuration.skipExecutingMigrations = true }
+        // A flag can only switch its setting on; a true/false option replaces it when given.
+        let flags: [(Bool, WritableKeyPath<Configuration, Bool>)] = [
+            (validateMigrationNaming, \.validateMigrationNaming), (outOfOrder, \.outOfOrder),
+            (failOnMissingLocations, \.failOnMissingLocations), (baselineOnMigrate, \.baselineOnMigrate),
+            (group, \.group), (mixed, \.mixed), (skipExecutingMigrations, \.skipExecutingMigrations),
+        ]
+        for (flag, field) in flags where flag { configuration[keyPath: field] = true }
+        let switches: [(Bool?, WritableKeyPath<Configuration, Bool>)] = [
+            (validateOnMigrate, \.validateOnMigrate), (createSchemas, \.createSchemas),
+            (cleanDisabled, \.cleanDisabled), (executeInTransaction, \.executeInTransaction),
+            (placeholderReplacement, \.placeholderReplacement),
+        ]
+        for case let (value?, field) in switches { configuration[keyPath: field] = value }
         if let target { configuration.target = try MigrationTarget(parsing: target) }
         if let ignoreMigrationPatterns {
             configuration.ignoreMigrationPatterns = try ValidatePattern.parseList(ignoreMigrationPatterns)
@@ -132,11 +135,6 @@ struct MigrationOptions: ParsableArguments {
             configuration.baselineVersion = baselineVersion
         }
         if let baselineDescription { configuration.baselineDescription = baselineDescription }
-        if let validateOnMigrate { configuration.validateOnMigrate = validateOnMigrate }
-        if let createSchemas { configuration.createSchemas = createSchemas }
-        if let cleanDisabled { configuration.cleanDisabled = cleanDisabled }
-        if let executeInTransaction { configuration.executeInTransaction = executeInTransaction }
-        if let placeholderReplacement { configuration.placeholderReplacement = placeholderReplacement }
         if let initSql { configuration.initSql = initSql }
         if let encoding { configuration.encoding = encoding }
         if let lockTimeout {

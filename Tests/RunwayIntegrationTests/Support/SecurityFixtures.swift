@@ -121,12 +121,7 @@ final class TLSServer: @unchecked Sendable {
 
     /// A superuser connection without TLS, for setting up and checking.
     func admin() throws -> Connection {
-        var settings = ConnectionSettings()
-        settings.host = "127.0.0.1"
-        settings.port = String(port)
-        settings.user = endpoint.user
-        settings.password = endpoint.password
-        settings.database = "postgres"
+        var settings = try cluster.settings()
         settings.sslMode = "disable"
         settings.applicationName = "runway-tests"
         return try Connection(parameters: settings.libpqParameters(), logger: Logger(label: "tls-admin"))
@@ -232,13 +227,7 @@ final class PgBouncer: @unchecked Sendable {
 
     /// Connection settings for `database` through PgBouncer.
     func settings(database: String) throws -> ConnectionSettings {
-        let endpoint = try TestServer.endpoint()
-        var settings = ConnectionSettings()
-        settings.host = "127.0.0.1"
-        settings.port = String(port)
-        settings.user = endpoint.user
-        settings.password = endpoint.password
-        settings.database = database
+        var settings = try TestCluster.settings(port: port, database: database)
         settings.applicationName = "runway-tests"
         return settings
     }

@@ -1,5 +1,7 @@
 import Foundation
 
+@testable import Runway
+
 /// Extra PostgreSQL servers a test starts itself: a late-starting primary, or a streaming standby of the main
 /// test server (`pg_basebackup -R`). As root, the server runs as the `postgres` user (initdb refuses root).
 final class TestCluster: @unchecked Sendable {
@@ -49,6 +51,24 @@ final class TestCluster: @unchecked Sendable {
     }
 
     static func singleQuoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+
+    /// Connection settings for the test superuser on 127.0.0.1:`port`: a private cluster, a standby, a TLS server
+    /// or a PgBouncer (each has the main test server's user and password).
+    static func settings(port: Int, database: String = "postgres") throws -> ConnectionSettings {
+        let endpoint = try TestServer.endpoint()
+        var settings = ConnectionSettings()
+        settings.host = "127.0.0.1"
+        settings.port = String(port)
+        settings.user = endpoint.user
+        settings.password = endpoint.password
+        settings.database = database
+        return settings
+    }
+
+    /// ``settings(port:database:)`` for this cluster.
+    func settings(database: String = "postgres") throws -> ConnectionSettings {
+        try Self.settings(port: port, database: database)
+    }
 
     /// A new primary with the same superuser and password as the main test server.
     func initPrimary() throws {
