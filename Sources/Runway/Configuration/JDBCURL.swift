@@ -45,44 +45,48 @@ package struct JDBCURL: Sendable, Equatable {
                 "Invalid \(setting): \(shown) is not a PostgreSQL JDBC URL; Runway connects to PostgreSQL only "
                     + "(jdbc:postgresql://host:5432/database)")
         }
+        // Delimiters are found among Unicode scalars, not Characters: a mark that joins the next character into one
+        // grapheme (U+06DD before `?`) must not hide the `?` and leave the query, password included, in the host.
         var query: Substring = ""
-        if let questionMark = rest.firstIndex(of: "?") {
-            query = rest[rest.index(after: questionMark)...]
-            rest = rest[..<questionMark]
+        if let (before, after) = Self.cut(rest, at: "?") {
+            query = after
+            rest = before
         }
-        if rest.hasPrefix("//") {
-            rest = rest.dropFirst(2)
+        if rest.unicodeScalars.starts(with: "//".unicodeScalars) {
+            rest = Substring(rest.unicodeScalars.dropFirst(2))
             let hostList: Substring
-            if let slash = rest.firstIndex(of: "/") {
-                hostList = rest[..<slash]
-                let name = try Self.decode(rest[rest.index(after: slash)...], what: "database", shown, setting)
+            if let (before, after) = Self.cut(rest, at: "/") {
+                hostList = before
+                let name = try Self.decode(after, what: "database", shown, setting)
                 database = name.isEmpty ? nil : name
             } else {
                 hostList = rest
                 database = nil
             }
-            if hostList.contains("@") {
+            if hostList.unicodeScalars.contains("@") {
                 throw .configuration(
                     "Invalid \(setting): \(shown): pgjdbc URLs carry no user:password@; use ?user=...&password=... "
                         + "or the user and password settings")
             }
             hosts = []
-            for item in hostList.split(separator: ",", omittingEmptySubsequences: false) {
-                hosts.append(try Self.host(item, shown, setting))
+            for item in hostList.unicodeScalars.split(separator: ",", omittingEmptySubsequences: false) {
+                hosts.append(try Self.host(Substring(item), shown, setting))
             }
         } else {
             // jdbc:postgresql:database and jdbc:postgresql:/ mean localhost:5432 in pgjdbc.
-            let name = try Self.decode(rest.hasPrefix("/") ? rest.dropFirst() : rest, what: "database", shown, setting)
+            let path = rest.unicodeScalars.first == "/" ? Substring(rest.unicodeScalars.dropFirst()) : rest
+            let name = try Self.decode(path, what: "database", shown, setting)
             hosts = [Host(name: "localhost", port: 5432)]
             database = name.isEmpty ? nil : name
         }
         parameters = []
-        for pair in query.split(separator: "&") {
+        for scalars in query.unicodeScalars.split(separator: "&") {
+            let pair = Substring(scalars)
             let name: Substring
             let value: Substring
-            if let equals = pair.firstIndex(of: "=") {
-                name = pair[..<equals]
-                value = pair[pair.index(after: equals)...]
+            if let (before, after) = Self.cut(pair, at: "=") {
+                name = before
+                value = after
             } else {
                 name = pair
                 value = ""
@@ -98,30 +102,43 @@ package struct JDBCURL: Sendable, Equatable {
             && lhs.parameters.map(\.value) == rhs.parameters.map(\.value)
     }
 
-    /// `host`, `host:port`, `[v6]` or `[v6]:port`; an empty host is `localhost`.
+    /// `text` split around the first (or last) `delimiter` scalar.
+    private static func cut(
+        _ text: Substring, at delimiter: Unicode.Scalar, last: Bool = false
+    ) -> (Substring, Substring)? {
+        let scalars = text.unicodeScalars
+        guard let index = last ? scalars.lastIndex(of: delimiter) : scalars.firstIndex(of: delimiter) else {
+            return nil
+        }
+        return (Substring(scalars[..<index]), Substring(scalars[scalars.index(after: index)...]))
+    }
+
+    /// `host`, `host:port`, `[v6]` or `[v6]:port`; an empty host is `localhost`. Parts quoted in errors are redacted
+    /// like the URL.
     private static func host(_ item: Substring, _ shown: String, _ setting: String) throws(RunwayError) -> Host {
         var name = item
         var portText: Substring?
-        if item.hasPrefix("[") {
-            guard let close = item.firstIndex(of: "]") else {
-                throw .configuration("Invalid \(setting): \(shown): unterminated IPv6 address '\(item)'")
+        let quoted = { (part: Substring) in ConnectionSettings.redact(String(part)) }
+        if item.unicodeScalars.first == "[" {
+            guard let (_, rest) = cut(item, at: "["), let (inside, after) = cut(rest, at: "]") else {
+                throw .configuration("Invalid \(setting): \(shown): unterminated IPv6 address '\(quoted(item))'")
             }
-            name = item[item.index(after: item.startIndex)..<close]
-            let after = item[item.index(after: close)...]
-            if after.hasPrefix(":") {
-                portText = after.dropFirst()
+            name = inside
+            if after.unicodeScalars.first == ":" {
+                portText = Substring(after.unicodeScalars.dropFirst())
             } else if !after.isEmpty {
-                throw .configuration("Invalid \(setting): \(shown): unexpected '\(after)' after '\(name)'")
+                throw .configuration(
+                    "Invalid \(setting): \(shown): unexpected '\(quoted(after))' after '\(quoted(name))'")
             }
-        } else if let colon = item.lastIndex(of: ":") {
-            name = item[..<colon]
-            portText = item[item.index(after: colon)...]
+        } else if let (before, after) = cut(item, at: ":", last: true) {
+            name = before
+            portText = after
         }
         var port: Int?
         if let portText {
             guard let number = Int(portText), (1...65535).contains(number) else {
                 throw .configuration(
-                    "Invalid \(setting): \(shown) has an invalid port '\(portText)' (expected 1 to 65535)")
+                    "Invalid \(setting): \(shown) has an invalid port '\(quoted(portText))' (expected 1 to 65535)")
             }
             port = number
         }
