@@ -79,6 +79,7 @@ enum ScriptFileReader {
         var state = Checksum.Accumulator()
         var carried = 0  // bytes of an incomplete UTF-8 sequence kept at the start of the buffer
         var offset = 0  // file offset of the buffer's first byte
+        var totalRead = 0
         var first = true
         while true {
             let got = read(handle.descriptor, base + carried, capacity - carried)
@@ -88,7 +89,10 @@ enum ScriptFileReader {
                 throw .invalidMigration("Unable to read migration file \(path): \(reason)", file: relativePath)
             }
             let available = carried + got
-            let atEnd = got == 0
+            totalRead += got
+            // At the size fstat gave, the file is read: no further read() just to see it return 0. (A file that grows
+            // meanwhile changes its stamp, which execution checks.)
+            let atEnd = got == 0 || totalRead == handle.stamp.size
             var chunk = UnsafeBufferPointer(start: base, count: available)
             if first, available >= 3 || atEnd {
                 first = false
