@@ -106,16 +106,12 @@ public struct Migrator: Sendable {
         let engine = Engine(configuration: configuration, logger: logger, cancellation: cancellation)
         let outcome: Result<T, RunwayError> = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                let thread = Thread {
-                    do throws(RunwayError) {
-                        continuation.resume(returning: .success(try operation(engine)))
-                    } catch {
-                        continuation.resume(returning: .failure(error))
-                    }
+                // The engine blocks on libpq: it gets its own thread. The result is delivered once that thread has
+                // completely ended (see JoinableThread), joined from a Dispatch thread, not from Swift's pool.
+                let thread = JoinableThread { () -> Result<T, RunwayError> in
+                    Result { () throws(RunwayError) -> T in try operation(engine) }
                 }
-                thread.name = "runway"
-                thread.stackSize = 8 << 20
-                thread.start()
+                DispatchQueue.global().async { continuation.resume(returning: thread.join()) }
             }
         } onCancel: {
             cancellation.cancel()

@@ -211,33 +211,22 @@ struct Engine {
 
 /// A ``Session`` being opened on its own thread.
 private final class SessionOpening: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var result: Result<Session, RunwayError>?
+    private let thread: JoinableThread<Result<Session, RunwayError>>
     private let cancellation: Cancellation
 
     init(configuration: Configuration, logger: Logger, cancellation: Cancellation, readWrite: Bool) {
         self.cancellation = cancellation
-        let thread = Thread { [self] in
-            let opened = Result { () throws(RunwayError) -> Session in
+        thread = JoinableThread {
+            Result { () throws(RunwayError) -> Session in
                 try Session(
                     configuration: configuration, logger: logger, cancellation: cancellation, readWrite: readWrite)
             }
-            condition.lock()
-            result = opened
-            condition.broadcast()
-            condition.unlock()
         }
-        thread.name = "runway-connect"
-        thread.start()
     }
 
-    /// The session, or the error that stopped it.
+    /// The session, or the error that stopped it, once the thread has ended.
     func wait() throws(RunwayError) -> Session {
-        condition.lock()
-        while result == nil { condition.wait() }
-        let result = self.result!
-        condition.unlock()
-        return try result.get()
+        try thread.join().get()
     }
 
     /// Stops retrying and waits for the thread to end (closing a connection it made). Returning earlier would let
@@ -246,6 +235,6 @@ private final class SessionOpening: @unchecked Sendable {
     /// on loopback or a refused port it ends at once.
     func abandon() {
         cancellation.cancel()
-        _ = try? wait()
+        _ = thread.join()
     }
 }
