@@ -55,6 +55,9 @@ struct TOMLCrashRegressionTests {
             ("a = [1,\n  # comment\n  }\n", 3, 3, "saw '}'"),
             ("m=1979-05-27T:", 1, 14, "expected a time after 'T' in a date-time, saw ':'"),
             ("m = [1979-05-27t]", 1, 17, "saw ']'"),
+            ("U=17)9-05-2= 4\n", 1, 15, "expected a two-digit hour after the date in a date-time, saw '\\n'"),
+            ("m = 1979-05-27 4#x", 1, 17, "saw '#'"),
+            ("U=[1979-05-27 4]\n", 1, 16, "saw ']'"),
             ("[flyway]\nx = { a = 2024-01-01T:00 }\n", 2, 22, "saw ':'"),
         ] as [(String, Int, Int, String)])
     func crashInputsAreErrors(text: String, line: Int, column: Int, message: String) {

@@ -95,6 +95,11 @@ enum TOMLPreflight {
                     let found = shown(scalars[position])
                     return problem(scalars, at: position, "expected a time after 'T' in a date-time, saw '\(found)'")
                 }
+                if let position = spacedOneDigitTime(scalars, at: index) {
+                    let found = shown(scalars[position])
+                    return problem(
+                        scalars, at: position, "expected a two-digit hour after the date in a date-time, saw '\(found)'")
+                }
                 index += 1
             case "[", "{":
                 open.append(scalar)
@@ -139,6 +144,18 @@ enum TOMLPreflight {
         let digits = scalars[start + 1] == "u" ? 4 : scalars[start + 1] == "U" ? 8 : 0
         guard digits > 0, start + 1 + digits < scalars.count else { return false }
         return scalars[(start + 2)...(start + 1 + digits)].allSatisfy { $0 == "0" }
+    }
+
+    /// The position after `?????-??-?? D` at `start` when a value terminator follows that single digit: toml++ takes
+    /// ten characters with `-` at offsets 4 and 7, a space and a digit for a date and a time, and asserts in
+    /// `parse_value()` when the time ends after one digit (`a = 1979-05-27 4`; found by the `toml` fuzz target).
+    private static func spacedOneDigitTime(_ scalars: [Unicode.Scalar], at start: Int) -> Int? {
+        let after = start + 12
+        guard after < scalars.count, scalars[start + 4] == "-", scalars[start + 7] == "-", scalars[start + 10] == " ",
+            ("0"..."9").contains(scalars[start + 11])
+        else { return nil }
+        let terminators: Set<Unicode.Scalar> = [" ", "\t", "\n", "\r", "#", ",", "]", "}"]
+        return terminators.contains(scalars[after]) ? after : nil
     }
 
     /// The position after `YYYY-MM-DDT` (or `t`) at `start` when a character other than a digit follows there.
