@@ -52,6 +52,16 @@ export SWIFT_BACKTRACE=enable=no
 export LSAN_OPTIONS="suppressions=$PWD/Fuzz/lsan-suppressions.txt:print_suppressions=0"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_stack_use_after_return=1}"
 
+# RUNWAY_FUZZ_SEED=N makes a run repeatable: libFuzzer's mutations follow the seed, and RUNWAY_FUZZ_RUNS (default
+# 300000) caps the inputs per target, so the same code and seeds give the same inputs; a run cut short by the time
+# limit tries a prefix of them. CI uses a fixed seed: a submission's result does not depend on luck, and finding new
+# inputs is the job of longer runs with random seeds (the default here).
+repeatable=()
+if [ -n "${RUNWAY_FUZZ_SEED:-}" ]; then
+  repeatable=(-seed="$RUNWAY_FUZZ_SEED" -runs="${RUNWAY_FUZZ_RUNS:-300000}")
+  echo "fuzz: repeatable run, seed $RUNWAY_FUZZ_SEED, at most ${RUNWAY_FUZZ_RUNS:-300000} inputs per target" >&2
+fi
+
 failed=()
 for target in "${targets[@]}"; do
   if [ ! -d "Fuzz/corpus/$target" ]; then
@@ -67,7 +77,7 @@ for target in "${targets[@]}"; do
   log="$scratch/logs/$target.log"
   mkdir -p "$work" "$artifacts" "$(dirname "$log")"
   status=0
-  RUNWAY_FUZZ_TARGET="$target" "$binary" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 \
+  RUNWAY_FUZZ_TARGET="$target" "$binary" -max_total_time="$seconds" "${repeatable[@]}" -timeout=10 -rss_limit_mb=4096 \
     -max_len=16384 -dict="$dict" -print_final_stats=1 -artifact_prefix="$artifacts/" \
     "$work" "Fuzz/corpus/$target" >"$log" 2>&1 || status=$?
   runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")"
