@@ -86,38 +86,29 @@ struct SchemaHistory {
         var success: Bool
     }
 
-    /// Appends a row with rank = last rank + 1 (or the given rank), truncating description and script as Flyway
-    /// does. Runs in the caller's transaction so a migration and its row commit together.
-    /// The `INSERT` of ``insert(_:rank:on:)`` as SQL text with the values as literals, to be sent together with
-    /// other statements (a migration's row goes with its `COMMIT`: one round trip).
-    func insertStatement(_ row: NewRow, on connection: Connection) throws(RunwayError) -> String {
+    /// The `INSERT` of a history row as SQL text with the values as literals (quoted by libpq), so it can be sent
+    /// together with other statements (a migration's row goes with its `COMMIT`: one round trip). Without `rank`,
+    /// the row gets the next `installed_rank`.
+    func insertStatement(_ row: NewRow, rank: Int? = nil, on connection: Connection) throws(RunwayError) -> String {
         let values = [
             row.version, MigrationInfoService.abbreviatedDescription(row.description), row.type,
             Self.abbreviateScript(row.script), row.checksum.map(String.init), row.installedBy,
         ]
         var literals: [String] = []
         for value in values { literals.append(try connection.literal(value)) }
+        let rankSQL = rank.map { "\($0)" } ?? "(SELECT coalesce(max(\"installed_rank\"), 0) + 1 FROM \(qualifiedName))"
         return """
             INSERT INTO \(qualifiedName) ("installed_rank", "version", "description", "type", "script", "checksum",
                 "installed_by", "execution_time", "success")
-            VALUES ((SELECT coalesce(max("installed_rank"), 0) + 1 FROM \(qualifiedName)), \(literals[0]), \(literals[1]),
-                \(literals[2]), \(literals[3]), \(literals[4])::integer, \(literals[5]), \(row.executionTime)::integer, \(row.success))
+            VALUES (\(rankSQL), \(literals[0]), \(literals[1]), \(literals[2]), \(literals[3]), \(literals[4])::integer,
+                \(literals[5]), \(row.executionTime)::integer, \(row.success))
             """
     }
 
+    /// Appends a row with rank = last rank + 1 (or the given rank), truncating description and script as Flyway
+    /// does. Runs in the caller's transaction so a migration and its row commit together.
     func insert(_ row: NewRow, rank: Int? = nil, on connection: Connection) throws(RunwayError) {
-        let rankSQL = rank.map { "\($0)" } ?? "(SELECT coalesce(max(\"installed_rank\"), 0) + 1 FROM \(qualifiedName))"
-        try connection.query(
-            """
-            INSERT INTO \(qualifiedName) ("installed_rank", "version", "description", "type", "script", "checksum",
-                "installed_by", "execution_time", "success")
-            VALUES (\(rankSQL), $1, $2, $3, $4, $5::integer, $6, $7::integer, $8::boolean)
-            """,
-            [
-                row.version, MigrationInfoService.abbreviatedDescription(row.description), row.type,
-                Self.abbreviateScript(row.script),
-                row.checksum.map(String.init), row.installedBy, String(row.executionTime), row.success ? "t" : "f",
-            ])
+        try connection.execute(try insertStatement(row, rank: rank, on: connection))
     }
 
     /// Flyway's `abbreviateScript`: `...` + the characters from 3 up to 1000.

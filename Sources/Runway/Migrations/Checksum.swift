@@ -36,12 +36,7 @@ public struct Checksum: Sendable, Hashable, CustomStringConvertible {
         var body = buffer
         if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = UnsafeBufferPointer(rebasing: body[3...]) }
         var accumulator = Accumulator()
-        var start = 0
-        while start < body.count {
-            let end = min(start + Accumulator.pieceSize, body.count)
-            accumulator.update(UnsafeBufferPointer(rebasing: body[start..<end]))
-            start = end
-        }
+        accumulator.update(body)  // splits it into pieces itself
         self = accumulator.checksum
     }
 
