@@ -495,7 +495,7 @@ about=(
   "Runway benchmarks: $(date -u '+%Y-%m-%d %H:%M UTC'), \`bash scripts/bench.sh$BENCH_ARGS\`: $RUNS runs per measurement (median; S1 and S7 $((RUNS * 4)), S6 $((RUNS < 3 ? RUNS : 3))), $(($(date +%s) - suite_started)) s without the build"
   "machine: $(nproc) cores ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), load average $LOAD_BEFORE before the suite, $(cut -d' ' -f1-3 /proc/loadavg) after"
   "$("$MIGRATE" --version 2>/dev/null | head -n 1 | sed 's/^/migrate /') ($BENCH_MODE Swift runtime), PostgreSQL $(psql -X -At -c 'show server_version' -d postgres | cut -d' ' -f1) on loopback (fsync off, as scripts/with-postgres.sh starts it)"
-  "revision $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$([ -n "$(git -C "$ROOT" status --porcelain 2>/dev/null | head -n 1)" ] && echo ' + uncommitted changes')"
+  "revision $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$([ -z "$(git -C "$ROOT" status --porcelain 2>/dev/null | head -n 1)" ] || echo ' + uncommitted changes')"
 )
 {
   echo
