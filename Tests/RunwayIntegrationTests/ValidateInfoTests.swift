@@ -70,6 +70,52 @@ struct ValidateInfoTests {
         #expect(info.migrations[0].applied?.checksum == Checksum(text: "SELECT 1;").value)
     }
 
+    @Test("installed_on read from the raw column in a UTC session equals the server's formatting, in any zone")
+    func installedOnFastPath() async throws {
+        let db = try TestDatabase("times")
+        let folder = try MigrationFolder(["V1__a.sql": "SELECT 1;", "V2__b.sql": "SELECT 2;", "V3__c.sql": "SELECT 3;"])
+        try await db.migrator([folder.path]).migrate()
+        let connection = try TestDatabase.connect(db.endpoint, database: db.name)
+        // Whole seconds, a fraction printed without trailing zeros, and all six digits.
+        try connection.execute(
+            """
+            UPDATE flyway_schema_history SET installed_on = CASE installed_rank
+              WHEN 1 THEN TIMESTAMP '2026-01-02 03:04:05' WHEN 2 THEN TIMESTAMP '2026-07-08 09:10:11.1'
+              ELSE TIMESTAMP '2026-12-31 23:59:59.123456' END
+            """)
+        let history = SchemaHistory(schema: "public", table: "flyway_schema_history")
+        try connection.execute("SET TimeZone = 'Etc/UTC'; SET DateStyle = 'ISO, MDY'")
+        #expect(SchemaHistory.printsISOInUTC(connection))
+        let fast = try history.read(on: connection)
+        let server = try history.read(on: connection, formatOnServer: true)
+        #expect(fast.map(\.installedOn) == ["2026-01-02 03:04:05", "2026-07-08 09:10:11", "2026-12-31 23:59:59"])
+        #expect(
+            fast.map(\.installedOnUTC) == [
+                "2026-01-02T03:04:05.000000Z", "2026-07-08T09:10:11.100000Z", "2026-12-31T23:59:59.123456Z",
+            ])
+        #expect(fast == server)
+        // Another zone or date style takes the server's formatting: the stored local time, converted to UTC.
+        try connection.execute("SET TimeZone = 'America/New_York'")
+        #expect(!SchemaHistory.printsISOInUTC(connection))
+        let newYork = try history.read(on: connection)
+        #expect(newYork.map(\.installedOn) == fast.map(\.installedOn))
+        #expect(newYork.first?.installedOnUTC == "2026-01-02T08:04:05.000000Z")
+        try connection.execute("SET TimeZone = 'UTC'; SET DateStyle = 'SQL, DMY'")
+        #expect(!SchemaHistory.printsISOInUTC(connection))
+        #expect(try history.read(on: connection) == fast)
+        // Without times (validate, migrate) both are empty.
+        #expect(try history.read(on: connection, times: false).allSatisfy { $0.installedOn.isEmpty && $0.installedOnUTC.isEmpty })
+    }
+
+    @Test("the ISO text of a timestamp becomes both formats; other shapes are left to the server")
+    func isoTextShapes() {
+        #expect(SchemaHistory.times(isoText: "2026-11-21 08:38:54.184418")! == ("2026-11-21 08:38:54", "2026-11-21T08:38:54.184418Z"))
+        #expect(SchemaHistory.times(isoText: "2026-11-21 08:38:54.5")! == ("2026-11-21 08:38:54", "2026-11-21T08:38:54.500000Z"))
+        for other in ["10000-01-01 00:00:00", "2026-11-21 08:38:54 BC", "21/11/2026 08:38:54", "2026-11-21 08:38:54.", ""] {
+            #expect(SchemaHistory.times(isoText: other) == nil, "\(other)")
+        }
+    }
+
     @Test("info and validate on a database without a history table change nothing")
     func readOnlyCommands() async throws {
         let db = try TestDatabase("readonly")

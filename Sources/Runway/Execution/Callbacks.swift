@@ -24,7 +24,7 @@ struct Callbacks {
             byEvent[event, default: []].append((description, file))
         }
         scripts = byEvent.mapValues { list in
-            list.sorted { $0.0.utf16.lexicographicallyPrecedes($1.0.utf16) }.map { (description: $0.0, file: $0.1) }
+            list.sorted { JavaStringOrder.less($0.0, $1.0) }.map { (description: $0.0, file: $0.1) }
         }
     }
 

@@ -56,20 +56,29 @@ struct Engine {
         let callbacks: Callbacks
         let session: Session
         let resolved: [ResolvedMigration]
-        private let filesByPath: [String: ScannedFile]
+        private let index: FileIndex
 
         init(files: ScanResult, callbacks: Callbacks, session: Session, resolved: [ResolvedMigration]) {
             self.files = files
             self.callbacks = callbacks
             self.session = session
             self.resolved = resolved
-            filesByPath = Dictionary(files.migrations.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+            index = FileIndex(files.migrations)
         }
 
         /// The scanned file behind a resolved migration.
         func file(for migration: ResolvedMigration) -> ScannedFile? {
-            filesByPath[migration.path]
+            index.byPath[migration.path]
         }
+    }
+
+    /// Files by absolute path, built when a command first needs a file back (only `migrate` with pending work).
+    private final class FileIndex {
+        private let files: [ScannedFile]
+        lazy var byPath: [String: ScannedFile] = Dictionary(
+            files.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+
+        init(_ files: [ScannedFile]) { self.files = files }
     }
 
     /// Scans (before connecting, so bad files fail fast), connects, fires `afterConnect` and resolves.
@@ -95,12 +104,15 @@ struct Engine {
         return Context(files: files, callbacks: callbacks, session: session, resolved: resolved)
     }
 
-    /// Reads the history (empty when the table does not exist yet) and builds Flyway's info model.
+    /// Reads the history (empty when the table does not exist yet) and builds Flyway's info model. The rows'
+    /// `installed_on` times are read only with `times` (what `info` shows).
     func infoService(
-        _ context: Context, target: MigrationTarget? = nil, outOfOrder: Bool? = nil
+        _ context: Context, target: MigrationTarget? = nil, outOfOrder: Bool? = nil, times: Bool = false
     ) throws(RunwayError) -> MigrationInfoService {
         let session = context.session
-        let applied = try session.history.exists(on: session.work) ? try session.history.read(on: session.work) : []
+        let applied =
+            try session.history.exists(on: session.work)
+            ? try session.history.read(on: session.work, times: times) : []
         return try MigrationInfoService(
             resolved: context.resolved, applied: applied, target: target ?? configuration.target,
             outOfOrder: outOfOrder ?? configuration.outOfOrder)
@@ -129,7 +141,7 @@ struct Engine {
         return try withCallbacks("Info", context) { () throws(RunwayError) in
             let session = context.session
             let exists = try session.history.exists(on: session.work)
-            let service = try infoService(context)
+            let service = try infoService(context, times: true)
             var allEmpty = true
             for schema in session.schemas where try session.schemaExists(schema) {
                 if !(try session.schemaIsEmpty(schema)) { allEmpty = false }

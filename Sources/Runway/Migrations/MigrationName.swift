@@ -57,51 +57,52 @@ extension NamingConvention {
     /// Prefixes are case-sensitive and the longest one wins; the suffix is case-insensitive; the first separator
     /// splits version from description; `_` in the description becomes a space.
     public func parse(_ filename: String) -> ParsedName {
-        let name = Array(filename.utf8)
+        var bytes = filename
+        return bytes.withUTF8 { parse(utf8: $0, filename: filename) }
+    }
+
+    /// ``parse(_:)`` on the name's UTF-8 bytes (a scan parses every file name: no copies of them).
+    private func parse(utf8 name: UnsafeBufferPointer<UInt8>, filename: String) -> ParsedName {
         guard let suffix = suffixes.first(where: { Self.hasSuffixIgnoringCase(name, filename, $0) }),
             name.count > suffix.utf8.count
         else { return .notSQL }
-        let base = name.dropLast(suffix.utf8.count)
+        let base = name[..<(name.count - suffix.utf8.count)]
 
         // The longest matching prefix wins (Flyway tries them longest first).
         var best: (text: String, prefix: Prefix)?
-        for (text, kind) in [
-            (versionedPrefix, MigrationKind.versioned), (repeatablePrefix, .repeatable), (baselinePrefix, .baseline),
-        ] where !text.isEmpty && base.starts(with: text.utf8) && text.utf8.count > (best?.text.utf8.count ?? 0) {
-            best = (text, .kind(kind))
+        func consider(_ text: String, _ prefix: Prefix) {
+            if !text.isEmpty, text.utf8.count > (best?.text.utf8.count ?? 0), base.starts(with: text.utf8) {
+                best = (text, prefix)
+            }
         }
-        if let event = Self.eventsLongestFirst.first(where: { base.starts(with: $0.utf8) }),
-            event.utf8.count > (best?.text.utf8.count ?? 0)
+        consider(versionedPrefix, .kind(.versioned))
+        consider(repeatablePrefix, .kind(.repeatable))
+        consider(baselinePrefix, .kind(.baseline))
+        if let initial = base.first, Self.eventInitials.contains(initial),
+            let event = Self.eventsLongestFirst.first(where: { base.starts(with: $0.bytes) })
         {
-            best = (event, .callback(event))
+            consider(event.name, .callback(event.name))
         }
         guard let (prefixText, prefix) = best else {
             return .invalid("Unrecognised migration name format: \(filename)")
         }
         let rest = base.dropFirst(prefixText.utf8.count)
-        let separatorBytes = Array(separator.utf8)
-        var split: Int?
-        if !separatorBytes.isEmpty, rest.count >= separatorBytes.count {
+        var split: Range<Int>?
+        if !separator.isEmpty {
             var index = rest.startIndex
-            while index + separatorBytes.count <= rest.endIndex {
-                if rest[index..<(index + separatorBytes.count)].elementsEqual(separatorBytes) {
-                    split = index
+            while index + separator.utf8.count <= rest.endIndex {
+                if rest[index...].starts(with: separator.utf8) {
+                    split = index..<(index + separator.utf8.count)
                     break
                 }
                 index += 1
             }
         }
-        let versionText: String
-        let rawDescription: String
-        if let split {
-            versionText = String(decoding: rest[..<split], as: UTF8.self)
-            rawDescription = String(decoding: rest[(split + separatorBytes.count)...], as: UTF8.self)
-        } else {
-            versionText = String(decoding: rest, as: UTF8.self)
-            rawDescription = ""
-        }
+        let versionText = String(decoding: rest[..<(split?.lowerBound ?? rest.endIndex)], as: UTF8.self)
         let description = String(
-            decoding: rawDescription.utf8.map { $0 == UInt8(ascii: "_") ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
+            decoding: rest[(split?.upperBound ?? rest.endIndex)...].lazy.map {
+                $0 == UInt8(ascii: "_") ? UInt8(ascii: " ") : $0
+            }, as: UTF8.self)
         switch prefix {
         case .callback(let event):
             guard versionText.isEmpty else { return .invalid(repeatableMessage(filename, prefixText)) }
@@ -127,18 +128,24 @@ extension NamingConvention {
 
     private enum Prefix { case kind(MigrationKind), callback(String) }
 
-    /// The callback events, longest first.
+    /// The callback events with their UTF-8 bytes, longest first.
     private static let eventsLongestFirst = callbackEvents.sorted { $0.utf8.count > $1.utf8.count }
+        .map { (name: $0, bytes: Array($0.utf8)) }
+
+    /// The first bytes of the callback events: most names start with none of them.
+    private static let eventInitials = Set(callbackEvents.compactMap(\.utf8.first))
 
     /// Flyway's `name.toUpperCase().endsWith(suffix.toUpperCase())`, byte-wise when both ends are ASCII.
-    private static func hasSuffixIgnoringCase(_ name: [UInt8], _ filename: String, _ suffix: String) -> Bool {
-        let suffixBytes = Array(suffix.utf8)
-        guard suffixBytes.allSatisfy({ $0 < 0x80 }), name.suffix(suffixBytes.count).allSatisfy({ $0 < 0x80 }) else {
+    private static func hasSuffixIgnoringCase(
+        _ name: UnsafeBufferPointer<UInt8>, _ filename: String, _ suffix: String
+    ) -> Bool {
+        let count = suffix.utf8.count
+        guard suffix.utf8.allSatisfy({ $0 < 0x80 }), name.suffix(count).allSatisfy({ $0 < 0x80 }) else {
             return filename.uppercased().hasSuffix(suffix.uppercased())
         }
-        guard name.count >= suffixBytes.count else { return false }
+        guard name.count >= count else { return false }
         let upper = { (byte: UInt8) in byte >= 0x61 && byte <= 0x7A ? byte - 0x20 : byte }
-        return zip(name.suffix(suffixBytes.count), suffixBytes).allSatisfy { upper($0) == upper($1) }
+        return zip(name.suffix(count), suffix.utf8).allSatisfy { upper($0) == upper($1) }
     }
 
     private func repeatableMessage(_ filename: String, _ prefix: String) -> String {

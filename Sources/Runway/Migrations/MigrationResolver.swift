@@ -64,7 +64,7 @@ struct MigrationResolver {
             return a.kind != .baseline && b.kind == .baseline
         case (.some, nil): return true
         case (nil, .some): return false
-        case (nil, nil): return a.description.utf16.lexicographicallyPrecedes(b.description.utf16)
+        case (nil, nil): return JavaStringOrder.less(a.description, b.description)
         }
     }
 }

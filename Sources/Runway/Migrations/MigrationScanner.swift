@@ -1,23 +1,38 @@
 import Foundation
 import Logging
 
-/// A SQL file found in a location, before placeholders are applied.
-struct ScannedFile: Sendable {
+/// A SQL file found in a location, before placeholders are applied. (A class: lists of ten thousand files are sorted
+/// and merged, and a copy should cost one reference count.)
+final class ScannedFile: Sendable {
     /// The parsed name.
-    var name: ParsedName
+    let name: ParsedName
     /// Path relative to the location root, with `/` separators (the `script` column).
-    var relativePath: String
+    let relativePath: String
     /// Absolute path.
-    var path: String
+    let path: String
     /// Checksum of the raw text.
-    var rawChecksum: Checksum
+    let rawChecksum: Checksum
     /// Size, inode and modification time when the checksum was computed (UTF-8 files, which are read again when
     /// executed); `nil` for files decoded from another encoding, whose text is kept in ``decodedText``.
-    var stamp: FileStamp?
+    let stamp: FileStamp?
     /// The text of a file in another encoding than UTF-8, decoded once during the scan.
-    var decodedText: String?
+    let decodedText: String?
     /// Settings from the `<file>.conf` side file.
-    var config = ScriptConfig()
+    let config: ScriptConfig
+
+    init(
+        name: ParsedName, relativePath: String, path: String, rawChecksum: Checksum, stamp: FileStamp? = nil,
+        decodedText: String? = nil, config: ScriptConfig = ScriptConfig()
+    ) {
+        self.name = name
+        self.relativePath = relativePath
+        self.path = path
+        self.rawChecksum = rawChecksum
+        self.stamp = stamp
+        self.decodedText = decodedText
+        self.config = config
+    }
+
     /// The file name without folders.
     var filename: String { relativePath.split(separator: "/").last.map(String.init) ?? relativePath }
 
@@ -142,14 +157,13 @@ struct MigrationScanner {
                 }
             }
             var confFiles: [String: String] = [:]
-            for entry in listing.files where entry.relativePath.lowercased().hasSuffix(".conf") {
+            for entry in listing.files where Self.isConfFile(entry.name) {
                 confFiles[entry.relativePath.lowercased()] = entry.relativePath
             }
             var work: [(entry: Listing.Entry, name: ParsedName)] = []
+            work.reserveCapacity(listing.files.count)
             for entry in listing.files {
-                let relative = entry.relativePath
-                let filename = relative.split(separator: "/").last.map(String.init) ?? relative
-                let name = naming.parse(filename)
+                let name = naming.parse(entry.name)
                 switch name {
                 case .notSQL: continue
                 case .invalid(let message):
@@ -186,11 +200,17 @@ struct MigrationScanner {
         return (result, fileErrors)
     }
 
-    /// Sorted by relative path in UTF-16 order (Java's `String.compareTo`), each key transcoded once.
-    private static func sortedByPath(_ files: [ScannedFile]) -> [ScannedFile] {
-        files.map { (key: Array($0.relativePath.utf16), file: $0) }
-            .sorted { $0.key.lexicographicallyPrecedes($1.key) }
-            .map(\.file)
+    /// Sorted by relative path in UTF-16 order (Java's `String.compareTo`).
+    static func sortedByPath(_ files: [ScannedFile]) -> [ScannedFile] {
+        files.sorted { JavaStringOrder.less($0.relativePath, $1.relativePath) }
+    }
+
+    /// Whether a file name ends in `.conf`, in any case (without lowercasing every name of a scan).
+    private static func isConfFile(_ name: String) -> Bool {
+        let suffix = ".conf".utf8
+        let bytes = name.utf8
+        guard bytes.count >= suffix.count else { return false }
+        return zip(bytes.suffix(suffix.count), suffix).allSatisfy { $0 | 0x20 == $1 | 0x20 }
     }
 
     /// One listed file: its `.conf` side file, then the file itself.
@@ -205,7 +225,7 @@ struct MigrationScanner {
                 file: relative)
         }
         var config = ScriptConfig()
-        if let confRelative = confFiles[(relative + ".conf").lowercased()] {
+        if !confFiles.isEmpty, let confRelative = confFiles[(relative + ".conf").lowercased()] {
             let confPath = root + "/" + confRelative
             guard let data = FileManager.default.contents(atPath: confPath),
                 let text = String(data: data, encoding: .utf8)
@@ -214,9 +234,8 @@ struct MigrationScanner {
             }
             config = try ScriptConfig.parse(text, file: confRelative)
         }
-        var file = try load(name: name, relativePath: relative, path: path, encoding: config.encoding ?? encoding)
-        file.config = config
-        return file
+        return try load(
+            name: name, relativePath: relative, path: path, encoding: config.encoding ?? encoding, config: config)
     }
 
     /// `transform` applied to every element, on two threads for long inputs; results in input order.
@@ -242,7 +261,8 @@ struct MigrationScanner {
 
     /// Checksums one file (streaming UTF-8 files; decoding others whole).
     static func load(
-        name: ParsedName, relativePath: String, path: String, encoding: String = "UTF-8"
+        name: ParsedName, relativePath: String, path: String, encoding: String = "UTF-8",
+        config: ScriptConfig = ScriptConfig()
     ) throws(RunwayError) -> ScannedFile {
         guard let foundationEncoding = FileEncoding.named(encoding) else {
             throw .configuration("Unsupported encoding '\(encoding)' for \(relativePath) (setting: encoding)")
@@ -265,16 +285,19 @@ struct MigrationScanner {
             }
             return ScannedFile(
                 name: name, relativePath: relativePath, path: path, rawChecksum: Checksum(text: text),
-                decodedText: text)
+                decodedText: text, config: config)
         }
         let (checksum, stamp) = try ScriptFileReader.checksum(path: path, relativePath: relativePath)
-        return ScannedFile(name: name, relativePath: relativePath, path: path, rawChecksum: checksum, stamp: stamp)
+        return ScannedFile(
+            name: name, relativePath: relativePath, path: path, rawChecksum: checksum, stamp: stamp, config: config)
     }
 
     /// What a walk of one location found.
     struct Listing {
         struct Entry {
             var relativePath: String
+            /// The file name (the last component of ``relativePath``).
+            var name: String
             /// A symbolic link whose target does not exist.
             var isBrokenLink = false
         }
@@ -332,14 +355,14 @@ struct MigrationScanner {
                 var info = stat()
                 if stat(dir + "/" + name, &info) != 0 {
                     // A link whose target is missing (or unreachable).
-                    listing.files.append(.init(relativePath: relative, isBrokenLink: true))
+                    listing.files.append(.init(relativePath: relative, name: name, isBrokenLink: true))
                     continue
                 }
                 isDirectory = info.st_mode & S_IFMT == S_IFDIR
                 if isDirectory { directoryID = DirectoryID(info) }
             }
             guard isDirectory, let directoryID else {
-                listing.files.append(.init(relativePath: relative))
+                listing.files.append(.init(relativePath: relative, name: name))
                 continue
             }
             if name.hasPrefix(".") { continue }

@@ -6,35 +6,15 @@
 public struct MigrationVersion: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// The normalised text as written in the file name and stored in the history table (`1_1` → `1.1`).
     public let text: String
-    /// Numeric parts without leading zeros and without trailing zero parts (never empty).
-    let parts: [Part]
+    /// Numeric parts without trailing zero parts (never empty). A part of more than 19 digits, which no `UInt64`
+    /// holds, is ``oversized`` here (above every 19-digit number) and its digits are in ``largeParts``: the common
+    /// version compares and hashes as plain integers.
+    let parts: [UInt64]
+    /// The digits (no leading zeros) of each oversized part, in order; empty for every real version.
+    let largeParts: [[UInt8]]
 
-    /// One dot-separated number: in a `UInt64` when it has at most 19 digits (every real version), else its digits.
-    struct Part: Hashable, Comparable {
-        var small: UInt64 = 0
-        /// The digits (no leading zeros) of a number too large for `small`.
-        var large: [UInt8]?
-
-        init<Digits: Collection<UInt8>>(digits: Digits) {
-            let significant = digits.drop { $0 == UInt8(ascii: "0") }
-            if significant.count <= 19 {
-                small = significant.reduce(0) { $0 * 10 + UInt64($1 - UInt8(ascii: "0")) }
-            } else {
-                large = Array(significant)
-            }
-        }
-
-        static func < (lhs: Part, rhs: Part) -> Bool {
-            switch (lhs.large, rhs.large) {
-            case (nil, nil): lhs.small < rhs.small
-            case (nil, .some): true  // more than 19 digits is larger than any UInt64 part
-            case (.some, nil): false
-            case (let a?, let b?): a.count != b.count ? a.count < b.count : a.lexicographicallyPrecedes(b)
-            }
-        }
-
-        static let zero = Part(digits: [UInt8]())
-    }
+    /// Marks a part of more than 19 digits in ``parts``.
+    static let oversized = UInt64.max
 
     /// Parses a version, replacing `_` with `.` first, exactly as Flyway's `MigrationVersion.fromVersion` does.
     ///
@@ -47,37 +27,55 @@ public struct MigrationVersion: Sendable, Hashable, Comparable, CustomStringConv
         }
         let isDigit = { (byte: UInt8) in byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
         // Split on a "." that is followed by a digit (Flyway's regex `\.(?=\d)`).
-        var numbers: [Part] = []
+        var numbers: [UInt64] = []
+        var large: [[UInt8]] = []
         var start = 0
         for i in 0...bytes.count where i == bytes.count || (bytes[i] == UInt8(ascii: ".") && i + 1 < bytes.count && isDigit(bytes[i + 1])) {
             let piece = bytes[start..<i]
             guard !piece.isEmpty, piece.allSatisfy(isDigit) else {
                 throw .configuration("Version may only contain 0..9 and . (dot). Invalid version: \(normalised)")
             }
-            numbers.append(Part(digits: piece))
+            let significant = piece.drop { $0 == UInt8(ascii: "0") }
+            if significant.count <= 19 {
+                numbers.append(significant.reduce(0) { $0 * 10 + UInt64($1 - UInt8(ascii: "0")) })
+            } else {
+                numbers.append(Self.oversized)
+                large.append(Array(significant))
+            }
             start = i + 1
         }
-        while numbers.count > 1, numbers.last == .zero { numbers.removeLast() }
+        while numbers.count > 1, numbers.last == 0 { numbers.removeLast() }
         self.text = normalised
         self.parts = numbers
+        self.largeParts = large
     }
 
     /// The version text.
     public var description: String { text }
 
     /// Numeric equality: `1`, `1.0` and `01` are the same version.
-    public static func == (lhs: MigrationVersion, rhs: MigrationVersion) -> Bool { lhs.parts == rhs.parts }
+    public static func == (lhs: MigrationVersion, rhs: MigrationVersion) -> Bool {
+        lhs.parts == rhs.parts && lhs.largeParts == rhs.largeParts
+    }
 
     /// Hashes the numeric value, consistent with `==`.
-    public func hash(into hasher: inout Hasher) { hasher.combine(parts) }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(parts)
+        if !largeParts.isEmpty { hasher.combine(largeParts) }
+    }
 
     /// Numeric, part-by-part order; missing parts count as zero.
     public static func < (lhs: MigrationVersion, rhs: MigrationVersion) -> Bool {
-        let count = max(lhs.parts.count, rhs.parts.count)
-        for i in 0..<count {
-            let a = i < lhs.parts.count ? lhs.parts[i] : .zero
-            let b = i < rhs.parts.count ? rhs.parts[i] : .zero
+        var large = 0  // oversized parts passed so far (the same number in both: the parts before were equal)
+        for i in 0..<max(lhs.parts.count, rhs.parts.count) {
+            let a = i < lhs.parts.count ? lhs.parts[i] : 0
+            let b = i < rhs.parts.count ? rhs.parts[i] : 0
             if a != b { return a < b }
+            guard a == oversized else { continue }
+            let x = lhs.largeParts[large]
+            let y = rhs.largeParts[large]
+            if x != y { return x.count != y.count ? x.count < y.count : x.lexicographicallyPrecedes(y) }
+            large += 1
         }
         return false
     }

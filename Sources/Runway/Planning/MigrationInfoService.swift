@@ -581,6 +581,6 @@ extension MigrationInfoService {
     /// Java's `String.compareTo`: UTF-16 code units, not Swift's `String <` (which compares Unicode scalars and
     /// canonical equivalence).
     static func javaLess(_ lhs: String, _ rhs: String) -> Bool {
-        lhs.utf16.lexicographicallyPrecedes(rhs.utf16)
+        JavaStringOrder.less(lhs, rhs)
     }
 }

@@ -12,6 +12,35 @@ struct QueryResult: Sendable {
     var scalar: String? { rows.first?.first ?? nil }
 }
 
+/// One row of a libpq result, read in place: valid only inside the `decode` closure of ``Connection/rows(_:_:)``
+/// (the result is freed after it).
+struct ResultRow {
+    fileprivate let result: OpaquePointer
+    fileprivate let row: Int32
+
+    /// The column's text, `nil` for `NULL`.
+    func string(_ column: Int32) -> String? {
+        PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column))
+    }
+
+    /// The column as an integer (`nil` for `NULL` or anything that is not a whole number), parsed without making a
+    /// string.
+    func integer(_ column: Int32) -> Int? {
+        guard PQgetisnull(result, row, column) == 0, let text = PQgetvalue(result, row, column), text.pointee != 0
+        else { return nil }
+        errno = 0
+        var end: UnsafeMutablePointer<CChar>?
+        let value = strtoll(text, &end, 10)
+        guard errno == 0, let end, end.pointee == 0 else { return nil }
+        return Int(value)
+    }
+
+    /// Whether the column is the boolean `t`.
+    func isTrue(_ column: Int32) -> Bool {
+        PQgetisnull(result, row, column) == 0 && PQgetvalue(result, row, column).pointee == UInt8(ascii: "t")
+    }
+}
+
 /// One libpq connection (`PGconn`), owned by this object and closed in `deinit`.
 ///
 /// Every call blocks the calling thread; Runway only calls it from its own worker thread (see ``Migrator``), never
@@ -177,6 +206,24 @@ final class Connection: @unchecked Sendable {
         return try collectResults(copyData: data, sent: sent)
     }
 
+    /// Runs one query and decodes every row of its result straight from libpq's buffer: no string is made for a
+    /// column `decode` does not read (the history table, read on every start, has ten thousand rows in big projects).
+    func rows<Row>(_ sql: String, _ decode: (ResultRow) -> Row) throws(RunwayError) -> [Row] {
+        guard PQsendQuery(handle, sql) == 1 else { throw connectionError() }
+        var rows: [Row] = []
+        let outcome = withoutActuallyEscaping(decode) { decode in
+            Result { () throws(RunwayError) in
+                try collectResults(copyData: nil, sent: { _ in }) { result in
+                    let count = PQntuples(result)
+                    rows.reserveCapacity(rows.count + Int(count))
+                    for row in 0..<count { rows.append(decode(ResultRow(result: result, row: row))) }
+                }
+            }
+        }
+        _ = try outcome.get()
+        return rows
+    }
+
     /// Runs one statement of a migration script, streaming its `COPY` data from the script's bytes and giving the
     /// pages behind it back as they are sent.
     @discardableResult
@@ -236,14 +283,18 @@ final class Connection: @unchecked Sendable {
 
     // MARK: - Results
 
+    /// Reads every result of the statements sent; the last one is copied out, unless `tuples` takes the rows of each
+    /// row-returning result instead.
     private func collectResults(
-        copyData: UnsafeBufferPointer<UInt8>?, sent: (Int) -> Void
+        copyData: UnsafeBufferPointer<UInt8>?, sent: (Int) -> Void, tuples: ((OpaquePointer) -> Void)? = nil
     ) throws(RunwayError) -> QueryResult {
         var last = QueryResult()
         var failure: RunwayError?
         while let result = PQgetResult(handle) {
             defer { PQclear(result) }
             switch PQresultStatus(result) {
+            case PGRES_TUPLES_OK where tuples != nil:
+                tuples?(result)
             case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
                 last = Self.copy(result)
             case PGRES_COPY_IN:

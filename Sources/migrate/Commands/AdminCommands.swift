@@ -15,7 +15,7 @@ struct BaselineCommand: AsyncParsableCommand {
         try await CommandContext.run(output: output, operation: "baseline", connection, migrations) {
             (migrator: Migrator) throws(RunwayError) in
             let result = try await migrator.baseline()
-            return (JSONOutput.baseline(result), TextOutput.baseline(result), true)
+            return CommandOutput(json: JSONOutput.baseline(result), text: TextOutput.baseline(result), ok: true)
         }
     }
 }
@@ -34,7 +34,7 @@ struct RepairCommand: AsyncParsableCommand {
         try await CommandContext.run(output: output, operation: "repair", connection, migrations) {
             (migrator: Migrator) throws(RunwayError) in
             let result = try await migrator.repair()
-            return (JSONOutput.repair(result), TextOutput.repair(result), true)
+            return CommandOutput(json: JSONOutput.repair(result), text: TextOutput.repair(result), ok: true)
         }
     }
 }
@@ -53,7 +53,7 @@ struct CleanCommand: AsyncParsableCommand {
         try await CommandContext.run(output: output, operation: "clean", connection, migrations) {
             (migrator: Migrator) throws(RunwayError) in
             let result = try await migrator.clean()
-            return (JSONOutput.clean(result), TextOutput.clean(result), true)
+            return CommandOutput(json: JSONOutput.clean(result), text: TextOutput.clean(result), ok: true)
         }
     }
 }

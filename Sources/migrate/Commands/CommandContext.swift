@@ -3,6 +3,24 @@ import Foundation
 import Logging
 import Runway
 
+/// A command's result and its two renderings, made only when asked for: `info` with ten thousand migrations should
+/// not build the JSON document when it prints the table.
+struct CommandOutput: Sendable {
+    let json: @Sendable () -> JSONValue
+    let text: @Sendable () -> String
+    /// `false` makes the command exit with status 1 after printing (validation failed).
+    let ok: Bool
+
+    init(
+        json: @escaping @Sendable @autoclosure () -> JSONValue, text: @escaping @Sendable @autoclosure () -> String,
+        ok: Bool
+    ) {
+        self.json = json
+        self.text = text
+        self.ok = ok
+    }
+}
+
 /// What every subcommand shares: building the configuration, bootstrapping logging once, reporting errors.
 struct CommandContext {
     let output: OutputOptions
@@ -34,7 +52,7 @@ struct CommandContext {
     static func run(
         output: OutputOptions, operation: String, ciFormats: Bool = false, _ connection: ConnectionOptions,
         _ migrations: MigrationOptions,
-        _ body: @escaping @Sendable (Migrator) async throws(RunwayError) -> (json: JSONValue, text: String, ok: Bool)
+        _ body: @escaping @Sendable (Migrator) async throws(RunwayError) -> CommandOutput
     ) async throws {
         let context = CommandContext(output: output)
         if !ciFormats, output.output == .github || output.output == .junit {
@@ -43,7 +61,7 @@ struct CommandContext {
                     .configuration, "--output \(output.output.rawValue) is only available for validate and lint"),
                 operation: operation)
         }
-        let rendered: (json: JSONValue, text: String, ok: Bool)
+        let rendered: CommandOutput
         do throws(RunwayError) {
             let configuration = try context.configuration(connection: connection, migrations: migrations)
             let migrator = Migrator(configuration: configuration, logger: context.logger)
@@ -51,7 +69,7 @@ struct CommandContext {
         } catch {
             throw context.fail(error, operation: operation)
         }
-        context.emit(output.output == .json ? rendered.json.pretty : rendered.text)
+        context.emit(output.output == .json ? rendered.json().pretty : rendered.text())
         if !rendered.ok { throw ExitCode(ExitStatus.failed) }
     }
 

@@ -14,7 +14,7 @@ struct InfoCommand: AsyncParsableCommand {
         try await CommandContext.run(output: output, operation: "info", connection, migrations) {
             (migrator: Migrator) throws(RunwayError) in
             let result = try await migrator.info()
-            return (JSONOutput.info(result), TextOutput.info(result), true)
+            return CommandOutput(json: JSONOutput.info(result), text: TextOutput.info(result), ok: true)
         }
     }
 }

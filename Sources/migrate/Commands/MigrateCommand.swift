@@ -14,7 +14,7 @@ struct MigrateCommand: AsyncParsableCommand {
         try await CommandContext.run(output: output, operation: "migrate", connection, migrations) {
             (migrator: Migrator) throws(RunwayError) in
             let result = try await migrator.migrate()
-            return (JSONOutput.migrate(result), TextOutput.migrate(result), true)
+            return CommandOutput(json: JSONOutput.migrate(result), text: TextOutput.migrate(result), ok: true)
         }
     }
 }

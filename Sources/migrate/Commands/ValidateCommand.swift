@@ -47,23 +47,22 @@ struct ValidateCommand: AsyncParsableCommand {
             switch mode {
             case "offline":
                 let report = try await migrator.validateOffline(OfflineValidationOptions(base: base, linter: linter))
-                return (
-                    CIOutput.json(report, operation: "validate"),
-                    CIOutput.render(report, format: format, operation: "validate"), report.isValid
-                )
+                return CommandOutput(
+                    json: CIOutput.json(report, operation: "validate"),
+                    text: CIOutput.render(report, format: format, operation: "validate"), ok: report.isValid)
             case "scratch":
                 let report = try await migrator.validateOnScratch()
-                return (
-                    CIOutput.json(report, operation: "validate"),
-                    CIOutput.render(report, format: format, operation: "validate"), report.isValid
-                )
+                return CommandOutput(
+                    json: CIOutput.json(report, operation: "validate"),
+                    text: CIOutput.render(report, format: format, operation: "validate"), ok: report.isValid)
             default:
                 let result = try await migrator.validate()
-                let text =
-                    format == .text
-                    ? TextOutput.validate(result)
-                    : CIOutput.render(CIOutput.report(result), format: format, operation: "validate")
-                return (JSONOutput.validate(result), text, result.isValid)
+                return CommandOutput(
+                    json: JSONOutput.validate(result),
+                    text: format == .text
+                        ? TextOutput.validate(result)
+                        : CIOutput.render(CIOutput.report(result), format: format, operation: "validate"),
+                    ok: result.isValid)
             }
         }
     }
@@ -90,13 +89,13 @@ struct LintCommand: AsyncParsableCommand {
         let linter = try lint.linter() ?? MigrationLinter()
         try await CommandContext.run(output: output, operation: "lint", ciFormats: true, connection, migrations) {
             (migrator: Migrator) throws(RunwayError) in
-            var report = try await migrator.validateOffline(OfflineValidationOptions(linter: linter))
+            var found = try await migrator.validateOffline(OfflineValidationOptions(linter: linter))
             let rules = Set(LintRule.all.map(\.id))
-            report.findings = report.findings.filter { rules.contains($0.code) || $0.severity == .error }
-            return (
-                CIOutput.json(report, operation: "lint"), CIOutput.render(report, format: format, operation: "lint"),
-                report.isValid
-            )
+            found.findings = found.findings.filter { rules.contains($0.code) || $0.severity == .error }
+            let report = found
+            return CommandOutput(
+                json: CIOutput.json(report, operation: "lint"),
+                text: CIOutput.render(report, format: format, operation: "lint"), ok: report.isValid)
         }
     }
 }

@@ -35,14 +35,13 @@ struct WaitCommand: AsyncParsableCommand {
             }
             let result = try await migrator.waitUntilMigrated(timeout: timeout, until: until, interval: interval)
             let version = result.schemaVersion ?? "<< Empty Schema >>"
-            return (
-                .object([
+            return CommandOutput(
+                json: .object([
                     ("operation", .string("wait")), ("success", .bool(true)),
                     ("schemaVersion", .optional(result.schemaVersion)),
                     ("attempts", .int(result.attempts)),
                 ]),
-                "Schema is migrated (version \(version))", true
-            )
+                text: "Schema is migrated (version \(version))", ok: true)
         }
     }
 }

@@ -76,29 +76,49 @@ extension TextOutput {
     }
 }
 
-/// Flyway's `AsciiTable`: `| value |` cells padded to the widest value, `+---+` rulers.
+/// Flyway's `AsciiTable`: `| value |` cells padded to the widest value, `+---+` rulers. Widths count characters.
 struct AsciiTable {
     var headers: [String]
     var rows: [[String]]
 
     func render() -> String {
-        var widths = headers.map(\.count)
-        for row in rows {
-            for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
+        let headerWidths = headers.map(Self.width)
+        let cellWidths = rows.map { $0.map(Self.width) }
+        var widths = headerWidths
+        for row in cellWidths {
+            for (index, width) in row.enumerated() { widths[index] = max(widths[index], width) }
         }
-        let ruler = "+" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "+") + "+"
-        func line(_ cells: [String]) -> String {
-            "|" + zip(cells, widths).map { " " + $0 + String(repeating: " ", count: $1 - $0.count) + " |" }.joined()
+        let ruler = Array(("+" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "+") + "+").utf8)
+        // One byte buffer for the whole table: `info` on ten thousand migrations prints seventy thousand cells.
+        var text: [UInt8] = []
+        text.reserveCapacity((ruler.count + 1) * (rows.count + 5))
+        func append(_ cells: [String], _ cellWidths: [Int]) {
+            text.append(UInt8(ascii: "|"))
+            for index in cells.indices {
+                text.append(UInt8(ascii: " "))
+                text.append(contentsOf: cells[index].utf8)
+                text.append(contentsOf: repeatElement(UInt8(ascii: " "), count: widths[index] - cellWidths[index] + 1))
+                text.append(UInt8(ascii: "|"))
+            }
+            text.append(UInt8(ascii: "\n"))
         }
-        var lines = [ruler, line(headers), ruler]
+        text += ruler + [UInt8(ascii: "\n")]
+        append(headers, headerWidths)
+        text += ruler + [UInt8(ascii: "\n")]
         if rows.isEmpty {
             let inner = ruler.count - 5
-            let text = "No migrations found"
-            lines.append("| " + text + String(repeating: " ", count: max(0, inner - text.count)) + " |")
+            let empty = "No migrations found"
+            text += Array(("| " + empty + String(repeating: " ", count: max(0, inner - empty.count)) + " |\n").utf8)
         } else {
-            lines += rows.map(line)
+            for (row, rowWidths) in zip(rows, cellWidths) { append(row, rowWidths) }
         }
-        lines.append(ruler)
-        return lines.joined(separator: "\n")
+        text += ruler
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// The number of characters; the common all-ASCII cell is measured without grapheme breaking.
+    private static func width(_ cell: String) -> Int {
+        let bytes = cell.utf8
+        return bytes.allSatisfy { $0 < 0x80 } ? bytes.count : cell.count
     }
 }
