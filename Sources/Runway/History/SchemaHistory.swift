@@ -63,44 +63,61 @@ struct SchemaHistory {
     func read(
         on connection: Connection, times: Bool = true, formatOnServer: Bool = false
     ) throws(RunwayError) -> [AppliedMigration] {
-        guard times else { return try select(on: connection, times: "NULL, NULL") }
+        var unreadable = false
+        guard times else { return try select(on: connection, times: .none, unreadable: &unreadable) }
         if !formatOnServer, Self.printsISOInUTC(connection) {
-            var rows = try select(on: connection, times: "\"installed_on\", NULL")
-            var complete = true
-            for index in rows.indices {
-                guard let (local, utc) = Self.times(isoText: rows[index].installedOn) else {
-                    complete = false  // a year beyond 9999 or BC: let the server format it
-                    break
-                }
-                rows[index].installedOn = local
-                rows[index].installedOnUTC = utc
-            }
-            if complete { return rows }
+            let rows = try select(on: connection, times: .isoText, unreadable: &unreadable)
+            if !unreadable { return rows }  // else a year beyond 9999 or BC: let the server format it
         }
-        return try select(
-            on: connection,
-            times: """
+        return try select(on: connection, times: .formattedOnServer, unreadable: &unreadable)
+    }
+
+    /// How ``read(on:times:formatOnServer:)`` gets `installed_on`.
+    private enum Times {
+        case none
+        case formattedOnServer
+        /// The raw column of an ISO/UTC session, cut to shape here.
+        case isoText
+    }
+
+    /// The rows; `unreadable` is set when ``Times/isoText`` meets a value of another shape.
+    private func select(
+        on connection: Connection, times: Times, unreadable: inout Bool
+    ) throws(RunwayError) -> [AppliedMigration] {
+        let columns: String
+        switch times {
+        case .none: columns = "NULL, NULL"
+        case .isoText: columns = "\"installed_on\", NULL"
+        case .formattedOnServer:
+            columns = """
                 to_char("installed_on", 'YYYY-MM-DD HH24:MI:SS'),
                        to_char(("installed_on" AT TIME ZONE current_setting('TimeZone')) AT TIME ZONE 'UTC',
                                'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
-                """)
-    }
-
-    private func select(on connection: Connection, times: String) throws(RunwayError) -> [AppliedMigration] {
-        try connection.rows(
+                """
+        }
+        return try connection.rows(
             """
             /*NO LOAD BALANCE*/
-            SELECT "installed_rank", "version", "description", "type", "script", "checksum", \(times),
+            SELECT "installed_rank", "version", "description", "type", "script", "checksum", \(columns),
                    "installed_by", "execution_time", "success"
             FROM \(qualifiedName) ORDER BY "installed_rank"
             """
         ) { row in
-            AppliedMigration(
+            var installedOn = row.string(6) ?? ""
+            var installedOnUTC = row.string(7) ?? ""
+            if times == .isoText {
+                if let formatted = row.bytes(6).flatMap(Self.times(isoText:)) {
+                    (installedOn, installedOnUTC) = formatted
+                } else {
+                    unreadable = true
+                }
+            }
+            return AppliedMigration(
                 installedRank: row.integer(0) ?? 0, versionText: row.string(1), description: row.string(2) ?? "",
                 type: row.string(3) ?? "", script: row.string(4) ?? "",
                 checksum: row.integer(5).flatMap { Int32(exactly: $0) }, installedBy: row.string(8) ?? "",
-                installedOn: row.string(6) ?? "", installedOnUTC: row.string(7) ?? "",
-                executionTime: row.integer(9) ?? 0, success: row.isTrue(10))
+                installedOn: installedOn, installedOnUTC: installedOnUTC, executionTime: row.integer(9) ?? 0,
+                success: row.isTrue(10))
         }
     }
 
@@ -121,24 +138,46 @@ struct SchemaHistory {
     /// The two formatted times (`YYYY-MM-DD HH24:MI:SS` and `YYYY-MM-DD"T"HH24:MI:SS.US"Z"`) from a `timestamp`
     /// printed in the ISO style of a UTC session, or `nil` when the text has another shape.
     static func times(isoText text: String) -> (local: String, utc: String)? {
-        let bytes = Array(text.utf8)
-        let digit = { (index: Int) in bytes[index] >= UInt8(ascii: "0") && bytes[index] <= UInt8(ascii: "9") }
-        let layout = Array("0000-00-00 00:00:00".utf8)
-        guard bytes.count >= layout.count, bytes.count <= layout.count + 7 else { return nil }
-        for (index, expected) in layout.enumerated() {
-            guard expected == UInt8(ascii: "0") ? digit(index) : bytes[index] == expected else { return nil }
+        var text = text
+        return text.withUTF8 { times(isoText: $0) }
+    }
+
+    /// ``times(isoText:)-(String)`` on the text's bytes.
+    static func times(isoText bytes: UnsafeBufferPointer<UInt8>) -> (local: String, utc: String)? {
+        // 0000-00-00 00:00:00[.f{1,6}]
+        let length = 19
+        guard bytes.count >= length, bytes.count <= length + 7 else { return nil }
+        for index in 0..<length {
+            let byte = bytes[index]
+            let ok =
+                switch index {
+                case 4, 7: byte == UInt8(ascii: "-")
+                case 10: byte == UInt8(ascii: " ")
+                case 13, 16: byte == UInt8(ascii: ":")
+                default: byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+                }
+            guard ok else { return nil }
         }
-        var fraction = ""
-        if bytes.count > layout.count {
-            guard bytes[layout.count] == UInt8(ascii: "."), bytes.count > layout.count + 1,
-                (layout.count + 1..<bytes.count).allSatisfy(digit)
+        let fraction = bytes[length...]
+        if !fraction.isEmpty {
+            guard fraction.count >= 2, fraction.first == UInt8(ascii: "."),
+                fraction.dropFirst().allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
             else { return nil }
-            fraction = String(decoding: bytes[(layout.count + 1)...], as: UTF8.self)
         }
-        let local = String(decoding: bytes[..<layout.count], as: UTF8.self)
-        let utc =
-            String(decoding: bytes[..<10], as: UTF8.self) + "T" + String(decoding: bytes[11..<19], as: UTF8.self)
-            + "." + fraction + String(repeating: "0", count: 6 - fraction.count) + "Z"
+        let local = String(decoding: bytes[..<length], as: UTF8.self)
+        // 2026-11-21T08:38:54.184418Z: the date, T, the time, six fraction digits (padded), Z.
+        let utc = String(unsafeUninitializedCapacity: 27) { buffer in
+            _ = buffer.initialize(from: bytes[..<length])
+            buffer[10] = UInt8(ascii: "T")
+            buffer[length] = UInt8(ascii: ".")
+            let digits = fraction.dropFirst()
+            for offset in 0..<6 {
+                buffer[length + 1 + offset] =
+                    offset < digits.count ? digits[digits.startIndex + offset] : UInt8(ascii: "0")
+            }
+            buffer[26] = UInt8(ascii: "Z")
+            return 27
+        }
         return (local, utc)
     }
 

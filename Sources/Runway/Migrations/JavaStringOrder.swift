@@ -9,9 +9,11 @@ import Foundation
 enum JavaStringOrder {
     /// Whether `lhs` sorts before `rhs` in Java's `String.compareTo` order.
     static func less(_ lhs: String, _ rhs: String) -> Bool {
-        var lhs = lhs
-        var rhs = rhs
-        return lhs.withUTF8 { a in rhs.withUTF8 { b in less(a, b) } }
+        let inPlace = lhs.utf8.withContiguousStorageIfAvailable { a in
+            rhs.utf8.withContiguousStorageIfAvailable { b in less(a, b) }
+        }
+        if let result = inPlace ?? nil { return result }
+        return Array(lhs.utf8).withUnsafeBufferPointer { a in Array(rhs.utf8).withUnsafeBufferPointer { less(a, $0) } }
     }
 
     /// ``less(_:_:)-(String,String)`` on valid UTF-8 bytes.

@@ -23,6 +23,14 @@ struct ResultRow {
         PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column))
     }
 
+    /// The column's bytes (without the terminating NUL), `nil` for `NULL`.
+    func bytes(_ column: Int32) -> UnsafeBufferPointer<UInt8>? {
+        guard PQgetisnull(result, row, column) == 0, let value = PQgetvalue(result, row, column) else { return nil }
+        return UnsafeBufferPointer(
+            start: UnsafeRawPointer(value).assumingMemoryBound(to: UInt8.self),
+            count: Int(PQgetlength(result, row, column)))
+    }
+
     /// The column as an integer (`nil` for `NULL` or anything that is not a whole number), parsed without making a
     /// string.
     func integer(_ column: Int32) -> Int? {
