@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Runway
@@ -114,5 +115,19 @@ struct PlaceholderReplacerTests {
         let text = String(repeating: "INSERT INTO ${t} VALUES ($$x$$);\n", count: 20_000)
         let replaced = try replacer.replace(text, file: nil)
         #expect(replaced == String(repeating: "INSERT INTO items VALUES ($$x$$);\n", count: 20_000))
+    }
+}
+
+@Suite("${flyway:timestamp}")
+struct FlywayTimestampTests {
+    @Test(
+        "local time as yyyy-MM-dd HH:mm:ss, as a DateFormatter in the process's time zone writes it",
+        arguments: [0, 951_782_400, 1_700_000_000, 1_798_761_599, 4_102_444_800])
+    func matchesDateFormatter(seconds: Int) {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        let expected = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+        #expect(Session.localTimestamp(time_t(seconds)) == expected)
     }
 }
