@@ -24,7 +24,7 @@ public struct Checksum: Sendable, Hashable, CustomStringConvertible {
     /// - Returns: `nil` when the bytes are not valid UTF-8.
     public init?(utf8Bytes bytes: [UInt8]) {
         let checksum = bytes.withUnsafeBufferPointer { buffer -> Checksum? in
-            guard (try? UTF8Span(validating: buffer.span)) != nil else { return nil }
+            guard UTF8Validation.isValid(buffer) else { return nil }
             return Checksum(validUTF8: buffer)
         }
         guard let checksum else { return nil }
