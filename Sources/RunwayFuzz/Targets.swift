@@ -90,8 +90,11 @@ let secret = "Zq7SecretPw"
 // MARK: - SQL
 
 /// `SQLScriptParser.parse` for PostgreSQL 11 and 15: the same statements (only transactionality may differ), lines
-/// within the script and in order, no empty statement.
+/// within the script and in order, no empty statement. Also: the checksum's own UTF-8 validation accepts exactly what
+/// the standard library's does.
 @Sendable func sqlSplit(_ bytes: [UInt8]) {
+    let valid = bytes.withUnsafeBufferPointer { (try? UTF8Span(validating: $0.span)) != nil }
+    check((Checksum(utf8Bytes: bytes) != nil) == valid, "Checksum's UTF-8 validation disagrees with UTF8Span")
     let script = text(bytes)
     let lines = lineCount(script)
     var results: [[SQLStatement]] = []
