@@ -174,6 +174,21 @@ struct ConfigurationTests {
         #expect(try Configuration.fromEnvironment(["DB_PASSWORD_FILE": path]).connection.password == "from-secret")
     }
 
+    @Test("a DB_PASSWORD_FILE holding a NUL byte is refused, naming the file and not the password")
+    func passwordFileWithNul() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pw-\(UUID().uuidString)").path
+        try Data("from-\0secret\n".utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            _ = try Configuration.fromEnvironment(["DB_PASSWORD_FILE": path])
+            Issue.record("accepted a password with a NUL byte")
+        } catch {
+            #expect(error.code == .configuration)
+            #expect(error.message.contains("DB_PASSWORD_FILE='\(path)'") && error.message.contains("NUL byte"))
+            #expect(!error.message.contains("secret") && !error.message.contains("from-"))
+        }
+    }
+
     @Test(
         "passwords are redacted from URLs and conninfo strings",
         arguments: [

@@ -174,6 +174,10 @@ extension ConnectionSettings {
         }
         if text.hasSuffix("\r\n") { text.removeLast(1) } else if text.hasSuffix("\n") { text.removeLast() }
         if text.hasSuffix("\r") { text.removeLast() }
+        guard !text.utf8.contains(0) else {
+            // libpq takes the password as a C string: it would be cut at the NUL and fail as a wrong password.
+            throw .configuration("\(setting)='\(path)': the file contains a NUL byte, which a password cannot hold")
+        }
         return text
     }
 }

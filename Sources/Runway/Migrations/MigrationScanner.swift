@@ -268,10 +268,8 @@ struct MigrationScanner {
             throw .configuration("Unsupported encoding '\(encoding)' for \(relativePath) (setting: encoding)")
         }
         if foundationEncoding != .utf8 {
-            _ = try ScriptFileHandle(path: path, relativePath: relativePath)  // regular-file check
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw .invalidMigration("Unable to read migration file \(path)", file: relativePath)
-            }
+            let data = try ScriptFileHandle(path: path, relativePath: relativePath).readAll(
+                path: path, relativePath: relativePath)
             guard let text = String(data: data, encoding: foundationEncoding) else {
                 throw .invalidMigration(
                     "Unable to calculate checksum of \(relativePath): the file is not valid \(encoding). "

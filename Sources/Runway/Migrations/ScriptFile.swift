@@ -55,6 +55,26 @@ struct ScriptFileHandle: ~Copyable {
         stamp = FileStamp(info)
     }
 
+    /// The whole file (a file in another encoding than UTF-8 is decoded whole), read through this descriptor: the
+    /// file checked to be regular is the one read.
+    func readAll(path: String, relativePath: String) throws(RunwayError) -> Data {
+        var data = Data(count: stamp.size)
+        var total = 0
+        while true {
+            if total == data.count { data.count += max(4096, data.count / 2) }  // grew since fstat: read on
+            let got = data.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + total, $0.count - total) }
+            if got < 0 {
+                if errno == EINTR { continue }
+                let reason = String(cString: strerror(errno))
+                throw .invalidMigration("Unable to read migration file \(path): \(reason)", file: relativePath)
+            }
+            if got == 0 { break }
+            total += got
+        }
+        data.count = total
+        return data
+    }
+
     deinit { close(descriptor) }
 }
 
