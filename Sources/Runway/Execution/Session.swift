@@ -208,19 +208,6 @@ final class Session {
         Self.placeholderValues(configuration, defaultSchema: defaultSchema, user: originalRole, database: database)
     }
 
-    /// The local time as `yyyy-MM-dd HH:mm:ss` (Flyway's `${flyway:timestamp}`), from the C library: a
-    /// `DateFormatter` would load ICU's data on every start for one timestamp.
-    static func localTimestamp(_ seconds: time_t = time(nil)) -> String {
-        var clock = seconds
-        var parts = tm()
-        localtime_r(&clock, &parts)
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        let year = Int(parts.tm_year) + 1900
-        let paddedYear = String(repeating: "0", count: max(0, 4 - String(year).count)) + String(year)
-        return "\(paddedYear)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday)) "
-            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
-    }
-
     /// Configured placeholders (names lower-cased) plus Flyway's built-ins for the given connection facts.
     static func placeholderValues(
         _ configuration: Configuration, defaultSchema: String, user: String, database: String
@@ -230,7 +217,7 @@ final class Session {
         values["flyway:defaultschema"] = defaultSchema
         values["flyway:user"] = user
         values["flyway:database"] = database
-        values["flyway:timestamp"] = localTimestamp()
+        values["flyway:timestamp"] = Timestamps.local()
         values["flyway:filename"] = ""
         values["flyway:workingdirectory"] = configuration.workingDirectory ?? FileManager.default.currentDirectoryPath
         values["flyway:table"] = configuration.table

@@ -3,7 +3,7 @@ import Runway
 
 /// Flyway's JSON shapes (`-outputType=json`), plus Runway's extra fields (checksums, transactional).
 enum JSONOutput {
-    static var timestamp: String { Date().formatted(.iso8601) }
+    static var timestamp: String { Timestamps.utc() }
 
     static func migrate(_ result: MigrateResult) -> JSONValue {
         .object([

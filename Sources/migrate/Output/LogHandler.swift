@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Runway
 
 /// Writes one line per event to stderr: readable text, or one JSON object per line for log pipelines.
 struct CLILogHandler: LogHandler {
@@ -14,7 +15,7 @@ struct CLILogHandler: LogHandler {
 
     func log(event: LogEvent) {
         let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        let timestamp = Date().formatted(.iso8601)
+        let timestamp = Timestamps.utc()
         var line: String
         if json {
             var object = JSONValue.object([
