@@ -30,7 +30,7 @@ extension Engine {
         guard !context.callbacks.hasScripts, configuration.target == .latest,
             try session.history.exists(on: session.work)
         else { return nil }
-        let service = try infoService(context)
+        let service = try infoService(context, historyExists: true)
         guard service.pending.isEmpty, service.failed.isEmpty, service.future.isEmpty else { return nil }
         if configuration.validateOnMigrate {
             guard (try? service.validateTarget()) != nil,

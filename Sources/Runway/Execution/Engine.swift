@@ -105,14 +105,16 @@ struct Engine {
     }
 
     /// Reads the history (empty when the table does not exist yet) and builds Flyway's info model. The rows'
-    /// `installed_on` times are read only with `times` (what `info` shows).
+    /// `installed_on` times are read only with `times` (what `info` shows). A caller that has just checked whether
+    /// the table exists passes the answer as `historyExists` instead of having it asked again.
     func infoService(
-        _ context: Context, target: MigrationTarget? = nil, outOfOrder: Bool? = nil, times: Bool = false
+        _ context: Context, target: MigrationTarget? = nil, outOfOrder: Bool? = nil, times: Bool = false,
+        historyExists: Bool? = nil
     ) throws(RunwayError) -> MigrationInfoService {
         let session = context.session
-        let applied =
-            try session.history.exists(on: session.work)
-            ? try session.history.read(on: session.work, times: times) : []
+        let exists: Bool
+        if let historyExists { exists = historyExists } else { exists = try session.history.exists(on: session.work) }
+        let applied = exists ? try session.history.read(on: session.work, times: times) : []
         return try MigrationInfoService(
             resolved: context.resolved, applied: applied, target: target ?? configuration.target,
             outOfOrder: outOfOrder ?? configuration.outOfOrder)
@@ -141,7 +143,7 @@ struct Engine {
         return try withCallbacks("Info", context) { () throws(RunwayError) in
             let session = context.session
             let exists = try session.history.exists(on: session.work)
-            let service = try infoService(context, times: true)
+            let service = try infoService(context, times: true, historyExists: exists)
             var allEmpty = true
             for schema in session.schemas where try session.schemaExists(schema) {
                 if !(try session.schemaIsEmpty(schema)) { allEmpty = false }

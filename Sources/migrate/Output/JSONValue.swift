@@ -74,12 +74,6 @@ enum JSONValue: Sendable {
         }
     }
 
-    static func quote(_ string: String) -> String {
-        var out = ""
-        quote(string, into: &out)
-        return out
-    }
-
     /// Appends `string` as a JSON string literal; text without quotes, backslashes or control characters is copied
     /// as it is.
     static func quote(_ string: String, into out: inout String) {
