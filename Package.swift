@@ -53,8 +53,9 @@ let package = Package(
         ),
         // Benchmarks (scripts/bench.sh): floors on bare libpq/zlib (no Foundation, no Runway), library probes, and
         // the process timer (C, so that its own resident set does not leak into the children's peak RSS).
-        .executableTarget(name: "runway-bench-floor", dependencies: ["CLibPQ", "CZlib"]),
-        .executableTarget(name: "runway-bench", dependencies: ["Runway"]),
+        .target(name: "BenchSupport"),
+        .executableTarget(name: "runway-bench-floor", dependencies: ["BenchSupport", "CLibPQ", "CZlib"]),
+        .executableTarget(name: "runway-bench", dependencies: ["BenchSupport", "Runway"]),
         .executableTarget(name: "runway-bench-run"),
         // Fuzz targets: scripts/fuzz.sh builds them with libFuzzer; a plain build replays Fuzz/corpus once.
         .executableTarget(

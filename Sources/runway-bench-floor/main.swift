@@ -13,6 +13,7 @@
 //                                             and of the whole file in memory; prints bytes and seconds of each
 //   runway-bench-floor copy-data ROWS         write ROWS lines of COPY text data (id, text, number) to stdout
 
+import BenchSupport
 @preconcurrency import CLibPQ
 @preconcurrency import CZlib
 
@@ -21,35 +22,6 @@
 #elseif canImport(Musl)
     @preconcurrency import Musl
 #endif
-
-func fail(_ message: String) -> Never {
-    fputs("runway-bench-floor: \(message)\n", stderr)
-    exit(2)
-}
-
-func now() -> Double {
-    var spec = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &spec)
-    return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
-}
-
-/// Reads a whole file, with a trailing NUL so it can go to libpq as a C string.
-func readFile(_ path: String, nulTerminated: Bool) -> [UInt8] {
-    let fd = open(path, O_RDONLY)
-    guard fd >= 0 else { fail("cannot open \(path): \(String(cString: strerror(errno)))") }
-    defer { close(fd) }
-    var info = stat()
-    guard fstat(fd, &info) == 0 else { fail("cannot stat \(path)") }
-    let size = Int(info.st_size)
-    var bytes = [UInt8](repeating: 0, count: size + (nulTerminated ? 1 : 0))
-    var done = 0
-    while done < size {
-        let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, size - done) }
-        guard n > 0 else { fail("cannot read \(path)") }
-        done += n
-    }
-    return bytes
-}
 
 func connect() -> OpaquePointer {
     guard let connection = PQconnectdb(""), PQstatus(connection) == CONNECTION_OK else {

@@ -6,6 +6,7 @@
 //
 // The floors (zlib's CRC-32 alone, the read itself) are in runway-bench-floor, which does not link Runway.
 
+import BenchSupport
 import Runway
 
 #if canImport(Glibc)
@@ -13,34 +14,6 @@ import Runway
 #elseif canImport(Musl)
     @preconcurrency import Musl
 #endif
-
-func fail(_ message: String) -> Never {
-    fputs("runway-bench: \(message)\n", stderr)
-    exit(2)
-}
-
-func now() -> Double {
-    var spec = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &spec)
-    return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
-}
-
-func readFile(_ path: String) -> [UInt8] {
-    let fd = open(path, O_RDONLY)
-    guard fd >= 0 else { fail("cannot open \(path)") }
-    defer { close(fd) }
-    var info = stat()
-    guard fstat(fd, &info) == 0 else { fail("cannot stat \(path)") }
-    let size = Int(info.st_size)
-    var bytes = [UInt8](repeating: 0, count: size)
-    var done = 0
-    while done < size {
-        let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, size - done) }
-        guard n > 0 else { fail("cannot read \(path)") }
-        done += n
-    }
-    return bytes
-}
 
 let arguments = CommandLine.arguments
 guard arguments.count == 3, arguments[1] == "checksum" else { fail("usage: runway-bench checksum FILE") }
