@@ -27,6 +27,10 @@ public struct SQLStatement: Sendable, Equatable {
     /// For `COPY ... FROM STDIN` parsed from a ``ParsedScript``: where the data lies in the script's bytes (the
     /// data is streamed from there instead of being copied into ``copyData``).
     var copyDataRange: Range<Int>?
+    /// For a statement whose splitting depends on `standard_conforming_strings` (it holds a plain `'...'` literal
+    /// with a backslash in it): the value it was split with. The executor checks that the session still has that
+    /// value when the statement is sent; `nil` for every other statement.
+    var splitWithStandardStrings: Bool?
 
     /// Creates a statement.
     public init(sql: String, line: Int, canExecuteInTransaction: Bool = true, copyData: String? = nil) {
@@ -81,6 +85,8 @@ extension Array where Element == SQLStatement {
 struct ParsedScript {
     let source: ScriptBytes
     let statements: [SQLStatement]
+    /// The `standard_conforming_strings` value the script was split with at its start.
+    var standardConformingStrings = true
     /// The line of a `/*` comment that is never closed: Flyway takes the rest of the script for a comment and
     /// silently runs nothing of it.
     var unclosedCommentLine: Int?
@@ -99,13 +105,16 @@ package enum SQLScriptParser {
     /// Splits `source` (placeholders already replaced) like ``parse(_:serverMajorVersion:)``, leaving `COPY` data
     /// in the bytes. Pages of a mapped file are given back behind `COPY` data as it is skipped, so splitting a
     /// 500 MB data file does not grow the resident set.
-    static func parse(_ source: ScriptBytes, serverMajorVersion: Int = 15) throws(RunwayError) -> ParsedScript {
+    static func parse(
+        _ source: ScriptBytes, serverMajorVersion: Int = 15, standardConformingStrings: Bool = true
+    ) throws(RunwayError) -> ParsedScript {
         var splitter = StatementSplitter(
-            bytes: source.bytes, serverMajorVersion: serverMajorVersion, copyDataInPlace: true,
-            release: { source.release(before: $0) })
+            bytes: source.bytes, serverMajorVersion: serverMajorVersion, standardConformingStrings:
+                standardConformingStrings, copyDataInPlace: true, release: { source.release(before: $0) })
         let statements = try splitter.statements()
         return ParsedScript(
-            source: source, statements: statements, unclosedCommentLine: splitter.scanner.unclosedCommentLine)
+            source: source, statements: statements, standardConformingStrings: standardConformingStrings,
+            unclosedCommentLine: splitter.scanner.unclosedCommentLine)
     }
 
     /// Splits a (placeholder-replaced) script into statements exactly as Flyway's PostgreSQL parser does.
@@ -116,11 +125,15 @@ package enum SQLScriptParser {
     /// - Parameter serverMajorVersion: decides whether `ALTER TYPE ... ADD VALUE` is non-transactional (below 12).
     /// - Throws: `RunwayError(.invalidMigration)` when the script ends inside an open `BEGIN ATOMIC` block
     ///   ("Incomplete statement at line L col C"; the statement's text is in `statement`).
-    package static func parse(_ text: String, serverMajorVersion: Int = 15) throws(RunwayError) -> [SQLStatement] {
+    package static func parse(
+        _ text: String, serverMajorVersion: Int = 15, standardConformingStrings: Bool = true
+    ) throws(RunwayError) -> [SQLStatement] {
         var text = text
         let result = text.withUTF8 { bytes in
             Result { () throws(RunwayError) -> [SQLStatement] in
-                var splitter = StatementSplitter(bytes: bytes, serverMajorVersion: serverMajorVersion)
+                var splitter = StatementSplitter(
+                    bytes: bytes, serverMajorVersion: serverMajorVersion,
+                    standardConformingStrings: standardConformingStrings)
                 return try splitter.statements()
             }
         }
@@ -139,11 +152,16 @@ private struct StatementSplitter {
     /// Whether `COPY` data is left in the bytes (``SQLStatement/copyDataRange``) rather than copied out.
     let copyDataInPlace: Bool
 
+    /// The session's `standard_conforming_strings` when the script starts (what `RESET` goes back to).
+    let initialStandardStrings: Bool
+
     init(
-        bytes: UnsafeBufferPointer<UInt8>, serverMajorVersion: Int, copyDataInPlace: Bool = false,
-        release: ((Int) -> Void)? = nil
+        bytes: UnsafeBufferPointer<UInt8>, serverMajorVersion: Int, standardConformingStrings: Bool = true,
+        copyDataInPlace: Bool = false, release: ((Int) -> Void)? = nil
     ) {
         scanner = Scanner(bytes: bytes, release: release)
+        scanner.standardStrings = standardConformingStrings
+        initialStandardStrings = standardConformingStrings
         self.serverMajorVersion = serverMajorVersion
         self.copyDataInPlace = copyDataInPlace
     }
@@ -159,6 +177,7 @@ private struct StatementSplitter {
     /// One iteration of Flyway's `getNextStatement`; `nil` at the end of the script.
     private mutating func nextStatement() throws(RunwayError) -> SQLStatement? {
         var state = StatementState(at: scanner)
+        scanner.backslashInStandardString = false
         while true {
             guard let token = scanner.readToken() else {
                 // Whitespace and parentheses: before the first token they are not recorded.
@@ -197,6 +216,11 @@ private struct StatementSplitter {
                 state.nonCommentSeen = true
             }
             state.notePrevious(token, isBegin: token.depth == 0 && scanner.isBegin(token))
+            if state.head.count < StandardStringsSetting.headLength, token.depth == 0,
+                token.kind != .comment && token.kind != .blankLines
+            {
+                state.head.append(token.kind == .keyword ? scanner.comparableText(of: token) : scanner.string(token.start..<token.end))
+            }
             if state.keywordCount <= keywordCutoff && (token.kind == .keyword || token.isAtSign) && token.depth == 0
                 && (!state.isCopy || state.canExecuteInTransaction == nil)
             {
@@ -224,11 +248,17 @@ private struct StatementSplitter {
                 .invalidMigration, "Incomplete statement at line \(state.line) col \(state.column)",
                 line: state.line, statement: sql)
         }
-        guard state.isCopy else {
-            return SQLStatement(sql: sql, line: state.line, canExecuteInTransaction: canExecuteInTransaction)
-        }
-        let dataRange = scanner.readCopyData()
         var statement = SQLStatement(sql: sql, line: state.line, canExecuteInTransaction: canExecuteInTransaction)
+        if scanner.backslashInStandardString { statement.splitWithStandardStrings = scanner.standardStrings }
+        // psql follows the session's setting statement by statement; a script that changes it with a plain SET or
+        // RESET is split the same way (anything else is caught by the executor's check).
+        switch StandardStringsSetting(head: state.head) {
+        case .set(let value)?: scanner.standardStrings = value
+        case .reset?: scanner.standardStrings = initialStandardStrings
+        case nil: break
+        }
+        guard state.isCopy else { return statement }
+        let dataRange = scanner.readCopyData()
         if copyDataInPlace {
             statement.copyDataRange = dataRange
         } else {
@@ -275,6 +305,9 @@ private struct StatementState {
     var isCopy = false
     var canExecuteInTransaction: Bool?
     var words = SimplifiedStatement()
+    /// The first tokens at parenthesis depth 0 (keywords upper-cased, others as written), for
+    /// ``StandardStringsSetting``.
+    var head: [String] = []
     /// What `Parser.getPreviousToken(tokens, 0)` would return, as far as `lastTokenIs(..., "BEGIN")` cares.
     var previous = PreviousToken.none
 
@@ -357,6 +390,54 @@ private struct SimplifiedStatement {
     }
 }
 
+/// A statement that sets `standard_conforming_strings` the way scripts do it: `SET [SESSION | LOCAL]
+/// standard_conforming_strings {TO | =} value`, `RESET standard_conforming_strings`, `RESET ALL`, `DISCARD ALL`.
+private enum StandardStringsSetting {
+    case set(Bool)
+    case reset
+
+    /// How many leading tokens the recognition needs.
+    static let headLength = 6
+
+    init?(head: [String]) {
+        guard let first = head.first else { return nil }
+        if first == "RESET" || first == "DISCARD", head.count == 2,
+            head[1] == "STANDARD_CONFORMING_STRINGS" && first == "RESET" || head[1] == "ALL"
+        {
+            self = .reset
+            return
+        }
+        guard first == "SET" else { return nil }
+        var index = 1
+        if head.count > 1, head[1] == "SESSION" || head[1] == "LOCAL" { index = 2 }
+        guard head.count == index + 3, head[index] == "STANDARD_CONFORMING_STRINGS",
+            head[index + 1] == "TO" || head[index + 1] == "="
+        else { return nil }
+        var value = head[index + 2].lowercased()
+        if value.count >= 2, value.hasPrefix("'"), value.hasSuffix("'") { value = String(value.dropFirst().dropLast()) }
+        if value == "default" {
+            self = .reset
+            return
+        }
+        guard let parsed = Self.boolean(value) else { return nil }
+        self = .set(parsed)
+    }
+
+    /// PostgreSQL's `parse_bool`: `on`/`off`, `1`/`0`, and any unambiguous prefix of `true`, `false`, `yes`, `no`
+    /// (`of` and `off` are off, `o` is ambiguous).
+    private static func boolean(_ value: String) -> Bool? {
+        switch value {
+        case "on", "1": return true
+        case "of", "off", "0": return false
+        case "": return nil
+        default:
+            if "true".hasPrefix(value) || "yes".hasPrefix(value) { return true }
+            if "false".hasPrefix(value) || "no".hasPrefix(value) { return false }
+            return nil
+        }
+    }
+}
+
 // MARK: - Tokens (`Parser.readToken`)
 
 private enum TokenKind {
@@ -396,6 +477,12 @@ private struct Scanner {
     private(set) var unclosedCommentLine: Int?
     /// Told the position up to which the bytes are no longer needed (while skipping `COPY` data).
     let release: ((Int) -> Void)?
+    /// The session's `standard_conforming_strings` as the script has set it so far: when off, a backslash escapes
+    /// the next character in a plain `'...'` literal too (psql's lexer follows the session in the same way).
+    var standardStrings = true
+    /// Whether a plain `'...'` literal of the current statement holds a backslash (its end then depends on
+    /// `standard_conforming_strings`).
+    var backslashInStandardString = false
 
     init(bytes: UnsafeBufferPointer<UInt8>, release: ((Int) -> Void)? = nil) {
         self.bytes = bytes
@@ -444,10 +531,17 @@ private struct Scanner {
         let second = byte(pos + 1)
         switch first {
         case ASCII.dollar:
-            advance(to: endOfDollarQuote(from: pos))
+            guard let tagEnd = endOfDollarTag(from: pos) else {
+                // `$1` (a parameter) or a lone `$`: not a quote, as in the server's and psql's lexers.
+                var index = pos + 1
+                while let digit = byte(index), digit >= ASCII.zero && digit <= ASCII.nine { index += 1 }
+                advance(to: index)
+                return token(.symbol, pos)
+            }
+            advance(to: endOfDollarQuote(from: pos, tagEnd: tagEnd))
             return token(.string, pos)
         case ASCII.quote:
-            advance(to: endOfQuoted(from: pos + 1, quote: ASCII.quote, backslashEscapes: false).end)
+            skipStandardString(bodyStart: pos + 1)
             return token(.string, pos)
         case ASCII.openParenthesis:
             parensDepth += 1
@@ -476,12 +570,22 @@ private struct Scanner {
             while let digit = byte(index), digit >= ASCII.zero && digit <= ASCII.nine { index += 1 }
             advance(to: index)
             return token(.numeric, pos)
-        case ASCII.upperB where second == ASCII.quote, ASCII.upperE where second == ASCII.quote,
-            ASCII.upperX where second == ASCII.quote:
-            // Upper case only: `e'...'` is the keyword `e` followed by a standard string.
+        case ASCII.upperE where second == ASCII.quote, ASCII.lowerE where second == ASCII.quote:
+            // `E'...'` in either case: a backslash escapes the next character. (Flyway reads only the upper-case
+            // prefix and splits `e'it\'s; x'` inside the literal; psql and the server do not.)
             advance(to: endOfQuoted(from: pos + 2, quote: ASCII.quote, backslashEscapes: true).end)
             return token(.string, pos)
-        case ASCII.upperU where second == ASCII.ampersand && byte(pos + 2) == ASCII.quote:
+        case ASCII.upperB where second == ASCII.quote, ASCII.lowerB where second == ASCII.quote,
+            ASCII.upperX where second == ASCII.quote, ASCII.lowerX where second == ASCII.quote:
+            // Bit strings: no backslash escapes, whatever standard_conforming_strings says.
+            advance(to: endOfQuoted(from: pos + 2, quote: ASCII.quote, backslashEscapes: false).end)
+            return token(.string, pos)
+        case ASCII.upperN where second == ASCII.quote, ASCII.lowerN where second == ASCII.quote:
+            // `N'...'`: a plain literal of the national character type.
+            skipStandardString(bodyStart: pos + 2)
+            return token(.string, pos)
+        case ASCII.upperU where second == ASCII.ampersand && byte(pos + 2) == ASCII.quote,
+            ASCII.lowerU where second == ASCII.ampersand && byte(pos + 2) == ASCII.quote:
             advance(to: endOfQuoted(from: pos + 3, quote: ASCII.quote, backslashEscapes: false).end)
             return token(.string, pos)
         case ASCII.semicolon:
@@ -539,15 +643,37 @@ private struct Scanner {
     /// `PostgreSQLParser.handleAlternativeStringLiteral`: the tag is `$` plus everything up to and including the next
     /// `$` (any characters, so `$1` opens a quote), and the literal ends after the next occurrence of the same tag.
     /// Flyway's `peek` never looks past a line feed, so a tag that contains one never closes.
-    private func endOfDollarQuote(from start: Int) -> Int {
-        var index = start + 1
-        while index < count && bytes[index] != ASCII.dollar { index += 1 }
-        guard index < count else { return count }
-        let tagEnd = index + 1
+    private func endOfDollarQuote(from start: Int, tagEnd: Int) -> Int {
         let tag = UnsafeBufferPointer(rebasing: bytes[start..<tagEnd])
-        if tag.contains(ASCII.lineFeed) { return count }
         guard let found = ByteSearch.firstIndex(of: tag, in: bytes, from: tagEnd) else { return count }
         return found + tag.count
+    }
+
+    /// The end of a dollar-quote tag starting at `start` (`$$` or `$name$`, where the name starts with a letter,
+    /// `_` or a non-ASCII byte and goes on with those and digits: the server's `dolq_start`/`dolq_cont`), or `nil`
+    /// when the `$` does not open a quote (`$1` is a parameter).
+    private func endOfDollarTag(from start: Int) -> Int? {
+        func isStart(_ byte: UInt8) -> Bool {
+            (ASCII.upperA...ASCII.upperZ).contains(byte) || (ASCII.lowerA...ASCII.lowerZ).contains(byte)
+                || byte == ASCII.underscore || byte >= 0x80
+        }
+        var index = start + 1
+        guard let first = byte(index) else { return nil }
+        if first == ASCII.dollar { return index + 1 }
+        guard isStart(first) else { return nil }
+        index += 1
+        while let next = byte(index), isStart(next) || (next >= ASCII.zero && next <= ASCII.nine) { index += 1 }
+        return byte(index) == ASCII.dollar ? index + 1 : nil
+    }
+
+    /// A plain `'...'` literal (or `N'...'`): `''` stays inside; with `standard_conforming_strings` off a backslash
+    /// also escapes the next character. Notes a backslash in it (the statement's split then depends on the setting).
+    private mutating func skipStandardString(bodyStart: Int) {
+        let end = endOfQuoted(from: bodyStart, quote: ASCII.quote, backslashEscapes: !standardStrings).end
+        if !backslashInStandardString, bodyStart < end, bytes[bodyStart..<end].contains(ASCII.backslash) {
+            backslashInStandardString = true
+        }
+        advance(to: end)
     }
 
     /// `swallowUntilIncludingWithEscape(quote, true[, '\\'])`: a doubled quote stays inside the literal; with
@@ -859,10 +985,20 @@ private enum ASCII {
     static let nine: UInt8 = 0x39
     static let semicolon: UInt8 = 0x3B
     static let at: UInt8 = 0x40
+    static let upperA: UInt8 = 0x41
     static let upperB: UInt8 = 0x42
     static let upperE: UInt8 = 0x45
+    static let upperN: UInt8 = 0x4E
     static let upperU: UInt8 = 0x55
     static let upperX: UInt8 = 0x58
+    static let upperZ: UInt8 = 0x5A
+    static let lowerA: UInt8 = 0x61
+    static let lowerB: UInt8 = 0x62
+    static let lowerE: UInt8 = 0x65
+    static let lowerN: UInt8 = 0x6E
+    static let lowerU: UInt8 = 0x75
+    static let lowerX: UInt8 = 0x78
+    static let lowerZ: UInt8 = 0x7A
     static let backslash: UInt8 = 0x5C
     static let underscore: UInt8 = 0x5F
 }
