@@ -43,9 +43,18 @@ public struct RunwayError: Error, Sendable, CustomStringConvertible {
     public var statement: String?
     /// The server's error position: a 1-based character offset into `statement`.
     public var position: Int?
-    /// Set on an error of a statement batch that the server did not locate; Runway then re-runs the rolled-back
-    /// migration one statement at a time to name the statement.
-    var needsPreciseRerun = false
+    /// Set when the session was found to no longer hold the migration lock (the session itself is still there).
+    var lockLost = false
+
+    /// Whether the error ended the database session: the connection broke, or the server ended the session
+    /// (SQLSTATE class 08, `57P01` admin shutdown or termination, `57P02` crash shutdown, `57P03` cannot connect
+    /// now, `57P05` idle_session_timeout). The server rolled back the session's open transaction and released its locks.
+    var endedSession: Bool {
+        if lockLost { return false }
+        if code == .connection { return true }
+        guard let sqlState else { return false }
+        return sqlState.hasPrefix("08") || ["57P01", "57P02", "57P03", "57P05"].contains(sqlState)
+    }
 
     /// Creates an error; `message` must not contain secrets.
     public init(

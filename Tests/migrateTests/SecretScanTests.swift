@@ -178,12 +178,15 @@ struct SecretScanTests {
         let running = try startMigrate(
             ["migrate", "--locations", files.path + "/migrations"] + invocation.arguments,
             environment: invocation.environment, directory: invocation.directory)
-        // Waiting for the lock means it parsed its arguments and connected twice (work and lock connections).
+        // Waiting for the lock means it parsed its arguments and connected (its work connection polls for the lock).
         try await pollUntil(30, "migrate waiting for the lock") {
             try holder.query(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'runway'",
+                """
+                SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'runway'
+                  AND query LIKE 'SELECT pg_try_advisory_lock%'
+                """,
                 [role.database]
-            ).scalar == "2"
+            ).scalar == "1"
         }
         let pid = running.processIdentifier
         let cmdline = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline"))

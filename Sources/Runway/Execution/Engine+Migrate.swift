@@ -47,20 +47,13 @@ extension Engine {
             database: session.database, warnings: [], totalMigrationTime: Int(Date().timeIntervalSince(started) * 1000))
     }
 
-    /// Runs `body` holding Flyway's advisory lock for the history table. The lock lives on its own connection that
-    /// never opens a transaction, so CREATE INDEX CONCURRENTLY on the work connection never waits for it, nor for a
-    /// runner that is waiting for it.
+    /// Runs `body` holding Flyway's advisory lock for the history table, on the work connection itself (see
+    /// ``AdvisoryLock`` for why): the lock lives exactly as long as the session that applies the migrations.
     func withMigrationLock<T>(_ context: Context, _ body: () throws(RunwayError) -> T) throws(RunwayError) -> T {
-        let lockConnection = try Session.connect(
-            configuration, logger: logger, cancellation: cancellation, readWrite: true)
-        defer { cancellation.untrack(lockConnection) }
-        let lock = AdvisoryLock(
-            key: AdvisoryLockKey(schema: context.session.defaultSchema, table: configuration.table),
-            connection: lockConnection, logger: logger)
-        try lock.acquire(
-            retries: configuration.lockRetryCount, timeout: configuration.lockWaitTimeout, cancellation: cancellation)
-        defer { lock.release() }
-        return try body()
+        let session = context.session
+        return try session.withMigrationLock(
+            key: AdvisoryLockKey(schema: session.defaultSchema, table: configuration.table),
+            retries: configuration.lockRetryCount, timeout: configuration.lockWaitTimeout, body)
     }
 
     /// Everything `migrate` does while holding the lock. The history is (re-)read here, after the lock was taken.
@@ -301,43 +294,32 @@ extension Engine {
             transactional: executeInTransaction && statements.canExecuteInTransaction, outOfOrder: outOfOrder)
     }
 
-    /// Applies one migration. A transactional migration runs in one transaction together with its history row (and
-    /// its `beforeEachMigrate`/`afterEachMigrate` callbacks); a non-transactional one runs statement by statement in
-    /// autocommit and records a failed row if it fails.
+    /// Applies one migration, its statements one at a time as psql and Flyway send them (never joined into one
+    /// query: the server would lex the whole text before a `SET standard_conforming_strings` in it runs, and a
+    /// `statement_timeout` would cover the whole batch).
+    ///
+    /// A transactional migration runs in one transaction together with its history row (and its
+    /// `beforeEachMigrate`/`afterEachMigrate` callbacks). A non-transactional one is recorded first as a failed row,
+    /// runs statement by statement in autocommit, and its row is marked successful at the end: a runner killed
+    /// part-way leaves a failed row (so no later run applies it a second time), never a missing one.
     private func apply(_ prepared: PreparedMigration, context: Context) throws(RunwayError) -> AppliedMigrationReport {
         let session = context.session
         let started = announce(prepared, session: session)
         var row = newRow(prepared, session: session)
+        let progress = ScriptProgress()
+        var attempt = 0
         do throws(RunwayError) {
             if prepared.transactional {
-                var attempt = 0
                 while true {
+                    progress.reset()
                     do throws(RunwayError) {
-                        // Three round trips for a small migration: BEGIN with the session reset, the statements,
-                        // the history row with the COMMIT.
-                        try session.withTransaction(restoringState: true) { () throws(RunwayError) in
-                            try run(prepared, context: context, stateRestored: true)
-                            row.executionTime = Self.milliseconds(since: started)
-                            session.executeAtCommit(try session.history.insertStatement(row, on: session.work))
-                        }
+                        try applyInTransaction(prepared, row: &row, started: started, context: context, progress)
                         break
-                    } catch where error.needsPreciseRerun {
-                        // A batch failed without saying where; everything was rolled back. Run the migration again
-                        // statement by statement: it fails at the exact statement (and line) this time.
-                        do throws(RunwayError) {
-                            try session.withTransaction { () throws(RunwayError) in
-                                try run(prepared, context: context, precise: true)
-                                row.executionTime = Self.milliseconds(since: started)
-                                try session.history.insert(row, on: session.work)
-                            }
-                        } catch let rerunError where rerunError.file == nil {
-                            var original = error
-                            original.needsPreciseRerun = false
-                            throw original
-                        }
-                        break
-                    } catch where error.sqlState == "55P03" && attempt < configuration.ddlSafety.lockTimeoutRetries {
-                        // lock_timeout: rolled back; let the application's queries through, then try again.
+                    } catch where error.sqlState == "55P03" && progress.transactionEnd == nil
+                        && attempt < configuration.ddlSafety.lockTimeoutRetries
+                    {
+                        // lock_timeout: everything was rolled back; let the application's queries through, then run
+                        // the whole migration again (what --lock-timeout-retries asks for).
                         attempt += 1
                         let wait = min(1 << (attempt - 1), 30)
                         logger.warning(
@@ -350,22 +332,67 @@ extension Engine {
                     }
                 }
             } else {
-                do {
-                    try run(prepared, context: context)
-                } catch {
-                    row.executionTime = Self.milliseconds(since: started)
-                    row.success = false
-                    recordFailure(row, session: session)
-                    throw error
-                }
-                row.executionTime = Self.milliseconds(since: started)
-                try session.history.insert(row, on: session.work)
+                try applyInAutocommit(prepared, row: &row, started: started, context: context, progress)
             }
         } catch {
             fireQuietly("afterEachMigrateError", callbacks: context.callbacks, session: session)
-            throw failure(error, prepared, schema: session.defaultSchema, rolledBack: prepared.transactional)
+            throw failure(error, prepared, schema: session.defaultSchema, progress: progress, attempts: attempt + 1)
         }
         return report(prepared, executionTime: row.executionTime)
+    }
+
+    /// A transactional migration: `BEGIN` with the session reset, the statements, then the history row (as the
+    /// original role), the lock check and the `COMMIT` in one round trip. When the script ends the transaction
+    /// itself, the rest runs as psql `-1` runs it (each statement on its own), and a failure after that point is
+    /// recorded as a failed row, since part of the script stayed committed.
+    private func applyInTransaction(
+        _ prepared: PreparedMigration, row: inout SchemaHistory.NewRow, started: Date, context: Context,
+        _ progress: ScriptProgress
+    ) throws(RunwayError) {
+        let session = context.session
+        do throws(RunwayError) {
+            try session.withTransaction(restoringState: true) { () throws(RunwayError) in
+                try run(prepared, context: context, stateRestored: true, progress)
+                row.executionTime = Self.milliseconds(since: started)
+                session.executeAtCommit(session.restoreRoleSQL)
+                session.executeAtCommit(try session.history.insertStatement(row, on: session.work))
+            }
+        } catch {
+            guard progress.transactionEnd != nil, !error.endedSession else { throw error }
+            row.executionTime = Self.milliseconds(since: started)
+            row.success = false
+            recordFailure(row, session: session)
+            throw error
+        }
+    }
+
+    /// A non-transactional migration: a failed row first, then the statements in autocommit (each after a check
+    /// that the lock is still held), then the row marked successful.
+    private func applyInAutocommit(
+        _ prepared: PreparedMigration, row: inout SchemaHistory.NewRow, started: Date, context: Context,
+        _ progress: ScriptProgress
+    ) throws(RunwayError) {
+        let session = context.session
+        try session.restoreOriginalState()
+        var intent = row
+        intent.success = false
+        let rank = try session.history.insertInProgress(intent, session: session)
+        do {
+            try run(prepared, context: context, stateRestored: true, progress)
+        } catch {
+            session.rollback()  // a failed statement inside the script's own BEGIN
+            if !error.endedSession {
+                _ = try? session.executeHoldingLock(
+                    session.history.finishStatement(
+                        rank: rank, success: false, executionTime: Self.milliseconds(since: started)))
+            }
+            throw error
+        }
+        row.executionTime = Self.milliseconds(since: started)
+        session.rollback()  // a script that leaves a transaction open: psql's end of file rolls it back too
+        try session.executeHoldingLock(
+            session.restoreRoleSQL + ";\n"
+                + session.history.finishStatement(rank: rank, success: true, executionTime: row.executionTime))
     }
 
     /// `group`: every pending migration in one transaction (or all without one when `mixed` allows a mix).
@@ -390,14 +417,25 @@ extension Engine {
         }
         var reports: [AppliedMigrationReport] = []
         var current: PreparedMigration?
+        let progress = ScriptProgress()
         do throws(RunwayError) {
             try session.withTransaction { () throws(RunwayError) in
                 for prepared in group {
                     current = prepared
+                    progress.reset()
                     let started = announce(prepared, session: session)
                     var row = newRow(prepared, session: session)
-                    try run(prepared, context: context)
+                    try run(prepared, context: context, progress)
+                    if progress.transactionEnd != nil {
+                        throw RunwayError(
+                            .invalidMigration,
+                            "Migration \(prepared.file.relativePath) ends the transaction itself (line "
+                                + "\(progress.transactionEnd?.line ?? 0)), which a migration group cannot allow: the "
+                                + "group was rolled back as far as it could be. Remove the COMMIT or run without group.",
+                            file: prepared.file.relativePath, line: progress.transactionEnd?.line)
+                    }
                     row.executionTime = Self.milliseconds(since: started)
+                    try session.work.execute(session.restoreRoleSQL)
                     try session.history.insert(row, on: session.work)
                     reports.append(report(prepared, executionTime: row.executionTime))
                 }
@@ -405,14 +443,26 @@ extension Engine {
         } catch {
             fireQuietly("afterEachMigrateError", callbacks: context.callbacks, session: session)
             guard let current else { throw error }
-            throw failure(error, current, schema: session.defaultSchema, rolledBack: true)
+            throw failure(error, current, schema: session.defaultSchema, progress: progress, attempts: 1)
         }
         return reports
     }
 
-    /// Session reset, `beforeEachMigrate`, the statements (with statement callbacks), `afterEachMigrate`.
+    /// What one run of a script got through: how many statements completed, and where the script ended the
+    /// migration's transaction itself (`COMMIT`, `ROLLBACK`, `PREPARE TRANSACTION` part-way).
+    final class ScriptProgress {
+        var completed = 0
+        var transactionEnd: (line: Int, command: String, completedBefore: Int)?
+
+        func reset() {
+            completed = 0
+            transactionEnd = nil
+        }
+    }
+
+    /// Session reset, `beforeEachMigrate`, the statements one by one (with statement callbacks), `afterEachMigrate`.
     private func run(
-        _ prepared: PreparedMigration, context: Context, precise: Bool = false, stateRestored: Bool = false
+        _ prepared: PreparedMigration, context: Context, stateRestored: Bool = false, _ progress: ScriptProgress
     ) throws(RunwayError) {
         let session = context.session
         let callbacks = context.callbacks
@@ -424,32 +474,47 @@ extension Engine {
         let statementCallbacks =
             callbacks.handles("beforeEachMigrateStatement")
             || callbacks.handles("afterEachMigrateStatement") || callbacks.handles("afterEachMigrateStatementError")
-        if prepared.transactional, !statementCallbacks, !precise {
-            try runBatched(prepared, session: session)
-            try fire("afterEachMigrate", callbacks: callbacks, session: session, inTransaction: true)
-            return
-        }
-        for (index, statement) in prepared.statements.enumerated() {
+        let script = try splitForSession(prepared, session: session)
+        for statement in script.statements {
             try cancellation.check()
+            // Every statement that commits on its own first checks that the lock is still held.
+            let autocommit = !prepared.transactional || progress.transactionEnd != nil
+            if autocommit { try session.verifyLockHeld() }
             if statementCallbacks {
                 try fire("beforeEachMigrateStatement", callbacks: callbacks, session: session, inTransaction: true)
             }
             do {
-                try session.work.execute(statement, of: prepared.script)
+                try checkStandardStrings(statement, prepared: prepared, session: session)
+                let result = try session.work.execute(statement, of: script)
+                if prepared.transactional, progress.transactionEnd == nil,
+                    session.work.transactionStatus != .inTransaction || Self.endsTransaction(result.commandTag)
+                {
+                    progress.transactionEnd = (statement.line, result.commandTag, progress.completed + 1)
+                    logger.warning(
+                        """
+                        The migration ended its own transaction part-way: what ran so far stays committed, and the \
+                        rest runs statement by statement in autocommit (as psql -1 runs it)
+                        """,
+                        metadata: [
+                            "migration": "\(prepared.file.relativePath)", "line": "\(statement.line)",
+                            "command": "\(result.commandTag)",
+                        ])
+                }
             } catch {
                 var error = error
                 error.file = prepared.file.relativePath
-                error.line = Self.line(of: statement, position: error.position)
-                error.statement = Self.shorten(statement.sql)
-                if !prepared.transactional {
-                    if statementCallbacks {
-                        fireQuietly("afterEachMigrateStatementError", callbacks: callbacks, session: session)
-                    }
-                    error.detail = [error.detail, partialProgress(prepared, failedAt: index, session: session)]
+                error.line = error.line ?? Self.line(of: statement, position: error.position)
+                error.statement = error.statement ?? Self.shorten(statement.sql)
+                if statementCallbacks {
+                    fireQuietly("afterEachMigrateStatementError", callbacks: callbacks, session: session)
+                }
+                if autocommit || progress.transactionEnd != nil {
+                    error.detail = [error.detail, partialProgress(prepared, progress, session: session)]
                         .compactMap { $0 }.joined(separator: "\n")
                 }
                 throw error
             }
+            progress.completed += 1
             if statementCallbacks {
                 try fire("afterEachMigrateStatement", callbacks: callbacks, session: session, inTransaction: true)
             }
@@ -457,96 +522,64 @@ extension Engine {
         try fire("afterEachMigrate", callbacks: callbacks, session: session, inTransaction: true)
     }
 
-    /// Sends a transactional migration's statements in batches: many statements in one simple-protocol query, so a
-    /// file of 60,000 INSERTs costs tens of round trips instead of 60,000. `COPY ... FROM STDIN` goes on its own.
-    ///
-    /// A failing batch is attributed exactly: the server's error position is mapped back to the statement and its
-    /// line; an error without a position marks the error `needsPreciseRerun`, and ``apply(_:context:)`` runs the
-    /// (rolled back) migration once more statement by statement to name the statement.
-    private func runBatched(_ prepared: PreparedMigration, session: Session) throws(RunwayError) {
-        let maximumBytes = 1 << 20
-        var batch: [SQLStatement] = []
-        var batchText = ""
-        func flush() throws(RunwayError) {
-            guard !batch.isEmpty else { return }
-            defer {
-                batch.removeAll(keepingCapacity: true)
-                batchText = ""
-            }
-            try cancellation.check()
-            do {
-                try session.work.execute(batchText)
-            } catch {
-                throw attribute(error, batch: batch, prepared: prepared)
-            }
-        }
-        for statement in prepared.statements {
-            if statement.copyData != nil || statement.copyDataRange != nil {
-                try flush()
-                batch = [statement]
-                do {
-                    try session.work.execute(statement, of: prepared.script)
-                } catch {
-                    throw attribute(error, batch: batch, prepared: prepared)
-                }
-                batch = []
-                continue
-            }
-            // A newline before each `;` ends a trailing `--` comment of the statement before it.
-            batchText += batch.isEmpty ? statement.sql : "\n;\n" + statement.sql
-            batch.append(statement)
-            if batchText.utf8.count >= maximumBytes { try flush() }
-        }
-        try flush()
+    /// Command tags of statements that end the transaction (`COMMIT AND CHAIN` keeps one open after committing).
+    private static func endsTransaction(_ tag: String) -> Bool {
+        tag == "COMMIT" || tag == "ROLLBACK" || tag == "PREPARE TRANSACTION"
     }
 
-    /// Maps an error of a batch onto its statement: the server's position counts characters from the start of the
-    /// batch text, each statement followed by `\n;\n`.
-    private func attribute(_ error: RunwayError, batch: [SQLStatement], prepared: PreparedMigration) -> RunwayError {
-        var error = error
-        error.file = prepared.file.relativePath
-        guard batch.count > 1 else {
-            if let statement = batch.first {
-                error.line = Self.line(of: statement, position: error.position)
-                error.statement = Self.shorten(statement.sql)
-            }
-            return error
-        }
-        guard let position = error.position else {
-            // A lost connection cannot be re-run (and is not about a statement); anything else is located by a
-            // statement-by-statement re-run.
-            let state = error.sqlState ?? ""
-            let sessionLost = state.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(state)
-            error.needsPreciseRerun = error.code == .database && !sessionLost
-            return error
-        }
-        var start = 1
-        for statement in batch {
-            let length = statement.sql.unicodeScalars.count
-            if position < start + length + 3 {
-                error.position = max(1, position - start + 1)
-                error.line = Self.line(of: statement, position: error.position)
-                error.statement = Self.shorten(statement.sql)
-                return error
-            }
-            start += length + 3
-        }
-        error.needsPreciseRerun = true
-        return error
+    /// The script split for the session's `standard_conforming_strings` at the start of the migration: a migration
+    /// before it may have changed the setting for the session, and psql would then read its literals that way.
+    private func splitForSession(_ prepared: PreparedMigration, session: Session) throws(RunwayError) -> ParsedScript {
+        let current = session.work.standardConformingStrings
+        guard prepared.script.standardConformingStrings != current,
+            prepared.statements.contains(where: { $0.splitWithStandardStrings != nil })
+        else { return prepared.script }
+        return try SQLScriptParser.parse(
+            prepared.script.source, serverMajorVersion: session.work.serverVersion / 10000,
+            standardConformingStrings: current)
     }
 
-    /// For a non-transactional migration that failed part-way: which statements committed, and the INVALID indexes
-    /// a failed `CREATE INDEX CONCURRENTLY` leaves behind, with the statement that removes each.
-    private func partialProgress(_ prepared: PreparedMigration, failedAt index: Int, session: Session) -> String {
-        let committed = prepared.statements.prefix(index)
+    /// Refuses to send a statement split for another `standard_conforming_strings` than the session has now (the
+    /// script changed it in a way the splitter cannot follow, such as `set_config()` or a function).
+    private func checkStandardStrings(
+        _ statement: SQLStatement, prepared: PreparedMigration, session: Session
+    ) throws(RunwayError) {
+        guard let assumed = statement.splitWithStandardStrings else { return }
+        let current = session.work.standardConformingStrings
+        guard assumed != current else { return }
+        throw RunwayError(
+            .invalidMigration,
+            "Statement at line \(statement.line) of \(prepared.file.relativePath) holds a '...' literal with a "
+                + "backslash, which was read with standard_conforming_strings = \(assumed ? "on" : "off"), but the "
+                + "session now has it \(current ? "on" : "off") (changed by something other than a plain SET or "
+                + "RESET statement). Nothing of this statement ran. Change the setting with SET "
+                + "standard_conforming_strings, or write the literal as E'...'.",
+            file: prepared.file.relativePath, line: statement.line, statement: Self.shorten(statement.sql))
+    }
+
+    /// For a migration that failed after part of it committed (a non-transactional one, or one whose script ended
+    /// its transaction itself): which statements committed, and the INVALID indexes a failed
+    /// `CREATE INDEX CONCURRENTLY` leaves behind, with the statement that removes each.
+    private func partialProgress(
+        _ prepared: PreparedMigration, _ progress: ScriptProgress, session: Session
+    ) -> String {
+        let total = prepared.statements.count
         var lines: [String] = []
-        if committed.isEmpty {
+        if let end = progress.transactionEnd {
+            let after = progress.completed - end.completedBefore
+            lines.append(
+                "The script ended the migration's transaction itself at line \(end.line) (\(end.command)): the "
+                    + "\(end.completedBefore) statement(s) up to it were not rolled back by Runway, and \(after) "
+                    + "statement(s) after it ran in autocommit before the failure (\(progress.completed) of \(total) "
+                    + "completed). The migration is recorded as failed.")
+        } else if progress.completed == 0 {
             lines.append("No statement of \(prepared.file.relativePath) was committed before the failure.")
         } else {
+            let committed = prepared.statements.prefix(progress.completed)
             let where_ = committed.map { "line \($0.line)" }.joined(separator: ", ")
             lines.append(
-                "Committed before the failure (not rolled back): \(committed.count) of \(prepared.statements.count) "
-                    + "statements (\(where_)).")
+                "Committed before the failure (not rolled back): \(committed.count) of \(total) statements "
+                    + "(\(where_)).")
         }
         let placeholders = session.schemas.indices.map { "$\($0 + 1)" }.joined(separator: ", ")
         let invalid = try? session.work.query(
@@ -602,7 +635,9 @@ extension Engine {
 
     private func recordFailure(_ row: SchemaHistory.NewRow, session: Session) {
         do {
-            try session.history.insert(row, on: session.work)
+            session.rollback()
+            try session.executeHoldingLock(
+                session.restoreRoleSQL + ";\n" + (try session.history.insertStatement(row, on: session.work)))
         } catch {
             logger.error(
                 "Unable to record the failed migration in the schema history", metadata: ["error": "\(error.message)"])
@@ -626,33 +661,58 @@ extension Engine {
     }
 
     private func failure(
-        _ error: RunwayError, _ prepared: PreparedMigration, schema: String, rolledBack: Bool
+        _ error: RunwayError, _ prepared: PreparedMigration, schema: String, progress: ScriptProgress, attempts: Int
     ) -> RunwayError {
         var error = error
         let schemaName = quoteIdentifier(schema)
+        let rolledBack = prepared.transactional && progress.transactionEnd == nil
         if cancellation.isCancelled {
             error.code = .cancelled
             error.message =
                 "Cancelled while migrating schema \(schemaName) to \(prepared.label): "
                 + (rolledBack
                     ? "changes successfully rolled back."
-                    : "the non-transactional migration was interrupted part-way; it is recorded as failed.")
+                    : "the migration was interrupted after part of it committed; it is recorded as failed.")
             return error
         }
-        guard error.code == .database || error.code == .connection || error.code == .migrationFailed else {
+        if error.lockLost {
+            error.message =
+                "Migration \(prepared.file.relativePath) stopped: \(error.message)\nMigration of schema \(schemaName) "
+                + "to \(prepared.label) did not complete. "
+                + (rolledBack
+                    ? "Its transaction was rolled back."
+                    : "Statements that completed before stay committed and the migration is recorded as failed: check "
+                        + "what it applied, then run repair and migrate again.")
             return error
         }
+        if error.endedSession {
+            // The server rolled back the open transaction and released the lock with the session: retryable.
+            error.message =
+                "Migration \(prepared.file.relativePath) was interrupted: the database session ended (\(error.message))"
+                + "\nMigration of schema \(schemaName) to \(prepared.label) did not complete. "
+                + (rolledBack
+                    ? "The server rolled back its transaction and released the migration lock with the session: "
+                        + "nothing of it was committed. Run migrate again."
+                    : "Statements that completed before the interruption stay committed and the migration is "
+                        + "recorded as failed: check what it applied, then run repair and migrate again.")
+            error.code = .connection
+            return error
+        }
+        guard error.code == .database || error.code == .migrationFailed else { return error }
         let outcome =
             rolledBack
             ? "Changes successfully rolled back."
-            : "Please restore backups and roll back database and code! (the migration is not transactional, so "
-                + "statements before the failing one stay applied; run repair after fixing it)"
+            : progress.transactionEnd != nil
+                ? "Please restore backups and roll back database and code! (the script committed part-way itself, "
+                    + "so statements up to its COMMIT stay applied; run repair after fixing it)"
+                : "Please restore backups and roll back database and code! (the migration is not transactional, so "
+                    + "statements before the failing one stay applied; run repair after fixing it)"
         if error.sqlState == "55P03", let timeout = configuration.ddlSafety.lockTimeoutMilliseconds {
-            let tries = configuration.ddlSafety.lockTimeoutRetries + 1
             error.hint = [
                 error.hint,
-                "The migration waited longer than lock_timeout (\(timeout) ms) for a lock held by another session, "
-                    + "\(tries) time(s). Run it again at a quieter time, or raise --lock-timeout.",
+                "The migration waited longer than lock_timeout (\(timeout) ms) for a lock held by another session "
+                    + "\(attempts == 1 ? "once" : "on each of \(attempts) attempts"). Run it again at a quieter "
+                    + "time, or raise --lock-timeout\(attempts == 1 ? " or --lock-timeout-retries" : "").",
             ].compactMap { $0 }.joined(separator: " ")
         }
         error.message =

@@ -7,8 +7,13 @@ final class Session {
     let configuration: Configuration
     let logger: Logger
     let cancellation: Cancellation
-    /// The connection statements, history reads and writes run on.
-    let work: Connection
+    /// The connection statements, history reads and writes run on; it also holds the migration lock (see
+    /// ``AdvisoryLock``). Replaced only while waiting for the lock, when the first one was lost.
+    private(set) var work: Connection
+    /// Whether the work connection opens read-write sessions only.
+    private let readWrite: Bool
+    /// The check of the migration lock sent with every commit while the lock is held (``AdvisoryLock/heldCheckSQL``).
+    private var lockCheck: String?
     /// `current_user` right after connecting.
     let originalRole: String
     /// `SHOW search_path` right after connecting.
@@ -27,6 +32,7 @@ final class Session {
         self.configuration = configuration
         self.logger = logger
         self.cancellation = cancellation
+        self.readWrite = readWrite
         work = try Self.connect(configuration, logger: logger, cancellation: cancellation, readWrite: readWrite)
         let facts = try work.execute(
             "SELECT current_user, current_setting('search_path'), current_database(), current_schema()")
@@ -52,6 +58,64 @@ final class Session {
 
     deinit { cancellation.untrack(work) }
 
+    /// Replaces a work connection that was lost while nothing was held on it (while waiting for the lock), with the
+    /// retries of ``connect(_:logger:cancellation:readWrite:)``.
+    func reopenWork() throws(RunwayError) -> Connection {
+        let connection = try Self.connect(configuration, logger: logger, cancellation: cancellation, readWrite: readWrite)
+        cancellation.untrack(work)
+        work = connection
+        restoreStateText = nil
+        return connection
+    }
+
+    // MARK: - The migration lock
+
+    /// Runs `body` while the work connection holds Flyway's advisory lock for the history table: every commit in
+    /// between verifies that it still does (see ``AdvisoryLock``).
+    func withMigrationLock<T>(
+        key: AdvisoryLockKey, retries: Int, timeout: Double?, _ body: () throws(RunwayError) -> T
+    ) throws(RunwayError) -> T {
+        let lock = AdvisoryLock(key: key, connection: work, logger: logger) { () throws(RunwayError) in
+            try self.reopenWork()
+        }
+        try lock.acquire(retries: retries, timeout: timeout, cancellation: cancellation)
+        lockCheck = lock.heldCheckSQL
+        defer {
+            lockCheck = nil
+            lock.release()
+        }
+        return try body()
+    }
+
+    /// Before a statement that commits on its own (autocommit) under the lock: fails unless this session still
+    /// holds the lock. A no-op when no lock is held.
+    func verifyLockHeld() throws(RunwayError) {
+        guard let lockCheck else { return }
+        do { try work.execute(lockCheck) } catch { throw Self.explainLockLoss(error) }
+    }
+
+    /// `sql` (statements that write, in autocommit) preceded by the lock check, as one implicit transaction: nothing
+    /// of it commits unless the lock is held.
+    func executeHoldingLock(_ sql: String) throws(RunwayError) -> QueryResult {
+        do {
+            return try work.execute(lockCheck.map { $0 + ";\n" + sql } ?? sql)
+        } catch {
+            throw Self.explainLockLoss(error)
+        }
+    }
+
+    /// A failed lock check becomes a retryable error that says what happened; other errors pass unchanged.
+    private static func explainLockLoss(_ error: RunwayError) -> RunwayError {
+        guard AdvisoryLock.isLossError(error) else { return error }
+        var lost = error
+        lost.code = .connection
+        lost.lockLost = true
+        lost.sqlState = nil
+        lost.message =
+            "This session no longer holds the migration lock (a statement released it: pg_advisory_unlock_all() or "
+            + "DISCARD ALL in a migration?). Nothing was committed after the loss was found; run migrate again."
+        return lost
+    }
     /// Opens a connection, retrying connection errors `connectRetries` times with doubling waits (1, 2, 4... seconds,
     /// capped at `connectRetriesInterval`), as Flyway does; each attempt is logged.
     static func connect(
@@ -190,18 +254,29 @@ final class Session {
         do {
             let value = try body()
             try cancellation.check()
-            try work.execute((atCommit + ["COMMIT"]).joined(separator: ";\n"))
+            var end = atCommit
+            if let lockCheck { end.append(lockCheck) }
+            // A script may have ended the transaction itself (COMMIT part-way); what follows then commits on its own,
+            // the lock check and the history row in one implicit transaction.
+            if work.transactionStatus != .idle { end.append("COMMIT") }
+            if !end.isEmpty { try work.execute(end.joined(separator: ";\n")) }
             return value
         } catch {
             rollback()
-            throw error
+            throw Self.explainLockLoss(error)
         }
     }
 
-    /// Rolls back, ignoring errors (the connection may be gone; the server then rolls back itself).
+    /// Rolls back, ignoring errors (the connection may be gone; the server then rolls back itself). Sends nothing
+    /// when no transaction is open.
     func rollback() {
+        guard work.isOK, work.transactionStatus != .idle else { return }
         _ = try? work.execute("ROLLBACK")
     }
+
+    /// `SET ROLE` back to the role the session started with: a migration may have changed it, and the history row
+    /// is written as the original role (as Flyway does).
+    var restoreRoleSQL: String { "SET ROLE \(quoteIdentifier(originalRole))" }
 
     /// The built-in `${flyway:*}` placeholders plus the configured ones.
     func placeholderValues() -> [String: String] {

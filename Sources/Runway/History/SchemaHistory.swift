@@ -218,6 +218,25 @@ struct SchemaHistory {
         try connection.execute(try insertStatement(row, rank: rank, on: connection))
     }
 
+    /// Inserts `row` (in autocommit, under the lock check of `session`) and returns its `installed_rank`: the
+    /// failed row a non-transactional migration is recorded with before it runs.
+    func insertInProgress(_ row: NewRow, session: Session) throws(RunwayError) -> Int {
+        let sql = try insertStatement(row, on: session.work) + " RETURNING \"installed_rank\"::text"
+        guard let rank = try session.executeHoldingLock(sql).scalar.flatMap({ Int($0) }) else {
+            throw RunwayError(.database, "Unable to record the start of a migration in \(qualifiedName)")
+        }
+        return rank
+    }
+
+    /// Marks the row of rank `rank` as finished: its outcome, execution time and (as Flyway writes a row when a
+    /// migration ends) `installed_on`.
+    func finishStatement(rank: Int, success: Bool, executionTime: Int) -> String {
+        """
+        UPDATE \(qualifiedName) SET "success" = \(success), "execution_time" = \(executionTime),
+            "installed_on" = now() WHERE "installed_rank" = \(rank)
+        """
+    }
+
     /// Flyway's `abbreviateScript`: `...` + the characters from 3 up to 1000.
     static func abbreviateScript(_ script: String) -> String {
         let units = Array(script.utf16)

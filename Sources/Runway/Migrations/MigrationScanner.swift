@@ -29,7 +29,8 @@ final class ScannedFile: Sendable {
         self.path = path
         self.rawChecksum = rawChecksum
         self.stamp = stamp
-        self.decodedText = decodedText
+        // A byte order mark is not part of the script (Flyway drops it after decoding, whatever the encoding).
+        self.decodedText = decodedText.map { $0.hasPrefix("\u{FEFF}") ? String($0.dropFirst()) : $0 }
         self.config = config
     }
 

@@ -248,13 +248,16 @@ final class ScriptBytes: @unchecked Sendable {
     private let mappedLength: Int
     private let owned: UnsafeMutableBufferPointer<UInt8>?
     private var released = 0
+    /// Bytes of the file before ``bytes`` (a UTF-8 byte order mark).
+    private var skipped = 0
     private static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
     /// Maps files at least this large; smaller ones are read into memory (fewer mappings for many small files).
     static let mappingThreshold = 1 << 20
 
-    /// The bytes.
-    let bytes: UnsafeBufferPointer<UInt8>
+    /// The bytes, without a UTF-8 byte order mark at the start of a file: Flyway drops it before checksumming and
+    /// before parsing, and the server would read it as part of the first word.
+    private(set) var bytes: UnsafeBufferPointer<UInt8>
 
     /// Holds `bytes` in memory.
     init(copying source: UnsafeBufferPointer<UInt8>) {
@@ -311,7 +314,14 @@ final class ScriptBytes: @unchecked Sendable {
             mappedLength = 0
             bytes = UnsafeBufferPointer(rebasing: storage[..<size])
         }
+        if bytes.starts(with: Self.byteOrderMark) {
+            bytes = UnsafeBufferPointer(rebasing: bytes[Self.byteOrderMark.count...])
+            skipped = Self.byteOrderMark.count
+        }
     }
+
+    /// U+FEFF in UTF-8.
+    static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
 
     deinit {
         if let mapping { munmap(mapping, mappedLength) }
@@ -322,8 +332,8 @@ final class ScriptBytes: @unchecked Sendable {
     /// in this process's resident set. Reading them again later re-maps them. A no-op for bytes held in memory.
     func release(before offset: Int) {
         guard let mapping else { return }
-        if offset < released { released = 0 }  // a new pass over the bytes (splitting, then sending)
-        let end = min(offset, mappedLength) / Self.pageSize * Self.pageSize
+        if offset + skipped < released { released = 0 }  // a new pass over the bytes (splitting, then sending)
+        let end = min(offset + skipped, mappedLength) / Self.pageSize * Self.pageSize
         guard end - released >= 4 << 20 else { return }
         _ = madvise(mapping + released, end - released, MADV_DONTNEED)
         released = end

@@ -34,11 +34,28 @@ public struct AdvisoryLockKey: Sendable, Hashable, CustomStringConvertible {
     public var description: String { String(value) }
 }
 
-/// A session-level advisory lock held on a connection that never has an open transaction.
+/// Flyway's advisory lock, held as a session lock by the backend that runs the migrations.
 ///
-/// Holding the lock on an idle connection (rather than in an open transaction, as Flyway does by default) means a
-/// `CREATE INDEX CONCURRENTLY` on the migration connection never waits for the lock holder; waiters poll with
-/// `pg_try_advisory_lock` in autocommit, so they hold no snapshot either.
+/// # Why the lock lives on the work connection
+/// The lock must be real for as long as work is done under it. A lock held by a separate idle connection can be lost
+/// without the work noticing: an operator terminates the "idle" session, `idle_session_timeout` or a NAT drops it,
+/// or the runner is killed with `-9` while its backend goes on executing a statement that then commits. Held by the
+/// backend that executes the migrations, the lock lives exactly as long as that work:
+/// - the backend ends → its transaction rolls back and the lock is released in the same moment; nothing of an
+///   unfinished transactional migration survives, and a new runner finds the history as it was;
+/// - the runner dies while its backend still executes a statement → the backend keeps the lock until the statement
+///   ends, so no other runner starts applying while a statement of an earlier one still runs on the server;
+/// - before every `COMMIT` and every statement that commits on its own, the executor checks in the same session that
+///   the lock is still held (``heldCheckSQL``: a script can release it with `pg_advisory_unlock_all()` or
+///   `DISCARD ALL`); otherwise it rolls back and stops with a retryable error.
+///
+/// Waiters poll `pg_try_advisory_lock` once a second in autocommit on their own work connection, so they never hold a
+/// snapshot or an open transaction: a `CREATE INDEX CONCURRENTLY` of the holder never waits for them, and the holder
+/// itself never waits for its own session lock. A waiter whose connection is lost while it waits (an
+/// `idle_session_timeout`, a restart) opens a new one through `reopen` and goes on waiting.
+///
+/// Session and transaction advisory locks on one key conflict, so Runway and Flyway (which takes
+/// `pg_advisory_xact_lock` or `pg_advisory_lock` on the same key) exclude each other.
 ///
 /// A session lock needs a real server session: behind a pooler in transaction mode (PgBouncer's
 /// `pool_mode = transaction`) consecutive statements may run on different server connections, the lock stays on
@@ -49,18 +66,28 @@ public struct AdvisoryLockKey: Sendable, Hashable, CustomStringConvertible {
 /// the lock. These are checks, not proof: a transaction pool that happens to give every one of these statements the
 /// same server connection and the second connection another one goes unnoticed; PgBouncer's default reuse (most
 /// recently used first) and `server_round_robin` are both caught.
-struct AdvisoryLock {
+final class AdvisoryLock {
     let key: AdvisoryLockKey
-    let connection: Connection
     let logger: Logger
+    /// The connection the lock is polled for, and held by once acquired.
+    private(set) var connection: Connection
+    /// Opens a new work connection when the one waiting for the lock is lost (`nil`: the loss is an error).
+    private let reopen: (() throws(RunwayError) -> Connection)?
 
-    /// ``acquire(retries:timeout:cancellation:)`` without a time bound.
-    func acquire(retries: Int, cancellation: Cancellation) throws(RunwayError) {
-        try acquire(retries: retries, timeout: nil, cancellation: cancellation)
+    init(
+        key: AdvisoryLockKey, connection: Connection, logger: Logger,
+        reopen: (() throws(RunwayError) -> Connection)? = nil
+    ) {
+        self.key = key
+        self.connection = connection
+        self.logger = logger
+        self.reopen = reopen
     }
 
     /// Polls `pg_try_advisory_lock` once a second, `retries + 1` times at most (`-1` retries forever) and for at most
-    /// `timeout` seconds when given (whichever ends first), logging who holds the lock while waiting.
+    /// `timeout` seconds when given (whichever ends first), logging who holds the lock while waiting. A connection
+    /// lost while waiting is replaced through `reopen` (the wait goes on); ``connection`` is the one that holds the
+    /// lock when this returns.
     ///
     /// Before polling and once the lock is granted, checks that the connection is a real server session (see the
     /// type's documentation); a transaction-pooling proxy is refused with `.configuration` and the lock it took is
@@ -69,15 +96,32 @@ struct AdvisoryLock {
     /// - Throws: ``RunwayError`` `.lockTimeout` naming the holder when the retries or the time run out,
     ///   `.configuration` behind a transaction-pooling proxy, `.cancelled`, or a database error.
     func acquire(retries: Int, timeout: Double?, cancellation: Cancellation) throws(RunwayError) {
-        let proxied = try checkStableSession()
+        var proxied: Bool
+        do {
+            proxied = try checkStableSession()
+        } catch where error.endedSession && reopen != nil {
+            connection = try reopen?() ?? connection
+            proxied = try checkStableSession()
+        }
         let started = Date()
         let deadline = timeout.map { started.addingTimeInterval(max(0, $0)) }
         var remaining = retries
         var attempt = 0
         while true {
             try cancellation.check()
-            let result = try connection.query(
-                "SELECT pg_try_advisory_lock($1::bigint), pg_backend_pid()::text", [key.description])
+            let result: QueryResult
+            do {
+                result = try connection.query(
+                    "SELECT pg_try_advisory_lock($1::bigint), pg_backend_pid()::text", [key.description])
+            } catch where error.endedSession && reopen != nil {
+                // Nothing is held yet, so nothing is lost: wait on a new session.
+                logger.warning(
+                    "The connection waiting for the migration lock was closed; reconnecting",
+                    metadata: ["error": "\(error.message)", "sqlstate": "\(error.sqlState ?? "")"])
+                connection = try reopen?() ?? connection
+                proxied = try checkStableSession()
+                continue
+            }
             if result.scalar == "t" {
                 try verifyExclusive(grantedTo: result.rows.first?[1] ?? nil, proxied: proxied)
                 if attempt > 0 {
@@ -123,8 +167,31 @@ struct AdvisoryLock {
         }
     }
 
+    /// SQL that fails the transaction it runs in unless this session holds the lock. Sent with every `COMMIT`
+    /// under the lock, and before every statement that commits on its own; ``isLossError(_:)`` recognises its error.
+    var heldCheckSQL: String {
+        // A stable function in the ELSE branch keeps the planner from folding the failing cast at plan time.
+        """
+        SELECT CASE WHEN EXISTS (
+            SELECT 1 FROM pg_catalog.pg_locks
+            WHERE locktype = 'advisory' AND granted AND pid = pg_catalog.pg_backend_pid() AND objsubid = 1
+              AND database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
+              AND classid = \(key.classID)::bigint::oid AND objid = \(key.objectID)::bigint::oid)
+          THEN 0 ELSE ('\(Self.lossMarker) ' || pg_catalog.pg_backend_pid())::integer END
+        """
+    }
+
+    /// The text the check's error carries.
+    private static let lossMarker = "Runway no longer holds the migration lock in session"
+
+    /// Whether `error` is the failure of ``heldCheckSQL``.
+    static func isLossError(_ error: RunwayError) -> Bool {
+        error.sqlState == "22P02" && error.message.contains(lossMarker)
+    }
+
     /// Releases the session lock; failures are logged (closing the connection frees it anyway).
     func release() {
+        guard connection.isOK else { return }
         do {
             try connection.query("SELECT pg_advisory_unlock($1::bigint)", [key.description])
         } catch {

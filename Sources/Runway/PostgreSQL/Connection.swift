@@ -183,6 +183,31 @@ final class Connection: @unchecked Sendable {
     /// Whether the connection is still usable.
     var isOK: Bool { PQstatus(handle) == CONNECTION_OK }
 
+    /// The session's transaction state as libpq last saw it (`PQtransactionStatus`).
+    enum TransactionStatus: Sendable {
+        /// No transaction is open: each statement commits on its own.
+        case idle
+        /// Inside a transaction block.
+        case inTransaction
+        /// Inside a transaction block that an error aborted.
+        case failed
+        /// A statement is running, or the connection is broken.
+        case unknown
+    }
+
+    /// The session's transaction state after the last statement.
+    var transactionStatus: TransactionStatus {
+        switch PQtransactionStatus(handle) {
+        case PQTRANS_IDLE: .idle
+        case PQTRANS_INTRANS: .inTransaction
+        case PQTRANS_INERROR: .failed
+        default: .unknown
+        }
+    }
+
+    /// The session's `standard_conforming_strings` as the server last reported it (it reports every change).
+    var standardConformingStrings: Bool { parameterStatus("standard_conforming_strings") != "off" }
+
     /// `text` as a SQL string literal, quoted by libpq (`PQescapeLiteral`: right for the connection's encoding and
     /// `standard_conforming_strings`); `NULL` for `nil`.
     func literal(_ text: String?) throws(RunwayError) -> String {
