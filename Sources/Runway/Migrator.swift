@@ -98,6 +98,15 @@ public struct Migrator: Sendable {
         try await run { (engine: Engine) throws(RunwayError) in try engine.validateScratch() }
     }
 
+    /// A session the server ended (a restart, a switchover, a terminated backend) is worth another try, wherever the
+    /// operation was: the server rolled back what was open and released the lock with the session.
+    private static func retryableWhenSessionEnded(_ error: RunwayError) -> RunwayError {
+        guard error.endedSession, error.code != .cancelled else { return error }
+        var error = error
+        error.code = .connection
+        return error
+    }
+
     /// Runs an engine operation on its own thread, forwarding task cancellation to libpq.
     private func run<T: Sendable>(_ operation: @escaping @Sendable (Engine) throws(RunwayError) -> T)
         async throws(RunwayError) -> T
@@ -109,7 +118,13 @@ public struct Migrator: Sendable {
                 // The engine blocks on libpq: it gets its own thread. The result is delivered once that thread has
                 // completely ended (see JoinableThread), joined from a Dispatch thread, not from Swift's pool.
                 let thread = JoinableThread { () -> Result<T, RunwayError> in
-                    Result { () throws(RunwayError) -> T in try operation(engine) }
+                    Result { () throws(RunwayError) -> T in
+                        do throws(RunwayError) {
+                            return try operation(engine)
+                        } catch {
+                            throw Self.retryableWhenSessionEnded(error)
+                        }
+                    }
                 }
                 DispatchQueue.global().async { continuation.resume(returning: thread.join()) }
             }

@@ -22,8 +22,12 @@ struct ExactlyOnceLockTests {
         let admin = try db.connect()
         // The backend holding the lock: an operator ends the session the lock diagnostics point at.
         try await eventually {
-            try admin.execute("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(3)%'").scalar
-                == "1"
+            try admin.execute(
+                """
+                SELECT count(*) FROM pg_stat_activity
+                WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep(3)%'
+                """
+            ).scalar == "1"
         }
         let holder = try #require(
             try admin.execute(
