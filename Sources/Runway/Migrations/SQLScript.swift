@@ -31,6 +31,9 @@ public struct SQLStatement: Sendable, Equatable {
     /// with a backslash in it): the value it was split with. The executor checks that the session still has that
     /// value when the statement is sent; `nil` for every other statement.
     var splitWithStandardStrings: Bool?
+    /// For `COPY ... FROM STDIN` read from a ``StatementStream``: its data follows in the stream
+    /// (``StatementStream/copyData(_:)``).
+    var copyDataFollows = false
 
     /// Creates a statement.
     public init(sql: String, line: Int, canExecuteInTransaction: Bool = true, copyData: String? = nil) {
@@ -146,7 +149,7 @@ package enum SQLScriptParser {
 /// Flyway's `getTransactionalDetectionCutoff()`: only the first 10 keywords of a statement decide its kind.
 private let keywordCutoff = 10
 
-private struct StatementSplitter {
+struct StatementSplitter {
     var scanner: Scanner
     let serverMajorVersion: Int
     /// Whether `COPY` data is left in the bytes (``SQLStatement/copyDataRange``) rather than copied out.
@@ -154,6 +157,15 @@ private struct StatementSplitter {
 
     /// The session's `standard_conforming_strings` when the script starts (what `RESET` goes back to).
     let initialStandardStrings: Bool
+
+    /// A splitter that goes on with `scanner` (a window of a script, see ``StatementStream``).
+    init(scanner: Scanner, serverMajorVersion: Int, initialStandardStrings: Bool) {
+        self.scanner = scanner
+        self.serverMajorVersion = serverMajorVersion
+        self.initialStandardStrings = initialStandardStrings
+        copyDataInPlace = false
+        copyDataByCaller = true
+    }
 
     init(
         bytes: UnsafeBufferPointer<UInt8>, serverMajorVersion: Int, standardConformingStrings: Bool = true,
@@ -166,16 +178,30 @@ private struct StatementSplitter {
         self.copyDataInPlace = copyDataInPlace
     }
 
+    /// Whether `COPY` data is left for the caller to read (``StatementStream``): the statement is returned with
+    /// ``SQLStatement/copyDataFollows`` and the scanner stops after its delimiter.
+    var copyDataByCaller = false
+
     mutating func statements() throws(RunwayError) -> [SQLStatement] {
         var result: [SQLStatement] = []
-        while let statement = try nextStatement() {
+        while case .statement(let statement) = try step() {
             result.append(statement)
         }
         return result
     }
 
-    /// One iteration of Flyway's `getNextStatement`; `nil` at the end of the script.
-    private mutating func nextStatement() throws(RunwayError) -> SQLStatement? {
+    /// What one call of ``step()`` found.
+    enum Step {
+        case statement(SQLStatement)
+        /// The script ended.
+        case end
+        /// The bytes ended before the statement did, and they are not the end of the script (``Scanner/isFinal``):
+        /// read more and split again from the snapshot taken before this step.
+        case needsMore
+    }
+
+    /// One iteration of Flyway's `getNextStatement`.
+    mutating func step() throws(RunwayError) -> Step {
         var state = StatementState(at: scanner)
         scanner.backslashInStandardString = false
         while true {
@@ -197,6 +223,7 @@ private struct StatementSplitter {
                 state.keywordCount += 1
                 adjustBlockDepth(for: token, previousIsBegin: state.previous == .begin)
             }
+            if token.kind == .eof && !scanner.isFinal { return .needsMore }
             if token.kind == .eof || (token.kind == .delimiter && token.depth == 0 && scanner.blocks.isEmpty) {
                 if token.kind == .delimiter && scanner.javaTrimmed(state.recordStart..<state.confirmedEnd).isEmpty {
                     // Only control characters (or NULs) before the delimiter: Flyway would send an empty string,
@@ -204,7 +231,7 @@ private struct StatementSplitter {
                     state = StatementState(at: scanner)
                     continue
                 }
-                return try finish(state, at: token)
+                return try finish(state, at: token).map { .statement($0) } ?? .end
             }
             if !state.nonCommentSeen {
                 state.line = token.line
@@ -258,6 +285,10 @@ private struct StatementSplitter {
         case nil: break
         }
         guard state.isCopy else { return statement }
+        if copyDataByCaller {
+            statement.copyDataFollows = true
+            return statement
+        }
         let dataRange = scanner.readCopyData()
         if copyDataInPlace {
             statement.copyDataRange = dataRange
@@ -292,7 +323,7 @@ private struct StatementSplitter {
 }
 
 /// What Flyway tracks while it collects the tokens of one statement.
-private struct StatementState {
+struct StatementState {
     /// Start of the recorder (`recorder.start()`) and end of its confirmed part (`recorder.confirm()`).
     var recordStart: Int
     var confirmedEnd: Int
@@ -340,7 +371,7 @@ private struct StatementState {
 /// Flyway's `simplifiedStatement`: the upper-cased keywords (and `@` symbols) at parenthesis depth 0, joined by
 /// single spaces. Every pattern Flyway tries is anchored at both ends and only looks at whole words at the start
 /// and the end, so the first two and last two words and the count decide every match.
-private struct SimplifiedStatement {
+struct SimplifiedStatement {
     private(set) var count = 0
     private var first = ""
     private var second = ""
@@ -392,7 +423,7 @@ private struct SimplifiedStatement {
 
 /// A statement that sets `standard_conforming_strings` the way scripts do it: `SET [SESSION | LOCAL]
 /// standard_conforming_strings {TO | =} value`, `RESET standard_conforming_strings`, `RESET ALL`, `DISCARD ALL`.
-private enum StandardStringsSetting {
+enum StandardStringsSetting {
     case set(Bool)
     case reset
 
@@ -440,15 +471,15 @@ private enum StandardStringsSetting {
 
 // MARK: - Tokens (`Parser.readToken`)
 
-private enum TokenKind {
+enum TokenKind {
     case comment, blankLines, string, identifier, keyword, numeric, delimiter, symbol, eof
 }
 
-private enum Block {
+enum Block {
     case atomic, `case`
 }
 
-private struct Token {
+struct Token {
     var kind: TokenKind
     /// Parenthesis depth when the token was read (0 for end of file, as in Flyway).
     var depth: Int
@@ -465,7 +496,7 @@ private struct Token {
     var isAtSign = false
 }
 
-private struct Scanner {
+struct Scanner {
     let bytes: UnsafeBufferPointer<UInt8>
     private(set) var pos = 0
     private(set) var line = 1
@@ -483,10 +514,49 @@ private struct Scanner {
     /// Whether a plain `'...'` literal of the current statement holds a backslash (its end then depends on
     /// `standard_conforming_strings`).
     var backslashInStandardString = false
+    /// Whether `bytes` reach the end of the script; `false` for a window of a longer script (``StatementStream``),
+    /// where reaching the end of the bytes means "read more".
+    var isFinal = true
 
     init(bytes: UnsafeBufferPointer<UInt8>, release: ((Int) -> Void)? = nil) {
         self.bytes = bytes
         self.release = release
+    }
+
+    /// The scanner's state between two statements, to go on splitting in another window of the same script.
+    struct Snapshot {
+        var pos = 0
+        var line = 1
+        var column = 1
+        var parensDepth = 0
+        var blocks: [Block] = []
+        var unclosedCommentLine: Int?
+        var standardStrings = true
+    }
+
+    /// The state now.
+    var snapshot: Snapshot {
+        Snapshot(
+            pos: pos, line: line, column: column, parensDepth: parensDepth, blocks: blocks,
+            unclosedCommentLine: unclosedCommentLine, standardStrings: standardStrings)
+    }
+
+    /// A scanner over `bytes` that goes on from `snapshot` (whose `pos` is an index into `bytes`).
+    init(bytes: UnsafeBufferPointer<UInt8>, resuming snapshot: Snapshot, isFinal: Bool) {
+        self.init(bytes: bytes)
+        pos = snapshot.pos
+        line = snapshot.line
+        column = snapshot.column
+        parensDepth = snapshot.parensDepth
+        blocks = snapshot.blocks
+        unclosedCommentLine = snapshot.unclosedCommentLine
+        standardStrings = snapshot.standardStrings
+        self.isFinal = isFinal
+    }
+
+    /// Moves past `count` bytes the caller consumed itself (`COPY` data), counting their lines.
+    mutating func skip(_ count: Int) {
+        advance(to: pos + count)
     }
 
     private var count: Int { bytes.count }
