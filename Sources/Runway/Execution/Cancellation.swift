@@ -1,8 +1,11 @@
 import Foundation
 
-/// Cancels a running Runway operation from another thread: wakes sleeps and sends a libpq cancel request to every
-/// connection in use, so the running statement fails, its transaction rolls back and the lock is released.
+/// Cancels a running Runway operation from another thread: wakes sleeps, stops connection attempts and sends a libpq
+/// cancel request to every connection in use, so the running statement fails, its transaction rolls back and the lock
+/// is released.
 final class Cancellation: @unchecked Sendable {
+    /// What connection attempts made for this operation wait on (the PostgreSQL layer knows no `Cancellation`).
+    let connectionInterrupt = ConnectionInterrupt()
     private let condition = NSCondition()
     private var cancelled = false
     private var connections: [ObjectIdentifier: Connection] = [:]
@@ -24,6 +27,7 @@ final class Cancellation: @unchecked Sendable {
         let children = self.children
         condition.broadcast()
         condition.unlock()
+        connectionInterrupt.interrupt()
         for connection in active { connection.cancel() }
         for child in children { child.cancel() }
     }

@@ -245,8 +245,8 @@ private final class SessionOpening: @unchecked Sendable {
 
     /// Stops retrying and waits for the thread to end (closing a connection it made). Returning earlier would let
     /// the caller exit the process while the thread is inside libpq and OpenSSL, whose exit handlers free what it is
-    /// using (a crash seen under AddressSanitizer). A connection attempt in progress ends within `connect_timeout`;
-    /// on loopback or a refused port it ends at once.
+    /// using (a crash seen under AddressSanitizer). A connection attempt in progress ends at once (only a host name
+    /// lookup in progress is waited for).
     func abandon() {
         cancellation.cancel()
         _ = thread.join()

@@ -117,7 +117,8 @@ final class Session {
         return lost
     }
     /// Opens a connection, retrying connection errors `connectRetries` times with doubling waits (1, 2, 4... seconds,
-    /// capped at `connectRetriesInterval`), as Flyway does; each attempt is logged.
+    /// capped at `connectRetriesInterval`), as Flyway does; each attempt is logged. Cancellation stops an attempt
+    /// in progress at once, and the waits between attempts.
     static func connect(
         _ configuration: Configuration, logger: Logger, cancellation: Cancellation, readWrite: Bool
     ) throws(RunwayError) -> Connection {
@@ -131,8 +132,11 @@ final class Session {
             try cancellation.check()
             attempt += 1
             do {
-                opened = try Connection(parameters: settings.libpqParameters(), logger: logger)
+                opened = try Connection(
+                    parameters: settings.libpqParameters(), logger: logger,
+                    interrupt: cancellation.connectionInterrupt)
             } catch {
+                if error.code == .cancelled { throw error }
                 let friendly = explain(error, settings: settings)
                 guard attempt <= configuration.connectRetries, !isPermanent(error) else { throw friendly }
                 logger.warning(

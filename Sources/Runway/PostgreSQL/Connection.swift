@@ -52,8 +52,8 @@ struct ResultRow {
 /// One libpq connection (`PGconn`), owned by this object and closed in `deinit`.
 ///
 /// Every call blocks the calling thread; Runway only calls it from its own worker thread (see ``Migrator``), never
-/// from Swift's cooperative pool. `cancel()` may be called from any thread: it sends a libpq cancel request for the
-/// statement that is running.
+/// from Swift's cooperative pool. Opening one can be interrupted from another thread (``ConnectionInterrupt``);
+/// `cancel()` may be called from any thread: it sends a libpq cancel request for the statement that is running.
 final class Connection: @unchecked Sendable {
     private let handle: OpaquePointer
     private let cancelHandle: OpaquePointer?
@@ -62,6 +62,8 @@ final class Connection: @unchecked Sendable {
     private let secrets: [String]
     /// The parameters this connection was opened with, for ``openAnother()``. Never logged.
     private let parameters: [(String, String)]
+    /// What stops this connection's attempts, and those of ``openAnother()``.
+    private let interrupt: ConnectionInterrupt?
     let logger: Logger
 
     /// The server's version number (`150018` for 15.18).
@@ -75,36 +77,24 @@ final class Connection: @unchecked Sendable {
 
     /// Opens a connection with libpq keyword/value parameters (never a formatted conninfo string).
     ///
-    /// - Throws: ``RunwayError`` with code `.connection`; its message never contains the password.
-    init(parameters: [(String, String)], logger: Logger) throws(RunwayError) {
+    /// The attempt waits with poll(2), never inside a blocking libpq call, so `interrupt` stops it at once (see
+    /// ``open(_:interrupt:)``, which also enforces `connect_timeout`); connections opened with ``openAnother()``
+    /// share the interrupt.
+    ///
+    /// - Throws: ``RunwayError`` with code `.connection`, its message never containing the password; `.cancelled`
+    ///   when `interrupt` fired.
+    init(parameters: [(String, String)], logger: Logger, interrupt: ConnectionInterrupt? = nil) throws(RunwayError) {
         self.logger = logger
         self.parameters = parameters
+        self.interrupt = interrupt
         self.secrets = Self.secrets(in: parameters)
         try ConnectionSettings.checkCertificateFiles(parameters)
-        let keys = parameters.map { strdup($0.0) } + [nil]
-        let values = parameters.map { strdup($0.1) } + [nil]
-        defer {
-            keys.forEach { free($0) }
-            values.forEach { free($0) }
-        }
-        let connection: OpaquePointer? = keys.withUnsafeBufferPointer { keyBuffer in
-            values.withUnsafeBufferPointer { valueBuffer in
-                keyBuffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: keys.count) { k in
-                    valueBuffer.baseAddress!.withMemoryRebound(
-                        to: UnsafePointer<CChar>?.self, capacity: values.count
-                    ) { v in
-                        // expand_dbname = 1: a `dbname` holding a URI or conninfo string is expanded; later
-                        // keywords override what it set.
-                        PQconnectdbParams(k, v, 1)
-                    }
-                }
-            }
-        }
-        guard let connection else { throw RunwayError(.connection, "Out of memory while connecting to PostgreSQL") }
-        guard PQstatus(connection) == CONNECTION_OK else {
-            var message = Self.scrub(String(cString: PQerrorMessage(connection)), secrets: secrets)
-            PQfinish(connection)
-            message = message.trimmingCharacters(in: .whitespacesAndNewlines)
+        let connection: OpaquePointer
+        switch try Self.open(parameters, interrupt: interrupt) {
+        case .connected(let opened):
+            connection = opened
+        case .failed(let text):
+            var message = Self.scrub(text, secrets: secrets).trimmingCharacters(in: .whitespacesAndNewlines)
             if let hint = Self.tlsHint(message, parameters: parameters) { message += "\n" + hint }
             throw RunwayError(.connection, "Unable to connect to the database: \(message)")
         }
@@ -123,7 +113,7 @@ final class Connection: @unchecked Sendable {
 
     /// A second connection with the same parameters (one attempt, no retries).
     func openAnother() throws(RunwayError) -> Connection {
-        try Connection(parameters: parameters, logger: logger)
+        try Connection(parameters: parameters, logger: logger, interrupt: interrupt)
     }
 
     /// The values of the secret keywords, and the passwords inside a URI or conninfo string passed as `dbname`.

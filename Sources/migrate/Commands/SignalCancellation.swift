@@ -2,8 +2,9 @@ import Dispatch
 import Foundation
 import Runway
 
-/// Turns SIGINT and SIGTERM into task cancellation: Runway cancels the running statement through libpq, rolls the
-/// migration back, releases the lock and the process exits 130 (SIGINT) or 143 (SIGTERM).
+/// Turns SIGINT and SIGTERM into task cancellation: Runway stops a connection attempt in progress, or cancels the
+/// running statement through libpq, rolls the migration back and releases the lock; the process exits 130 (SIGINT)
+/// or 143 (SIGTERM).
 enum SignalCancellation {
     static func run<T: Sendable>(
         _ operation: @escaping @Sendable () async throws(RunwayError) -> T
