@@ -107,13 +107,42 @@ struct MigrationScannerTests {
         #expect(error?.code == .configuration)
     }
 
-    @Test("a missing location is skipped, or an error with failOnMissingLocations")
+    @Test("a missing location beside an existing one is skipped, or an error with failOnMissingLocations")
     func missingLocation() throws {
-        #expect(try resolve(["/nonexistent-runway-dir"]).isEmpty)
+        let folder = try Folder(["V1__a.sql": "SELECT 1;"])
+        #expect(try resolve([folder.path, "/nonexistent-runway-dir"]).map(\.script) == ["V1__a.sql"])
         let scanner = MigrationScanner(
-            locations: ["/nonexistent-runway-dir"], naming: NamingConvention(), failOnMissingLocations: true,
-            logger: Logger(label: "test"))
-        #expect(throws: RunwayError.self) { try scanner.scan() }
+            locations: [folder.path, "/nonexistent-runway-dir"], naming: NamingConvention(),
+            failOnMissingLocations: true, logger: Logger(label: "test"))
+        let error = #expect(throws: RunwayError.self) { try scanner.scan() }
+        #expect(error?.message.contains("/nonexistent-runway-dir (NOT_FOUND)") == true)
+    }
+
+    @Test(
+        "no location at all, or none that exists, is an error naming locations and each resolved folder",
+        arguments: [[], [""], [" ", ""], ["/nonexistent-runway-dir"], ["filesystem:nonexistent-runway-dir", "/nope"]])
+    func noLocation(locations: [String]) {
+        let error = #expect(throws: RunwayError.self) { try resolve(locations) }
+        #expect(error?.code == .configuration)
+        #expect(error?.message.contains("locations") == true, "\(error?.message ?? "")")
+        for location in locations where !location.trimmingCharacters(in: .whitespaces).isEmpty {
+            #expect(error?.message.contains("'\(location)'") == true, "\(error?.message ?? "")")
+        }
+    }
+
+    @Test("relative locations, '..' included, are resolved against the working directory (Flyway's rule)")
+    func relativeLocations() throws {
+        let current = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        let parent = current.deletingLastPathComponent().standardizedFileURL.path
+        let logger = Logger(label: "test")
+        #expect(try MigrationScanner.normalise(["../sql"], logger: logger) == [parent + "/sql"])
+        #expect(try MigrationScanner.normalise(["filesystem:./a/../b"], logger: logger) == [current.path + "/b"])
+        #expect(
+            try MigrationScanner.normalise(["../../sql"], workingDirectory: "/srv/app/current", logger: logger)
+                == ["/srv/sql"])
+        #expect(
+            try MigrationScanner.normalise(["../sql"], workingDirectory: "app", logger: logger)
+                == [current.path + "/sql"])
     }
 
     @Test("sub-locations of another location are dropped")

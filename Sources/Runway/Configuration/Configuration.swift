@@ -27,7 +27,8 @@ public struct Configuration: Sendable {
     public var naming = NamingConvention()
     /// Fail on file names that do not follow the convention instead of skipping them with a log line.
     public var validateMigrationNaming = false
-    /// Fail when a location folder does not exist.
+    /// Fail when any location folder does not exist, instead of skipping it with an error log (when none exists the
+    /// run fails either way).
     public var failOnMissingLocations = false
     /// Apply versioned migrations older than the current version instead of reporting them as ignored.
     public var outOfOrder = false

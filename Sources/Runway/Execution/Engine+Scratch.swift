@@ -11,18 +11,21 @@ extension Engine {
         let serverConfigured =
             connection.url != nil || connection.host != nil || connection.database != nil
             || ["PGHOST", "PGDATABASE", "PGSERVICE"].contains { environment[$0]?.isEmpty == false }
+        // Scanned first: bad locations or files fail before a database or a cluster is created.
+        let count = try scan().migrations.count
         if serverConfigured {
-            return try onScratchDatabase()
+            return try onScratchDatabase(count: count)
         }
         let cluster = try ScratchCluster.start(logger: logger)
         defer { cluster.stop() }
         var scratch = configuration
         scratch.connection = cluster.settings
-        return try Engine(configuration: scratch, logger: logger, cancellation: cancellation).applyFromZero()
+        return try Engine(configuration: scratch, logger: logger, cancellation: cancellation).applyFromZero(
+            count: count)
     }
 
     /// Creates `runway_scratch_<random>` on the configured server, migrates it, and drops it.
-    private func onScratchDatabase() throws(RunwayError) -> CIReport {
+    private func onScratchDatabase(count: Int) throws(RunwayError) -> CIReport {
         let admin = try Session.connect(configuration, logger: logger, cancellation: cancellation, readWrite: true)
         defer { cancellation.untrack(admin) }
         let name = "runway_scratch_" + UUID().uuidString.prefix(8).lowercased()
@@ -38,12 +41,12 @@ extension Engine {
         }
         var scratch = configuration
         scratch.connection.database = name
-        return try Engine(configuration: scratch, logger: logger, cancellation: cancellation).applyFromZero()
+        return try Engine(configuration: scratch, logger: logger, cancellation: cancellation).applyFromZero(
+            count: count)
     }
 
-    /// Migrates an empty database; a failure becomes a finding naming the file and line.
-    private func applyFromZero() throws(RunwayError) -> CIReport {
-        let count = try scan().migrations.count
+    /// Migrates an empty database (`count` migrations); a failure becomes a finding naming the file and line.
+    private func applyFromZero(count: Int) throws(RunwayError) -> CIReport {
         do throws(RunwayError) {
             let result = try migrate()
             return CIReport(findings: [], migrationsChecked: count, applied: result.migrations)
