@@ -190,6 +190,24 @@ struct ConfigurationTests {
         #expect(error?.message.contains(variable) == true)
     }
 
+    @Test("an empty DB_USERNAME is rejected naming it, unless PGUSER gives libpq a user", arguments: ["", " "])
+    func emptyUsername(value: String) throws {
+        let error = #expect(throws: RunwayError.self) { try Configuration.fromEnvironment(["DB_USERNAME": value]) }
+        #expect(error?.code == .configuration)
+        #expect(error?.message.contains("DB_USERNAME") == true)
+        #expect(try Configuration.fromEnvironment(["DB_USERNAME": value, "PGUSER": "app"]).connection.user == nil)
+    }
+
+    @Test("an empty DB_PASSWORD counts as unset: DB_PASSWORD_FILE may stand beside it")
+    func emptyPassword() throws {
+        #expect(try Configuration.fromEnvironment(["DB_PASSWORD": ""]).connection.password == nil)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pw-\(UUID().uuidString)").path
+        try Data("from-secret\n".utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let environment = ["DB_PASSWORD": "", "DB_PASSWORD_FILE": path]
+        #expect(try Configuration.fromEnvironment(environment).connection.password == "from-secret")
+    }
+
     @Test("an empty DB_NAME is accepted when PGDATABASE gives libpq a database")
     func emptyNameWithFallback() throws {
         #expect(try Configuration.fromEnvironment(["DB_NAME": "", "PGDATABASE": "x"]).connection.database == nil)

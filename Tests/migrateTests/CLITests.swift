@@ -170,6 +170,20 @@ struct CLITests {
         #expect(output.stderr.contains("DB_NAME"))
     }
 
+    @Test("an empty DB_PASSWORD counts as unset beside DB_PASSWORD_FILE, which then gives the password")
+    func emptyPasswordBesidePasswordFile() async throws {
+        let db = try TestDatabase("emptypw")
+        let folder = try MigrationFolder(["V1__a.sql": "CREATE TABLE a (id int);"])
+        try folder.write("secret/password", db.endpoint.password + "\n")
+        var env = db.environment
+        env["DB_PASSWORD"] = ""
+        env["DB_PASSWORD_FILE"] = folder.path + "/secret/password"
+        let output = try await runMigrate(["migrate", "--locations", folder.path], environment: env)
+        #expect(output.status == 0, "\(output.all)")
+        #expect(!output.all.contains(db.endpoint.password))
+        #expect(try db.scalar("SELECT count(*) FROM flyway_schema_history WHERE success") == "1")
+    }
+
     @Test(
         "a relative location with '..' is resolved against the working directory, however it is given",
         arguments: [

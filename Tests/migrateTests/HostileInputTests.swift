@@ -378,6 +378,12 @@ let hostileCases: [HostileCase] = [
         name: "DB_HOST empty", arguments: ["migrate", "--locations", "{sql}"], environment: ["DB_HOST": ""],
         expectedStatus: 2, mentions: ["DB_HOST"]),
     HostileCase(
+        name: "DB_USERNAME empty", arguments: ["migrate", "--locations", "{sql}"], environment: ["DB_USERNAME": ""],
+        expectedStatus: 2, mentions: ["DB_USERNAME"]),
+    HostileCase(
+        name: "--user ''", arguments: ["migrate", "--locations", "{sql}", "--user", ""], expectedStatus: 2,
+        mentions: ["--user"]),
+    HostileCase(
         name: "DB_SSLMODE unknown", arguments: ["migrate", "--locations", "{sql}"],
         environment: ["DB_SSLMODE": "sometimes"], expectedStatus: 2, mentions: ["DB_SSLMODE", "sometimes"]),
     HostileCase(

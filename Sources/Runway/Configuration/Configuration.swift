@@ -94,8 +94,9 @@ extension Configuration {
     /// `DB_SSLROOTCERT`, `DB_SSLCERT`, `DB_SSLKEY`, `DB_SSLPASSWORD` and `DB_APPLICATION_NAME`.
     ///
     /// Unset variables are left to libpq's own `PG*` variables. A value that cannot be right (`DB_PORT=abc`, an empty
-    /// `DB_NAME` with no `PGDATABASE` to fall back on, both `DB_PASSWORD` and `DB_PASSWORD_FILE`) is rejected here,
-    /// before any connection, with an error naming the variable.
+    /// `DB_HOST`, an empty `DB_NAME` or `DB_USERNAME` with no `PGDATABASE` or `PGUSER` to fall back on, both
+    /// `DB_PASSWORD` and `DB_PASSWORD_FILE`) is rejected here, before any connection, with an error naming the
+    /// variable. An empty `DB_PASSWORD` counts as unset (libpq treats an empty password as none).
     public static func fromEnvironment(
         _ environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(RunwayError) -> Configuration {
@@ -131,12 +132,23 @@ extension ConnectionSettings {
                 database = name
             }
         }
-        if let user = environment["DB_USERNAME"], !user.isEmpty { self.user = user }
+        if let user = environment["DB_USERNAME"] {
+            if user.trimmingCharacters(in: .whitespaces).isEmpty {
+                // libpq would log in as the operating-system user: never what an empty DB_USERNAME meant.
+                guard let fallback = environment["PGUSER"], !fallback.isEmpty else {
+                    throw .configuration("DB_USERNAME is set but empty: set it to the login role (or unset it)")
+                }
+            } else {
+                self.user = user
+            }
+        }
+        // An empty password is no password to libpq: an empty DB_PASSWORD counts as unset.
+        let givenPassword = environment["DB_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
         let passwordFile = environment["DB_PASSWORD_FILE"].flatMap { $0.isEmpty ? nil : $0 }
-        if environment["DB_PASSWORD"] != nil, passwordFile != nil {
+        if givenPassword != nil, passwordFile != nil {
             throw .configuration("DB_PASSWORD and DB_PASSWORD_FILE are both set: use only one of them")
         }
-        if let password = environment["DB_PASSWORD"] { self.password = password }
+        if let givenPassword { password = givenPassword }
         if let passwordFile { password = try Self.readPasswordFile(passwordFile, setting: "DB_PASSWORD_FILE") }
         if let mode = environment["DB_SSLMODE"], !mode.isEmpty {
             guard Self.sslModes.contains(mode) else {
