@@ -4,6 +4,13 @@ import Testing
 
 @testable import Runway
 
+/// A change to a ``Configuration`` and what the error it causes must name.
+struct ConfigurationMistake: Sendable, CustomTestStringConvertible {
+    var testDescription: String
+    var change: @Sendable (inout Configuration) -> Void
+    var mentions: [String]
+}
+
 /// Configuration mistakes the library must refuse before it changes anything, whatever the command: the CLI gets
 /// the same checks through ``Migrator``.
 @Suite("configuration mistakes are refused through the library before the database changes")
@@ -76,5 +83,52 @@ struct ConfigurationSafetyTests {
         let project = try MigrationFolder(["sql/V1__a.sql": "CREATE TABLE a (id int);", "app/README": "x"])
         let result = try await db.migrator(["../sql"]) { $0.workingDirectory = project.path + "/app" }.migrate()
         #expect(result.migrationsExecuted == 1)
+    }
+
+    @Test(
+        "empty names, and names over PostgreSQL's 63-byte identifier limit, are refused naming the setting",
+        arguments: [
+            ConfigurationMistake(testDescription: "table ''", change: { $0.table = "" }, mentions: ["table", "empty"]),
+            ConfigurationMistake(
+                testDescription: "table of 64 bytes", change: { $0.table = String(repeating: "h", count: 64) },
+                mentions: ["table", "64 bytes", "63"]),
+            // 62 bytes fit an identifier, but <table>_pk and <table>_s_idx would both be cut to <table>_.
+            ConfigurationMistake(
+                testDescription: "table of 62 bytes", change: { $0.table = String(repeating: "h", count: 62) },
+                mentions: ["table", "62 bytes", "at most 61", "_pk"]),
+            ConfigurationMistake(
+                testDescription: "schemas with an empty name", change: { $0.schemas = ["app", ""] },
+                mentions: ["schemas", "empty"]),
+            ConfigurationMistake(
+                testDescription: "schemas with 32 accented letters (64 bytes)",
+                change: { $0.schemas = [String(repeating: "é", count: 32)] }, mentions: ["schemas", "64 bytes"]),
+            ConfigurationMistake(
+                testDescription: "defaultSchema ''", change: { $0.defaultSchema = "" },
+                mentions: ["defaultSchema", "empty"]),
+            ConfigurationMistake(
+                testDescription: "defaultSchema of 64 bytes",
+                change: { $0.defaultSchema = String(repeating: "s", count: 64) },
+                mentions: ["defaultSchema", "64 bytes"]),
+        ])
+    func badNames(mistake: ConfigurationMistake) async throws {
+        let db = try TestDatabase("names")
+        let folder = try MigrationFolder(["V1__a.sql": "CREATE TABLE a (id int);"])
+        try await expectRefused(db, db.migrator([folder.path], mistake.change), mentions: mistake.mentions)
+    }
+
+    @Test("the longest names work run after run: a 63-byte schema, a 61-byte table")
+    func longestNames() async throws {
+        let db = try TestDatabase("names63")
+        let folder = try MigrationFolder(["V1__a.sql": "CREATE TABLE a (id int);"])
+        let schema = String(repeating: "é", count: 31) + "s"
+        let table = String(repeating: "h", count: 61)
+        let migrator = db.migrator([folder.path]) {
+            $0.schemas = [schema]
+            $0.table = table
+        }
+        #expect(try await migrator.migrate().migrationsExecuted == 1)
+        #expect(try await migrator.migrate().migrationsExecuted == 0)
+        #expect(try await migrator.validate().problems.isEmpty)
+        #expect(try db.history(schema: schema, table: table).count == 2)
     }
 }

@@ -68,6 +68,10 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
 /// A migration that must never be applied by a failing case (its table would show in the database).
 let marker = ("sql/V1__marker.sql", "CREATE TABLE marker (id int);\n")
 
+/// Names one byte over PostgreSQL's 63-byte identifier limit: ASCII, and 32 two-byte letters (32 characters).
+let longASCIIName = String(repeating: "h", count: 64)
+let longAccentedName = String(repeating: "é", count: 32)
+
 let hostileCases: [HostileCase] = [
     // MARK: File contents
     HostileCase(
@@ -417,6 +421,37 @@ let hostileCases: [HostileCase] = [
     HostileCase(
         name: "--schemas ''", entries: [.text(marker.0, marker.1)],
         arguments: ["migrate", "--locations", "{sql}", "--schemas", ""], expectedStatus: 2, mentions: ["--schemas"]),
+    HostileCase(
+        name: "--table of 64 bytes", entries: [.text(marker.0, marker.1)],
+        arguments: ["migrate", "--locations", "{sql}", "--table", longASCIIName], expectedStatus: 2,
+        mentions: ["--table", "64 bytes", "63"]),
+    HostileCase(
+        name: "-table= of 64 bytes (Flyway syntax)", entries: [.text(marker.0, marker.1)],
+        arguments: ["migrate", "--locations", "{sql}", "-table=" + longASCIIName], expectedStatus: 2,
+        mentions: ["table", "-table", "64 bytes"]),
+    HostileCase(
+        name: "--schemas with a name of 32 accented letters (64 bytes)", entries: [.text(marker.0, marker.1)],
+        arguments: ["migrate", "--locations", "{sql}", "--schemas", "app," + longAccentedName], expectedStatus: 2,
+        mentions: ["--schemas", "64 bytes"]),
+    HostileCase(
+        name: "FLYWAY_SCHEMAS with a name of 64 bytes", entries: [.text(marker.0, marker.1)],
+        arguments: ["migrate", "--locations", "{sql}"], environment: ["FLYWAY_SCHEMAS": longAccentedName],
+        expectedStatus: 2, mentions: ["schemas", "FLYWAY_SCHEMAS", "64 bytes"]),
+    HostileCase(
+        name: "--default-schema of 64 bytes", entries: [.text(marker.0, marker.1)],
+        arguments: ["migrate", "--locations", "{sql}", "--default-schema", longASCIIName], expectedStatus: 2,
+        mentions: ["--default-schema", "64 bytes"]),
+    HostileCase(
+        name: "flyway.conf with a defaultSchema of 64 bytes",
+        entries: [
+            .text(marker.0, marker.1),
+            .text("flyway.conf", "flyway.locations=filesystem:sql\nflyway.defaultSchema=\(longASCIIName)\n"),
+        ],
+        arguments: ["migrate"], expectedStatus: 2, mentions: ["defaultSchema", "flyway.conf line 2", "64 bytes"]),
+    HostileCase(
+        name: "--default-schema ''", entries: [.text(marker.0, marker.1)],
+        arguments: ["migrate", "--locations", "{sql}", "--default-schema", ""], expectedStatus: 2,
+        mentions: ["--default-schema"]),
     HostileCase(
         name: "an empty FLYWAY_SCHEMAS", entries: [.text(marker.0, marker.1)],
         arguments: ["migrate", "--locations", "{sql}"], environment: ["FLYWAY_SCHEMAS": ""], expectedStatus: 2,

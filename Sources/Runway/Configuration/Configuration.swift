@@ -87,6 +87,18 @@ public struct Configuration: Sendable {
     public init() {}
 }
 
+// MARK: - Checks
+
+extension Configuration {
+    /// Checks the names Runway writes into SQL before anything connects: `table`, every one of `schemas` and
+    /// `defaultSchema` must be non-empty and fit PostgreSQL's identifier limit (see ``SettingRule``).
+    func checkNames() throws(RunwayError) {
+        _ = try SettingRule.tableName(table, setting: "table")
+        for schema in schemas { _ = try SettingRule.schemaName(schema, setting: "schemas") }
+        if let defaultSchema { _ = try SettingRule.schemaName(defaultSchema, setting: "defaultSchema") }
+    }
+}
+
 // MARK: - Environment
 
 extension Configuration {
