@@ -7,13 +7,18 @@ import Foundation
 public struct Configuration: Sendable {
     /// How to reach PostgreSQL.
     public var connection = ConnectionSettings()
-    /// Migration folders (`filesystem:` prefix optional), scanned recursively; hidden folders are skipped.
+    /// Migration folders (`filesystem:` prefix optional), scanned recursively; hidden folders are skipped. Relative
+    /// folders are resolved against ``workingDirectory`` or the current directory. A folder that does not exist is
+    /// skipped with an error log (or fails the run with ``failOnMissingLocations``); an empty list, or one where no
+    /// folder exists, fails every command before it connects.
     public var locations: [String] = ["migrations"]
-    /// Schemas Runway manages; the first holds the history table. Empty: the connection's current schema.
+    /// Schemas Runway manages; the first holds the history table. Empty: the connection's current schema. Each name
+    /// must be non-empty and at most 63 bytes in UTF-8 (PostgreSQL's limit).
     public var schemas: [String] = []
-    /// The schema of the history table, when it differs from the first of `schemas`.
+    /// The schema of the history table, when it differs from the first of `schemas` (at most 63 bytes).
     public var defaultSchema: String?
-    /// The history table name (Flyway's `table`).
+    /// The history table name (Flyway's `table`): non-empty and at most 61 bytes in UTF-8, so that its `<table>_pk`
+    /// and `<table>_s_idx` stay distinct within PostgreSQL's 63-byte limit.
     public var table = "flyway_schema_history"
     /// `${name}` placeholder values (names are case-insensitive).
     public var placeholders: [String: String] = [:]
