@@ -107,10 +107,12 @@ public struct Migrator: Sendable {
         return error
     }
 
-    /// Runs an engine operation on its own thread, forwarding task cancellation to libpq.
+    /// Runs an engine operation on its own thread, forwarding task cancellation to libpq; the configuration's
+    /// names are checked first.
     private func run<T: Sendable>(_ operation: @escaping @Sendable (Engine) throws(RunwayError) -> T)
         async throws(RunwayError) -> T
     {
+        try configuration.checkNames()
         let cancellation = Cancellation()
         let engine = Engine(configuration: configuration, logger: logger, cancellation: cancellation)
         let outcome: Result<T, RunwayError> = await withTaskCancellationHandler {

@@ -111,7 +111,8 @@ struct WaitTests {
         var configuration = Configuration()
         configuration.connection.host = "127.0.0.1"
         configuration.connection.port = String(try TestCluster.freePort())
-        configuration.locations = []
+        let folder = try MigrationFolder()
+        configuration.locations = [folder.path]
         let error = await #expect(throws: RunwayError.self) {
             try await Migrator(configuration: configuration, logger: Logger(label: "t")).migrate()
         }

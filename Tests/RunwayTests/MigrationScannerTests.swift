@@ -107,13 +107,42 @@ struct MigrationScannerTests {
         #expect(error?.code == .configuration)
     }
 
-    @Test("a missing location is skipped, or an error with failOnMissingLocations")
+    @Test("a missing location beside an existing one is skipped, or an error with failOnMissingLocations")
     func missingLocation() throws {
-        #expect(try resolve(["/nonexistent-runway-dir"]).isEmpty)
+        let folder = try Folder(["V1__a.sql": "SELECT 1;"])
+        #expect(try resolve([folder.path, "/nonexistent-runway-dir"]).map(\.script) == ["V1__a.sql"])
         let scanner = MigrationScanner(
-            locations: ["/nonexistent-runway-dir"], naming: NamingConvention(), failOnMissingLocations: true,
-            logger: Logger(label: "test"))
-        #expect(throws: RunwayError.self) { try scanner.scan() }
+            locations: [folder.path, "/nonexistent-runway-dir"], naming: NamingConvention(),
+            failOnMissingLocations: true, logger: Logger(label: "test"))
+        let error = #expect(throws: RunwayError.self) { try scanner.scan() }
+        #expect(error?.message.contains("/nonexistent-runway-dir (NOT_FOUND)") == true)
+    }
+
+    @Test(
+        "no location at all, or none that exists, is an error naming locations and each resolved folder",
+        arguments: [[], [""], [" ", ""], ["/nonexistent-runway-dir"], ["filesystem:nonexistent-runway-dir", "/nope"]])
+    func noLocation(locations: [String]) {
+        let error = #expect(throws: RunwayError.self) { try resolve(locations) }
+        #expect(error?.code == .configuration)
+        #expect(error?.message.contains("locations") == true, "\(error?.message ?? "")")
+        for location in locations where !location.trimmingCharacters(in: .whitespaces).isEmpty {
+            #expect(error?.message.contains("'\(location)'") == true, "\(error?.message ?? "")")
+        }
+    }
+
+    @Test("relative locations, '..' included, are resolved against the working directory (Flyway's rule)")
+    func relativeLocations() throws {
+        let current = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        let parent = current.deletingLastPathComponent().standardizedFileURL.path
+        let logger = Logger(label: "test")
+        #expect(try MigrationScanner.normalise(["../sql"], logger: logger) == [parent + "/sql"])
+        #expect(try MigrationScanner.normalise(["filesystem:./a/../b"], logger: logger) == [current.path + "/b"])
+        #expect(
+            try MigrationScanner.normalise(["../../sql"], workingDirectory: "/srv/app/current", logger: logger)
+                == ["/srv/sql"])
+        #expect(
+            try MigrationScanner.normalise(["../sql"], workingDirectory: "app", logger: logger)
+                == [current.path + "/sql"])
     }
 
     @Test("sub-locations of another location are dropped")
@@ -159,6 +188,24 @@ struct ConfigurationTests {
         let error = #expect(throws: RunwayError.self) { try Configuration.fromEnvironment(environment) }
         #expect(error?.code == .configuration)
         #expect(error?.message.contains(variable) == true)
+    }
+
+    @Test("an empty DB_USERNAME is rejected naming it, unless PGUSER gives libpq a user", arguments: ["", " "])
+    func emptyUsername(value: String) throws {
+        let error = #expect(throws: RunwayError.self) { try Configuration.fromEnvironment(["DB_USERNAME": value]) }
+        #expect(error?.code == .configuration)
+        #expect(error?.message.contains("DB_USERNAME") == true)
+        #expect(try Configuration.fromEnvironment(["DB_USERNAME": value, "PGUSER": "app"]).connection.user == nil)
+    }
+
+    @Test("an empty DB_PASSWORD counts as unset: DB_PASSWORD_FILE may stand beside it")
+    func emptyPassword() throws {
+        #expect(try Configuration.fromEnvironment(["DB_PASSWORD": ""]).connection.password == nil)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pw-\(UUID().uuidString)").path
+        try Data("from-secret\n".utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let environment = ["DB_PASSWORD": "", "DB_PASSWORD_FILE": path]
+        #expect(try Configuration.fromEnvironment(environment).connection.password == "from-secret")
     }
 
     @Test("an empty DB_NAME is accepted when PGDATABASE gives libpq a database")

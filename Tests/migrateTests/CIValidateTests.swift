@@ -167,18 +167,4 @@ struct CIValidateTests {
         #expect(bad.status == 1)
         #expect(bad.stdout.contains("V3__bad.sql:2: error: [MIGRATION_FAILED]"))
     }
-
-    @Test("--scratch without a configured server starts and removes a temporary local cluster", .timeLimit(.minutes(2)))
-    func scratchLocalCluster() async throws {
-        let folder = try MigrationFolder([
-            "V1__a.sql": "CREATE TABLE a (id int);", "R__v.sql": "CREATE VIEW v AS SELECT * FROM a;",
-        ])
-        let output = try await runMigrate(
-            ["validate", "--scratch", "--locations", folder.path], environment: noDatabase)
-        #expect(output.status == 0, "\(output.all)")
-        #expect(output.stdout.contains("applied R__v.sql in"))
-        #expect(output.stderr.contains("Starting a temporary PostgreSQL cluster"))
-        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []
-        #expect(!leftovers.contains { $0.hasPrefix("runway-scratch-") })
-    }
 }

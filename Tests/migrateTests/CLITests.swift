@@ -170,6 +170,43 @@ struct CLITests {
         #expect(output.stderr.contains("DB_NAME"))
     }
 
+    @Test("an empty DB_PASSWORD counts as unset beside DB_PASSWORD_FILE, which then gives the password")
+    func emptyPasswordBesidePasswordFile() async throws {
+        let db = try TestDatabase("emptypw")
+        let folder = try MigrationFolder(["V1__a.sql": "CREATE TABLE a (id int);"])
+        try folder.write("secret/password", db.endpoint.password + "\n")
+        var env = db.environment
+        env["DB_PASSWORD"] = ""
+        env["DB_PASSWORD_FILE"] = folder.path + "/secret/password"
+        let output = try await runMigrate(["migrate", "--locations", folder.path], environment: env)
+        #expect(output.status == 0, "\(output.all)")
+        #expect(!output.all.contains(db.endpoint.password))
+        #expect(try db.scalar("SELECT count(*) FROM flyway_schema_history WHERE success") == "1")
+    }
+
+    @Test(
+        "a relative location with '..' is resolved against the working directory, however it is given",
+        arguments: [
+            (["migrate", "--locations", "../sql"], [:], nil),
+            (["migrate", "-locations=filesystem:../sql"], [:], nil),
+            (["migrate"], ["FLYWAY_LOCATIONS": "../sql"], nil),
+            // Flyway resolves a config file's relative locations against the working directory, not the file's folder.
+            (["migrate"], [:], "flyway.locations=filesystem:../sql\n"),
+            (["migrate", "-configFiles=../conf/deep/flyway.conf"], [:], nil),
+        ] as [([String], [String: String], String?)])
+    func parentRelativeLocation(arguments: [String], variables: [String: String], conf: String?) async throws {
+        let db = try TestDatabase("dotdot")
+        let project = try MigrationFolder([
+            "sql/V1__a.sql": "CREATE TABLE a (id int);", "app/README": "the folder migrate runs in",
+            "conf/deep/flyway.conf": "flyway.locations=filesystem:../sql\n",
+        ])
+        if let conf { try project.write("app/flyway.conf", conf) }
+        let output = try await runMigrate(
+            arguments, environment: db.environment.merging(variables) { $1 }, directory: project.path + "/app")
+        #expect(output.status == 0, "\(output.all)")
+        #expect(try db.history() == ["1|1|a|SQL|V1__a.sql|\(Checksum(text: "CREATE TABLE a (id int);").value)|t"])
+    }
+
     @Test("unknown flags are usage errors with exit code 2")
     func usageError() async throws {
         let output = try await runMigrate(["migrate", "--no-such-flag"], environment: [:])

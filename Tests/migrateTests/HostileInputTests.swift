@@ -49,6 +49,8 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
     var arguments: [String]
     /// Environment changes on top of the test database's `DB_*` variables; `nil` unsets a variable.
     var environment: [String: String?] = [:]
+    /// The folder the binary runs in, relative to the project (created when missing); the project itself when `nil`.
+    var directory: String?
     var expectedStatus: Int32
     /// Text the output (stderr and stdout) must contain: the culprit. `{sql}`/`{project}` are replaced.
     var mentions: [String]
@@ -65,6 +67,10 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
 
 /// A migration that must never be applied by a failing case (its table would show in the database).
 let marker = ("sql/V1__marker.sql", "CREATE TABLE marker (id int);\n")
+
+/// Names one byte over PostgreSQL's 63-byte identifier limit: ASCII, and 32 two-byte letters (32 characters).
+let longASCIIName = String(repeating: "h", count: 64)
+let longAccentedName = String(repeating: "é", count: 32)
 
 let hostileCases: [HostileCase] = [
     // MARK: File contents
@@ -170,6 +176,35 @@ let hostileCases: [HostileCase] = [
         name: "a missing location in Flyway syntax (-failOnMissingLocations=true)",
         arguments: ["migrate", "-locations=filesystem:{project}/nowhere", "-failOnMissingLocations=true"],
         expectedStatus: 2, mentions: ["{project}/nowhere"]),
+    HostileCase(
+        name: "the only location does not exist (failOnMissingLocations=false)", entries: [.text(marker.0, marker.1)],
+        arguments: ["migrate", "--locations", "{project}/nowhere"], expectedStatus: 2,
+        mentions: ["locations", "{project}/nowhere", "NOT_FOUND"]),
+    HostileCase(
+        name: "no location configured and no migrations folder (the default location)",
+        entries: [.text(marker.0, marker.1)], arguments: ["migrate"], expectedStatus: 2,
+        mentions: ["locations", "'migrations'", "{project}/migrations"]),
+    HostileCase(
+        name: "--locations ../nowhere from a sub-folder", entries: [.text(marker.0, marker.1)],
+        arguments: ["migrate", "--locations", "../nowhere"], directory: "app", expectedStatus: 2,
+        mentions: ["locations", "'../nowhere'", "{project}/nowhere"]),
+    HostileCase(
+        name: "-locations=filesystem:../nowhere from a sub-folder", entries: [.text(marker.0, marker.1)],
+        arguments: ["migrate", "-locations=filesystem:../nowhere"], directory: "app", expectedStatus: 2,
+        mentions: ["locations", "'filesystem:../nowhere'", "{project}/nowhere"]),
+    HostileCase(
+        name: "FLYWAY_LOCATIONS=../nowhere from a sub-folder", entries: [.text(marker.0, marker.1)],
+        arguments: ["migrate"], environment: ["FLYWAY_LOCATIONS": "../nowhere"], directory: "app", expectedStatus: 2,
+        mentions: ["locations", "'../nowhere'", "{project}/nowhere"]),
+    HostileCase(
+        name: "flyway.conf with locations=filesystem:../nowhere, run from its folder",
+        entries: [.text(marker.0, marker.1), .text("app/flyway.conf", "flyway.locations=filesystem:../nowhere\n")],
+        arguments: ["migrate"], directory: "app", expectedStatus: 2,
+        mentions: ["locations", "'filesystem:../nowhere'", "{project}/nowhere"]),
+    HostileCase(
+        name: "several locations, none of which exists", entries: [.text(marker.0, marker.1)],
+        arguments: ["info", "--locations", "{project}/nowhere,{project}/elsewhere"], expectedStatus: 2,
+        mentions: ["locations", "{project}/nowhere", "{project}/elsewhere"]),
     HostileCase(
         name: "a classpath: location", arguments: ["migrate", "--locations", "classpath:db/migration"],
         expectedStatus: 2, mentions: ["classpath:db/migration", "filesystem"]),
@@ -305,10 +340,12 @@ let hostileCases: [HostileCase] = [
 
     // MARK: Connection settings
     HostileCase(
-        name: "--url that is neither a URI nor conninfo", arguments: ["migrate", "--url", "not a url"],
+        name: "--url that is neither a URI nor conninfo",
+        arguments: ["migrate", "--locations", "{sql}", "--url", "not a url"],
         expectedStatus: 2, mentions: ["Invalid url", "not a url"]),
     HostileCase(
-        name: "--url with a port out of range", arguments: ["migrate", "--url", "postgresql://127.0.0.1:99999/db"],
+        name: "--url with a port out of range",
+        arguments: ["migrate", "--locations", "{sql}", "--url", "postgresql://127.0.0.1:99999/db"],
         expectedStatus: 2, mentions: ["Invalid url", "99999"]),
     HostileCase(
         name: "-url=jdbc: with a non-numeric port", arguments: ["migrate", "-url=jdbc:postgresql://127.0.0.1:abc/db"],
@@ -326,7 +363,10 @@ let hostileCases: [HostileCase] = [
         expectedStatus: 2, mentions: ["jdbc:mysql://127.0.0.1/db"]),
     HostileCase(
         name: "--url conninfo with 'password = x' (spaces) is redacted in the connection error",
-        arguments: ["migrate", "--url", "host=127.0.0.1 port=1 dbname=x user=u password = Conninfo-Secret-3"],
+        arguments: [
+            "migrate", "--locations", "{sql}", "--url",
+            "host=127.0.0.1 port=1 dbname=x user=u password = Conninfo-Secret-3",
+        ],
         environment: ["DB_HOST": nil, "DB_PORT": nil, "DB_NAME": nil, "DB_USERNAME": nil, "DB_PASSWORD": nil],
         expectedStatus: 3, mentions: ["Unable to connect", "port=1"], secrets: ["Conninfo-Secret-3"]),
     HostileCase(
@@ -341,6 +381,12 @@ let hostileCases: [HostileCase] = [
     HostileCase(
         name: "DB_HOST empty", arguments: ["migrate", "--locations", "{sql}"], environment: ["DB_HOST": ""],
         expectedStatus: 2, mentions: ["DB_HOST"]),
+    HostileCase(
+        name: "DB_USERNAME empty", arguments: ["migrate", "--locations", "{sql}"], environment: ["DB_USERNAME": ""],
+        expectedStatus: 2, mentions: ["DB_USERNAME"]),
+    HostileCase(
+        name: "--user ''", arguments: ["migrate", "--locations", "{sql}", "--user", ""], expectedStatus: 2,
+        mentions: ["--user"]),
     HostileCase(
         name: "DB_SSLMODE unknown", arguments: ["migrate", "--locations", "{sql}"],
         environment: ["DB_SSLMODE": "sometimes"], expectedStatus: 2, mentions: ["DB_SSLMODE", "sometimes"]),
@@ -375,6 +421,37 @@ let hostileCases: [HostileCase] = [
     HostileCase(
         name: "--schemas ''", entries: [.text(marker.0, marker.1)],
         arguments: ["migrate", "--locations", "{sql}", "--schemas", ""], expectedStatus: 2, mentions: ["--schemas"]),
+    HostileCase(
+        name: "--table of 64 bytes", entries: [.text(marker.0, marker.1)],
+        arguments: ["migrate", "--locations", "{sql}", "--table", longASCIIName], expectedStatus: 2,
+        mentions: ["--table", "64 bytes", "63"]),
+    HostileCase(
+        name: "-table= of 64 bytes (Flyway syntax)", entries: [.text(marker.0, marker.1)],
+        arguments: ["migrate", "--locations", "{sql}", "-table=" + longASCIIName], expectedStatus: 2,
+        mentions: ["table", "-table", "64 bytes"]),
+    HostileCase(
+        name: "--schemas with a name of 32 accented letters (64 bytes)", entries: [.text(marker.0, marker.1)],
+        arguments: ["migrate", "--locations", "{sql}", "--schemas", "app," + longAccentedName], expectedStatus: 2,
+        mentions: ["--schemas", "64 bytes"]),
+    HostileCase(
+        name: "FLYWAY_SCHEMAS with a name of 64 bytes", entries: [.text(marker.0, marker.1)],
+        arguments: ["migrate", "--locations", "{sql}"], environment: ["FLYWAY_SCHEMAS": longAccentedName],
+        expectedStatus: 2, mentions: ["schemas", "FLYWAY_SCHEMAS", "64 bytes"]),
+    HostileCase(
+        name: "--default-schema of 64 bytes", entries: [.text(marker.0, marker.1)],
+        arguments: ["migrate", "--locations", "{sql}", "--default-schema", longASCIIName], expectedStatus: 2,
+        mentions: ["--default-schema", "64 bytes"]),
+    HostileCase(
+        name: "flyway.conf with a defaultSchema of 64 bytes",
+        entries: [
+            .text(marker.0, marker.1),
+            .text("flyway.conf", "flyway.locations=filesystem:sql\nflyway.defaultSchema=\(longASCIIName)\n"),
+        ],
+        arguments: ["migrate"], expectedStatus: 2, mentions: ["defaultSchema", "flyway.conf line 2", "64 bytes"]),
+    HostileCase(
+        name: "--default-schema ''", entries: [.text(marker.0, marker.1)],
+        arguments: ["migrate", "--locations", "{sql}", "--default-schema", ""], expectedStatus: 2,
+        mentions: ["--default-schema"]),
     HostileCase(
         name: "an empty FLYWAY_SCHEMAS", entries: [.text(marker.0, marker.1)],
         arguments: ["migrate", "--locations", "{sql}"], environment: ["FLYWAY_SCHEMAS": ""], expectedStatus: 2,
@@ -548,8 +625,10 @@ struct HostileInputTests {
                 "running as root: \(setpriv) (util-linux) is needed to run migrate without the permission bypass")
             wrapper = [setpriv, "--bounding-set=-dac_override,-dac_read_search"]
         }
+        let directory = hostile.directory.map { project.path + "/" + $0 } ?? project.path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let run = try await runBounded(
-            hostile.arguments.map(project.expand), environment: environment, directory: project.path,
+            hostile.arguments.map(project.expand), environment: environment, directory: directory,
             seconds: hostile.seconds, wrapper: wrapper)
         let objects = try userObjects(db)
         let historyRows =

@@ -7,13 +7,18 @@ import Foundation
 public struct Configuration: Sendable {
     /// How to reach PostgreSQL.
     public var connection = ConnectionSettings()
-    /// Migration folders (`filesystem:` prefix optional), scanned recursively; hidden folders are skipped.
+    /// Migration folders (`filesystem:` prefix optional), scanned recursively; hidden folders are skipped. Relative
+    /// folders are resolved against ``workingDirectory`` or the current directory. A folder that does not exist is
+    /// skipped with an error log (or fails the run with ``failOnMissingLocations``); an empty list, or one where no
+    /// folder exists, fails every command before it connects.
     public var locations: [String] = ["migrations"]
-    /// Schemas Runway manages; the first holds the history table. Empty: the connection's current schema.
+    /// Schemas Runway manages; the first holds the history table. Empty: the connection's current schema. Each name
+    /// must be non-empty and at most 63 bytes in UTF-8 (PostgreSQL's limit).
     public var schemas: [String] = []
-    /// The schema of the history table, when it differs from the first of `schemas`.
+    /// The schema of the history table, when it differs from the first of `schemas` (at most 63 bytes).
     public var defaultSchema: String?
-    /// The history table name (Flyway's `table`).
+    /// The history table name (Flyway's `table`): non-empty and at most 61 bytes in UTF-8, so that its `<table>_pk`
+    /// and `<table>_s_idx` stay distinct within PostgreSQL's 63-byte limit.
     public var table = "flyway_schema_history"
     /// `${name}` placeholder values (names are case-insensitive).
     public var placeholders: [String: String] = [:]
@@ -27,7 +32,8 @@ public struct Configuration: Sendable {
     public var naming = NamingConvention()
     /// Fail on file names that do not follow the convention instead of skipping them with a log line.
     public var validateMigrationNaming = false
-    /// Fail when a location folder does not exist.
+    /// Fail when any location folder does not exist, instead of skipping it with an error log (when none exists the
+    /// run fails either way).
     public var failOnMissingLocations = false
     /// Apply versioned migrations older than the current version instead of reporting them as ignored.
     public var outOfOrder = false
@@ -86,6 +92,18 @@ public struct Configuration: Sendable {
     public init() {}
 }
 
+// MARK: - Checks
+
+extension Configuration {
+    /// Checks the names Runway writes into SQL before anything connects: `table`, every one of `schemas` and
+    /// `defaultSchema` must be non-empty and fit PostgreSQL's identifier limit (see ``SettingRule``).
+    func checkNames() throws(RunwayError) {
+        _ = try SettingRule.tableName(table, setting: "table")
+        for schema in schemas { _ = try SettingRule.schemaName(schema, setting: "schemas") }
+        if let defaultSchema { _ = try SettingRule.schemaName(defaultSchema, setting: "defaultSchema") }
+    }
+}
+
 // MARK: - Environment
 
 extension Configuration {
@@ -93,8 +111,9 @@ extension Configuration {
     /// `DB_SSLROOTCERT`, `DB_SSLCERT`, `DB_SSLKEY`, `DB_SSLPASSWORD` and `DB_APPLICATION_NAME`.
     ///
     /// Unset variables are left to libpq's own `PG*` variables. A value that cannot be right (`DB_PORT=abc`, an empty
-    /// `DB_NAME` with no `PGDATABASE` to fall back on, both `DB_PASSWORD` and `DB_PASSWORD_FILE`) is rejected here,
-    /// before any connection, with an error naming the variable.
+    /// `DB_HOST`, an empty `DB_NAME` or `DB_USERNAME` with no `PGDATABASE` or `PGUSER` to fall back on, both
+    /// `DB_PASSWORD` and `DB_PASSWORD_FILE`) is rejected here, before any connection, with an error naming the
+    /// variable. An empty `DB_PASSWORD` counts as unset (libpq treats an empty password as none).
     public static func fromEnvironment(
         _ environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(RunwayError) -> Configuration {
@@ -130,12 +149,23 @@ extension ConnectionSettings {
                 database = name
             }
         }
-        if let user = environment["DB_USERNAME"], !user.isEmpty { self.user = user }
+        if let user = environment["DB_USERNAME"] {
+            if user.trimmingCharacters(in: .whitespaces).isEmpty {
+                // libpq would log in as the operating-system user: never what an empty DB_USERNAME meant.
+                guard let fallback = environment["PGUSER"], !fallback.isEmpty else {
+                    throw .configuration("DB_USERNAME is set but empty: set it to the login role (or unset it)")
+                }
+            } else {
+                self.user = user
+            }
+        }
+        // An empty password is no password to libpq: an empty DB_PASSWORD counts as unset.
+        let givenPassword = environment["DB_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
         let passwordFile = environment["DB_PASSWORD_FILE"].flatMap { $0.isEmpty ? nil : $0 }
-        if environment["DB_PASSWORD"] != nil, passwordFile != nil {
+        if givenPassword != nil, passwordFile != nil {
             throw .configuration("DB_PASSWORD and DB_PASSWORD_FILE are both set: use only one of them")
         }
-        if let password = environment["DB_PASSWORD"] { self.password = password }
+        if let givenPassword { password = givenPassword }
         if let passwordFile { password = try Self.readPasswordFile(passwordFile, setting: "DB_PASSWORD_FILE") }
         if let mode = environment["DB_SSLMODE"], !mode.isEmpty {
             guard Self.sslModes.contains(mode) else {

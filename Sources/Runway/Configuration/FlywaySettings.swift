@@ -144,6 +144,43 @@ package enum SettingRule {
         return value
     }
 
+    /// A schema name (`schemas`, `defaultSchema`): not empty, and at most 63 bytes in UTF-8 (NAMEDATALEN - 1).
+    /// PostgreSQL silently truncates a longer name, so Runway would look for one name and find another: every run
+    /// after the first would fail with "already exists".
+    package static func schemaName(_ name: String, setting: String) throws(RunwayError) -> String {
+        try schemaName(name, setting: setting, source: nil)
+    }
+
+    static func schemaName(_ name: String, setting: String, source: SettingSource?) throws(RunwayError) -> String {
+        try identifier(name, setting: setting, source: source, limit: 63, why: "")
+    }
+
+    /// The history table's name (`table`): not empty and at most 61 bytes in UTF-8, because its primary key and
+    /// index are named `<table>_pk` and `<table>_s_idx` (as Flyway names them), and PostgreSQL truncates names to 63
+    /// bytes: with a longer table name they would clash with the table or each other.
+    package static func tableName(_ name: String, setting: String) throws(RunwayError) -> String {
+        try tableName(name, setting: setting, source: nil)
+    }
+
+    static func tableName(_ name: String, setting: String, source: SettingSource?) throws(RunwayError) -> String {
+        try identifier(
+            name, setting: setting, source: source, limit: 61,
+            why: ": its primary key and index are named <table>_pk and <table>_s_idx")
+    }
+
+    private static func identifier(
+        _ name: String, setting: String, source: SettingSource?, limit: Int, why: String
+    ) throws(RunwayError) -> String {
+        _ = try nonEmpty(name, setting: setting, source: source)
+        let bytes = name.utf8.count
+        guard bytes <= limit else {
+            throw .configuration(
+                "Invalid value for \(setting): '\(name)' is \(bytes) bytes long; it may have at most \(limit) bytes "
+                    + "(PostgreSQL truncates names to 63 bytes\(why))\(setBy(source))")
+        }
+        return name
+    }
+
     /// A NUL byte in a value: libpq and the file system take C strings and would silently cut the value short
     /// (a table name, a placeholder, a path), so it is a configuration error naming where it was set. Applied where
     /// settings are gathered (``SettingLayers/add(_:)``, and the `DB_*` variables), before anything connects.
@@ -302,9 +339,28 @@ extension FlywayKey {
         FlywayKey("user", .connection),
         FlywayKey("password", .connection),
         // Schemas and the history table.
-        .list("schemas", \.schemas),
-        .optionalText("defaultSchema", \.defaultSchema),
-        .text("table", \.table),
+        FlywayKey(
+            "schemas", list: true, requiresValue: true,
+            .setting { configuration, setting throws(RunwayError) in
+                var schemas: [String] = []
+                for name in try setting.nonEmptyItems() {
+                    schemas.append(try SettingRule.schemaName(name, setting: "schemas", source: setting.source))
+                }
+                configuration.schemas = schemas
+            }),
+        FlywayKey(
+            "defaultSchema",
+            .setting { configuration, setting throws(RunwayError) in
+                configuration.defaultSchema = try setting.optionalText.map { (name) throws(RunwayError) in
+                    try SettingRule.schemaName(name, setting: "defaultSchema", source: setting.source)
+                }
+            }),
+        FlywayKey(
+            "table",
+            .setting { configuration, setting throws(RunwayError) in
+                configuration.table = try SettingRule.tableName(
+                    setting.value.text, setting: "table", source: setting.source)
+            }),
         .optionalText("tablespace", \.tablespace),
         .bool("createSchemas", \.createSchemas),
         // Migrations.

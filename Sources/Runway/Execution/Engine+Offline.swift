@@ -73,11 +73,6 @@ extension Engine {
             findings.append(
                 CIFinding(severity: .error, code: code, file: error.file, line: error.line, message: error.message))
         }
-        var scanner = MigrationScanner(
-            locations: configuration.locations, naming: configuration.naming,
-            failOnMissingLocations: configuration.failOnMissingLocations, logger: logger)
-        scanner.encoding = configuration.encoding
-        scanner.workingDirectory = configuration.workingDirectory
         let (scan, fileErrors) = try scanner.scanCollectingErrors()
         for message in scan.invalidNames {
             let file = message.split(separator: ":", maxSplits: 1).last.map {

@@ -11,18 +11,21 @@ extension Engine {
         let serverConfigured =
             connection.url != nil || connection.host != nil || connection.database != nil
             || ["PGHOST", "PGDATABASE", "PGSERVICE"].contains { environment[$0]?.isEmpty == false }
+        // Scanned first: bad locations or files fail before a database or a cluster is created.
+        let count = try scan().migrations.count
         if serverConfigured {
-            return try onScratchDatabase()
+            return try onScratchDatabase(count: count)
         }
         let cluster = try ScratchCluster.start(logger: logger)
         defer { cluster.stop() }
         var scratch = configuration
         scratch.connection = cluster.settings
-        return try Engine(configuration: scratch, logger: logger, cancellation: cancellation).applyFromZero()
+        return try Engine(configuration: scratch, logger: logger, cancellation: cancellation).applyFromZero(
+            count: count)
     }
 
     /// Creates `runway_scratch_<random>` on the configured server, migrates it, and drops it.
-    private func onScratchDatabase() throws(RunwayError) -> CIReport {
+    private func onScratchDatabase(count: Int) throws(RunwayError) -> CIReport {
         let admin = try Session.connect(configuration, logger: logger, cancellation: cancellation, readWrite: true)
         defer { cancellation.untrack(admin) }
         let name = "runway_scratch_" + UUID().uuidString.prefix(8).lowercased()
@@ -38,12 +41,12 @@ extension Engine {
         }
         var scratch = configuration
         scratch.connection.database = name
-        return try Engine(configuration: scratch, logger: logger, cancellation: cancellation).applyFromZero()
+        return try Engine(configuration: scratch, logger: logger, cancellation: cancellation).applyFromZero(
+            count: count)
     }
 
-    /// Migrates an empty database; a failure becomes a finding naming the file and line.
-    private func applyFromZero() throws(RunwayError) -> CIReport {
-        let count = try scan().migrations.count
+    /// Migrates an empty database (`count` migrations); a failure becomes a finding naming the file and line.
+    private func applyFromZero(count: Int) throws(RunwayError) -> CIReport {
         do throws(RunwayError) {
             let result = try migrate()
             return CIReport(findings: [], migrationsChecked: count, applied: result.migrations)
@@ -57,12 +60,18 @@ extension Engine {
 }
 
 /// A temporary PostgreSQL cluster for `validate --scratch` when no server is configured: `initdb` and `pg_ctl`
-/// from `PATH` or Debian's `/usr/lib/postgresql/<version>/bin`, listening only on a Unix socket in its own
-/// temporary folder. As root it runs as the `postgres` user, because `initdb` refuses root.
+/// from `PATH` or Debian's `/usr/lib/postgresql/<version>/bin`. As root it runs as the `postgres` user, because
+/// `initdb` refuses root.
+///
+/// Only the invoking user can reach it: it listens on no TCP address, only on a Unix socket in its own temporary
+/// folder, which is mode 0700 and owned by the server's user (the invoking user, or `postgres` when root, whom root
+/// reaches anyway); the socket itself is 0700; and every login needs a random one-time password (SCRAM) that
+/// exists only in this process's memory and, while `initdb` reads it, in a 0600 file inside that folder.
 struct ScratchCluster {
     let directory: String
     let bin: String
     let runAs: [String]
+    let password: String
     let logger: Logger
 
     /// libpq settings that reach the cluster through its socket.
@@ -71,6 +80,7 @@ struct ScratchCluster {
         settings.host = directory
         settings.port = "5432"
         settings.user = "runway"
+        settings.password = password
         settings.database = "postgres"
         return settings
     }
@@ -85,26 +95,49 @@ struct ScratchCluster {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "runway-scratch-\(UUID().uuidString.prefix(8))"
         ).path
+        let passwordFile = directory + "/password"
+        var random = SystemRandomNumberGenerator()
+        let password = (0..<32).map { _ in
+            let byte = String(UInt8.random(in: 0...255, using: &random), radix: 16)
+            return byte.count == 1 ? "0" + byte : byte
+        }.joined()
         do {
             try FileManager.default.createDirectory(
-                atPath: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+                atPath: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+            guard
+                FileManager.default.createFile(
+                    atPath: passwordFile, contents: Data((password + "\n").utf8),
+                    attributes: [.posixPermissions: 0o600])
+            else { throw CocoaError(.fileWriteUnknown) }
         } catch {
+            try? FileManager.default.removeItem(atPath: directory)
             throw RunwayError(.configuration, "Unable to create \(directory): \(error)")
         }
         let isRoot = getuid() == 0
-        if isRoot { _ = try Subprocess.run(["chown", "postgres", directory]) }
         let cluster = ScratchCluster(
-            directory: directory, bin: bin, runAs: isRoot ? ["runuser", "-u", "postgres", "--"] : [], logger: logger)
-        logger.info(
-            "Starting a temporary PostgreSQL cluster", metadata: ["directory": "\(directory)", "bin": "\(bin)"])
-        try cluster.run(
-            [bin + "/initdb", "-D", directory + "/data", "-U", "runway", "--auth=trust", "-E", "UTF8", "--locale=C"],
-            step: "initdb")
-        try cluster.run(
-            [
-                bin + "/pg_ctl", "-D", directory + "/data", "-l", directory + "/server.log", "-w", "-t", "60", "start",
-                "-o", "-c listen_addresses= -k \(directory) -p 5432 -c fsync=off",
-            ], step: "pg_ctl start")
+            directory: directory, bin: bin, runAs: isRoot ? ["runuser", "-u", "postgres", "--"] : [],
+            password: password, logger: logger)
+        do throws(RunwayError) {
+            if isRoot { try cluster.run(["chown", "-R", "postgres", directory], step: "chown", asServer: false) }
+            logger.info(
+                "Starting a temporary PostgreSQL cluster", metadata: ["directory": "\(directory)", "bin": "\(bin)"])
+            try cluster.run(
+                [
+                    bin + "/initdb", "-D", directory + "/data", "-U", "runway", "--auth=scram-sha-256",
+                    "--pwfile=" + passwordFile, "-E", "UTF8", "--locale=C",
+                ], step: "initdb")
+            try? FileManager.default.removeItem(atPath: passwordFile)
+            try cluster.run(
+                [
+                    bin + "/pg_ctl", "-D", directory + "/data", "-l", directory + "/server.log", "-w", "-t", "60",
+                    "start", "-o",
+                    "-c listen_addresses= -k \(Subprocess.quote(directory)) -c unix_socket_permissions=0700 -p 5432 "
+                        + "-c fsync=off",
+                ], step: "pg_ctl start")
+        } catch {
+            cluster.stop()
+            throw error
+        }
         return cluster
     }
 
@@ -113,8 +146,8 @@ struct ScratchCluster {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    private func run(_ arguments: [String], step: String) throws(RunwayError) {
-        let output = try Subprocess.run(runAs + arguments)
+    private func run(_ arguments: [String], step: String, asServer: Bool = true) throws(RunwayError) {
+        let output = try Subprocess.run((asServer ? runAs : []) + arguments)
         guard output.succeeded else {
             let log = (try? String(contentsOfFile: directory + "/server.log", encoding: .utf8)) ?? ""
             throw RunwayError(

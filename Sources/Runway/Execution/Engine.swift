@@ -10,13 +10,18 @@ struct Engine {
 
     // MARK: - Files
 
-    /// Scans the locations and applies `validateMigrationNaming`.
-    func scan() throws(RunwayError) -> ScanResult {
+    /// The scanner of the configured locations.
+    var scanner: MigrationScanner {
         var scanner = MigrationScanner(
             locations: configuration.locations, naming: configuration.naming,
             failOnMissingLocations: configuration.failOnMissingLocations, logger: logger)
         scanner.encoding = configuration.encoding
         scanner.workingDirectory = configuration.workingDirectory
+        return scanner
+    }
+
+    /// Scans the locations and applies `validateMigrationNaming`.
+    func scan() throws(RunwayError) -> ScanResult {
         let result = try scanner.scan()
         if !result.invalidNames.isEmpty {
             if configuration.validateMigrationNaming {

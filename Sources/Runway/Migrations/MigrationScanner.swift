@@ -74,12 +74,22 @@ struct MigrationScanner {
     /// Folder relative locations are resolved against (`nil`: the current directory).
     var workingDirectory: String?
 
-    /// Normalises the location list: strips `filesystem:`, rejects other prefixes, sorts, drops duplicates and
-    /// sub-locations (Flyway's `Locations` rules).
-    static func normalise(
+    /// A configured location and the folder it names.
+    struct Location: Sendable, Equatable {
+        /// As configured, trimmed (`filesystem:../sql`, `migrations`).
+        var descriptor: String
+        /// The absolute folder, `.` and `..` resolved.
+        var path: String
+    }
+
+    /// Normalises the location list: strips `filesystem:`, rejects other prefixes, makes relative paths absolute
+    /// against `workingDirectory` (default: the process's current directory, as Flyway's `new File(path)`), sorts,
+    /// drops duplicates and sub-locations (Flyway's `Locations` rules). Blank entries are skipped.
+    static func resolve(
         _ locations: [String], workingDirectory: String? = nil, logger: Logger
-    ) throws(RunwayError) -> [String] {
-        var paths: [String] = []
+    ) throws(RunwayError) -> [Location] {
+        let base = baseDirectory(workingDirectory)
+        var found: [Location] = []
         for raw in locations {
             let descriptor = raw.trimmingCharacters(in: .whitespaces)
             guard !descriptor.isEmpty else { continue }
@@ -98,28 +108,77 @@ struct MigrationScanner {
                     )
                 }
             }
-            if let workingDirectory, !path.hasPrefix("/") { path = workingDirectory + "/" + path }
-            var url = URL(fileURLWithPath: path)
-            url.standardize()
-            let normalised = url.path
-            if paths.contains(normalised) {
+            let normalised = ConfigFiles.absolute(path, relativeTo: base)
+            if found.contains(where: { $0.path == normalised }) {
                 logger.warning("Discarding duplicate location", metadata: ["location": "\(descriptor)"])
                 continue
             }
-            paths.append(normalised)
+            found.append(Location(descriptor: descriptor, path: normalised))
         }
-        paths.sort()
-        var result: [String] = []
-        for path in paths {
-            if let parent = result.first(where: { path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }) {
+        found.sort { $0.path < $1.path }
+        var result: [Location] = []
+        for location in found {
+            let path = location.path
+            if let parent = result.first(where: { path.hasPrefix($0.path.hasSuffix("/") ? $0.path : $0.path + "/") }) {
                 logger.warning(
                     "Discarding location as it is a sub-location of another",
-                    metadata: ["location": "\(path)", "parent": "\(parent)"])
+                    metadata: ["location": "\(path)", "parent": "\(parent.path)"])
                 continue
             }
-            result.append(path)
+            result.append(location)
         }
         return result
+    }
+
+    /// The folder relative locations are resolved against: `workingDirectory` (itself relative to the current
+    /// directory when relative), else the current directory.
+    static func baseDirectory(_ workingDirectory: String?) -> String {
+        let currentDirectory = FileManager.default.currentDirectoryPath
+        return workingDirectory.map { ConfigFiles.absolute($0, relativeTo: currentDirectory) } ?? currentDirectory
+    }
+
+    /// The folders of ``resolve(_:workingDirectory:logger:)``.
+    static func normalise(
+        _ locations: [String], workingDirectory: String? = nil, logger: Logger
+    ) throws(RunwayError) -> [String] {
+        try resolve(locations, workingDirectory: workingDirectory, logger: logger).map(\.path)
+    }
+
+    /// The folders to scan. A location that is not a folder is skipped with an error log, as Flyway does, or is an
+    /// error with `failOnMissingLocations`. No location at all, or none that is a folder, is always an error, before
+    /// anything connects: a misspelt or wrongly relative location would otherwise "apply" nothing and succeed.
+    func roots() throws(RunwayError) -> [String] {
+        let resolved = try Self.resolve(locations, workingDirectory: workingDirectory, logger: logger)
+        guard !resolved.isEmpty else {
+            throw .configuration(
+                "No migration location is configured (setting: locations is empty): set it to the folders that hold "
+                    + "the migrations")
+        }
+        var roots: [String] = []
+        var missing: [String] = []
+        for location in resolved {
+            var info = stat()
+            if stat(location.path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
+                roots.append(location.path)
+                continue
+            }
+            let reason = access(location.path, F_OK) == 0 ? "NOT_A_DIRECTORY" : "NOT_FOUND"
+            if failOnMissingLocations {
+                throw .configuration(
+                    "Failed to find filesystem location: \(location.path) (\(reason)) (setting: locations, "
+                        + "'\(location.descriptor)')")
+            }
+            logger.error(
+                "Skipping filesystem location", metadata: ["location": "\(location.path)", "reason": "\(reason)"])
+            missing.append("'\(location.descriptor)' is \(location.path) (\(reason))")
+        }
+        guard !roots.isEmpty else {
+            throw .configuration(
+                "No configured migration location is a folder (setting: locations): "
+                    + "\(missing.joined(separator: ", ")). Relative locations are resolved against the working "
+                    + "directory, \(Self.baseDirectory(workingDirectory))")
+        }
+        return roots
     }
 
     /// Scans every location; file contents are read and validated as UTF-8. The first bad file is an error.
@@ -136,16 +195,7 @@ struct MigrationScanner {
         var result = ScanResult()
         var fileErrors: [RunwayError] = []
         var seen: [String: Checksum] = [:]  // relative path -> first file's checksum, to merge identical copies
-        for root in try Self.normalise(locations, workingDirectory: workingDirectory, logger: logger) {
-            var info = stat()
-            guard stat(root, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
-                let reason = access(root, F_OK) == 0 ? "NOT_A_DIRECTORY" : "NOT_FOUND"
-                if failOnMissingLocations {
-                    throw .configuration("Failed to find filesystem location: \(root) (\(reason)) (setting: locations)")
-                }
-                logger.error("Skipping filesystem location", metadata: ["location": "\(root)", "reason": "\(reason)"])
-                continue
-            }
+        for root in try roots() {
             let listing = Self.listFiles(root: root)
             for problem in listing.problems {
                 fileErrors.append(.invalidMigration(problem.message, file: problem.relativePath))

@@ -69,7 +69,13 @@ struct ConnectionOptions: ParsableArguments {
             guard !database.isEmpty else { throw RunwayError(.configuration, "--database is empty") }
             settings.database = database
         }
-        if let user { settings.user = user }
+        if let user {
+            // libpq would log in as the operating-system user.
+            guard !user.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw RunwayError(.configuration, "--user is empty")
+            }
+            settings.user = user
+        }
         if let passwordFile {
             settings.password = try ConnectionSettings.readPasswordFile(passwordFile, setting: "--password-file")
         }

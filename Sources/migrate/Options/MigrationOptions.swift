@@ -95,9 +95,15 @@ struct MigrationOptions: ParsableArguments {
         if let locations {
             configuration.locations = try SettingRule.nonEmpty(Self.list(locations), setting: "--locations")
         }
-        if let schemas { configuration.schemas = try SettingRule.nonEmpty(Self.list(schemas), setting: "--schemas") }
-        if let defaultSchema { configuration.defaultSchema = defaultSchema }
-        if let table { configuration.table = try SettingRule.nonEmpty(table, setting: "--table") }
+        if let schemas {
+            configuration.schemas = try SettingRule.nonEmpty(Self.list(schemas), setting: "--schemas").map {
+                (name) throws(RunwayError) in try SettingRule.schemaName(name, setting: "--schemas")
+            }
+        }
+        if let defaultSchema {
+            configuration.defaultSchema = try SettingRule.schemaName(defaultSchema, setting: "--default-schema")
+        }
+        if let table { configuration.table = try SettingRule.tableName(table, setting: "--table") }
         for item in placeholders {
             guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
                 throw RunwayError(.configuration, "--placeholder '\(item)' must look like name=value")
