@@ -5,7 +5,7 @@ import Testing
 @testable import Runway
 
 /// Streaming reads of migration files: the checksum computed through a fixed buffer equals the in-memory one
-/// wherever the buffer boundaries fall; bad bytes are found with their line; mapped files give pages back.
+/// wherever the buffer boundaries fall; bad bytes are found with their line; files are read in pieces.
 @Suite("Streaming migration files (checksum, validation, mapping)")
 struct ScriptFileTests {
     final class File {
@@ -102,47 +102,47 @@ struct ScriptFileTests {
         #expect(error?.message.contains("changed on disk") == true)
     }
 
-    @Test("contains finds a pattern that straddles the search windows of a mapped file")
+    @Test("contains finds a pattern that straddles the pieces a file is read in")
     func containsAcrossWindows() throws {
-        var bytes = [UInt8](repeating: UInt8(ascii: "x"), count: (8 << 20) + 10)
-        let split = (8 << 20) - 1  // "${" starts on the last byte of the first window
+        var bytes = [UInt8](repeating: UInt8(ascii: "x"), count: (2 << 20) + 10)
+        let split = (1 << 20) - 1  // "${" starts on the last byte of the first piece
         bytes[split] = UInt8(ascii: "$")
         bytes[split + 1] = UInt8(ascii: "{")
         let file = try File(bytes)
-        let (_, stamp) = try ScriptFileReader.checksum(path: file.path, relativePath: "V1__x.sql")
-        let mapped = try ScriptBytes(path: file.path, relativePath: "V1__x.sql", expected: stamp)
-        #expect(mapped.contains("${"))
-        #expect(!mapped.contains("${y"))
-        #expect(mapped.contains("${x"))
+        let (checksum, stamp) = try ScriptFileReader.checksum(path: file.path, relativePath: "V1__x.sql")
+        let source = ScriptSource.file(path: file.path, relativePath: "V1__x.sql", stamp: stamp, checksum: checksum)
+        #expect(try source.contains("${"))
+        #expect(try !source.contains("${y"))
+        #expect(try source.contains("${x"))
         #expect(ScriptBytes.holding("a ${b} c").contains("${"))
         #expect(!ScriptBytes.holding("a $ {b} c").contains("${"))
     }
 
-    @Test("COPY data split from mapped bytes stays in place and equals what the text parser copies out")
-    func copyDataInPlace() throws {
+    @Test("COPY data streamed from a file equals what the text parser copies out, across the window's pieces")
+    func copyDataStreamed() throws {
         let rows = (0..<40_000).map { "\($0)\tsome 'quoted' text; with -- and /* inside\n" }.joined()
         let script = "CREATE TABLE t (id int, note text);\nCOPY t FROM STDIN;\n" + rows + "\\.\nSELECT 1;\n"
         let file = try File(Array(script.utf8))
-        let (_, stamp) = try ScriptFileReader.checksum(path: file.path, relativePath: "V1__x.sql")
-        let parsed = try SQLScriptParser.parse(try ScriptBytes(path: file.path, relativePath: "V1__x.sql", expected: stamp))
+        let (checksum, stamp) = try ScriptFileReader.checksum(path: file.path, relativePath: "V1__x.sql")
+        let source = ScriptSource.file(path: file.path, relativePath: "V1__x.sql", stamp: stamp, checksum: checksum)
+        let streamed = try source.statements(serverMajorVersion: 15, standardConformingStrings: true).all()
         let expected = try SQLScriptParser.parse(script)
-        #expect(parsed.statements.map(\.sql) == expected.map(\.sql))
-        #expect(parsed.statements.map(\.line) == expected.map(\.line))
-        let copy = try #require(parsed.statements.first { $0.copyDataRange != nil })
-        #expect(copy.copyData == nil)
-        #expect(String(decoding: parsed.copyData(of: copy), as: UTF8.self) == rows)
+        #expect(streamed == expected)
         #expect(expected[1].copyData == rows)
-        #expect(parsed.unclosedCommentLine == nil)
     }
 
     @Test("an unclosed block comment is reported with its line; a closed nested one is not")
     func unclosedComment() throws {
-        let open = try SQLScriptParser.parse(ScriptBytes.holding("SELECT 1;\n/* a /* b */\nSELECT 2;\n"))
-        #expect(open.unclosedCommentLine == 2)
-        let closed = try SQLScriptParser.parse(ScriptBytes.holding("SELECT 1;\n/* a /* b */ */\nSELECT 2;\n"))
+        func outline(_ text: String) throws -> ScriptOutline {
+            try ScriptOutline(
+                try ScriptSource.memory(.holding(text), relativePath: "V1__x.sql").statements(
+                    serverMajorVersion: 15, standardConformingStrings: true))
+        }
+        #expect(try outline("SELECT 1;\n/* a /* b */\nSELECT 2;\n").unclosedCommentLine == 2)
+        let closed = try outline("SELECT 1;\n/* a /* b */ */\nSELECT 2;\n")
         #expect(closed.unclosedCommentLine == nil)
-        #expect(closed.statements.count == 2)
-        #expect(try SQLScriptParser.parse(ScriptBytes.holding("/*/")).unclosedCommentLine == 1)
+        #expect(closed.count == 2)
+        #expect(try outline("/*/").unclosedCommentLine == 1)
     }
 }
 

@@ -45,17 +45,18 @@ extension Engine {
         _ event: String, callbacks: Callbacks, session: Session, inTransaction: Bool = false
     ) throws(RunwayError) {
         for (description, file) in callbacks.scripts(for: event) {
-            let script = try script(of: file, session: session)
+            let source = try source(of: file, session: session)
+            let outline = try outline(of: source, file: file, session: session)
             let transactional =
-                (file.config.executeInTransaction ?? configuration.executeInTransaction)
-                && script.statements.canExecuteInTransaction
+                (file.config.executeInTransaction ?? configuration.executeInTransaction) && outline.canExecuteInTransaction
             logger.info(
                 "Executing SQL callback: \(event) - \(description)\(transactional ? "" : " [non-transactional]")")
             func body() throws(RunwayError) {
                 try session.restoreOriginalState()
-                for statement in script.statements {
+                let statements = try stream(of: source, file: file, session: session)
+                while let statement = try statements.next() {
                     do throws(RunwayError) {
-                        try session.work.execute(statement, of: script)
+                        try execute(statement, from: statements, on: session.work)
                     } catch {
                         var error = error
                         error.message = "Error while executing \(event) callback: \(error.message)"
@@ -83,25 +84,70 @@ extension Engine {
         }
     }
 
-    /// Reads, placeholder-replaces and splits a script, attributing errors to its file.
-    func script(of file: ScannedFile, session: Session) throws(RunwayError) -> ParsedScript {
-        do throws(RunwayError) {
-            var source = try file.bytes()
-            if file.config.placeholderReplacement ?? configuration.placeholderReplacement,
-                source.contains(configuration.placeholderPrefix),
-                let replaced = try replacer(for: session).forFile(file.relativePath).replacing(
-                    in: source.bytes, file: file.relativePath)
-            {
-                source = ScriptBytes.holding(replaced)
+    /// Where a script's bytes are read from: the file itself, or (after placeholder replacement, or decoded from
+    /// another encoding) bytes in memory. Errors name the file.
+    func source(of file: ScannedFile, session: Session) throws(RunwayError) -> ScriptSource {
+        try attributed(to: file) { () throws(RunwayError) in
+            let replaces = file.config.placeholderReplacement ?? configuration.placeholderReplacement
+            guard let stamp = file.stamp, file.decodedText == nil else {
+                var bytes = try file.bytes()
+                if replaces,
+                    let replaced = try replacer(for: session).forFile(file.relativePath).replacing(
+                        in: bytes.bytes, file: file.relativePath)
+                {
+                    bytes = ScriptBytes.holding(replaced)
+                }
+                return .memory(bytes, relativePath: file.relativePath)
             }
-            let script = try SQLScriptParser.parse(source, serverMajorVersion: session.work.serverVersion / 10000)
-            if let line = script.unclosedCommentLine {
+            let onDisk = ScriptSource.file(
+                path: file.path, relativePath: file.relativePath, stamp: stamp, checksum: file.rawChecksum)
+            guard replaces, try onDisk.contains(configuration.placeholderPrefix),
+                let replaced = try replacer(for: session).forFile(file.relativePath).replacing(
+                    in: try file.bytes().bytes, file: file.relativePath)
+            else { return onDisk }
+            return .memory(ScriptBytes.holding(replaced), relativePath: file.relativePath)
+        }
+    }
+
+    /// One pass over a script's statements, split for the session as it is now (its `standard_conforming_strings`
+    /// decides how plain literals with backslashes are read, as it does for psql).
+    func stream(of source: ScriptSource, file: ScannedFile, session: Session) throws(RunwayError) -> StatementStream {
+        try attributed(to: file) { () throws(RunwayError) in
+            try source.statements(
+                serverMajorVersion: session.work.serverVersion / 10000,
+                standardConformingStrings: session.work.standardConformingStrings)
+        }
+    }
+
+    /// Splits the whole script once, before any of it runs: how it runs, and whether it can run at all (an
+    /// unclosed `/*` comment, an unfinished `BEGIN ATOMIC` block).
+    func outline(of source: ScriptSource, file: ScannedFile, session: Session) throws(RunwayError) -> ScriptOutline {
+        try attributed(to: file) { () throws(RunwayError) in
+            let outline = try ScriptOutline(try stream(of: source, file: file, session: session))
+            if let line = outline.unclosedCommentLine {
                 throw RunwayError(
                     .invalidMigration,
                     "Unterminated /* comment starting at line \(line) of \(file.relativePath): everything after it "
                         + "would be skipped without a word. Close the comment with */", line: line)
             }
-            return script
+            return outline
+        }
+    }
+
+    /// Runs one statement read from `statements`, streaming the data of a `COPY ... FROM STDIN` from it.
+    @discardableResult
+    func execute(
+        _ statement: SQLStatement, from statements: StatementStream, on connection: Connection
+    ) throws(RunwayError) -> QueryResult {
+        guard statement.copyDataFollows else { return try connection.execute(statement.sql) }
+        return try connection.execute(statement.sql) { (put) throws(RunwayError) in
+            try statements.copyData(put)
+        }
+    }
+
+    private func attributed<T>(to file: ScannedFile, _ body: () throws(RunwayError) -> T) throws(RunwayError) -> T {
+        do throws(RunwayError) {
+            return try body()
         } catch {
             var error = error
             error.file = error.file ?? file.relativePath

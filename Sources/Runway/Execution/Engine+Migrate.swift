@@ -68,7 +68,7 @@ extension Engine {
         }
         // On a first run every migration is pending: read, replace and split them all before the history table (or
         // any schema) is created, so a broken script leaves the database exactly as it was.
-        var preparedBeforeCreation: [String: ParsedScript] = [:]
+        var preparedBeforeCreation: [String: PreparedMigration] = [:]
         if !(try session.history.exists(on: session.work)) {
             let empty = try MigrationInfoService(
                 resolved: context.resolved, applied: [], target: configuration.target,
@@ -76,8 +76,7 @@ extension Engine {
             for entry in empty.pending {
                 guard let migration = entry.resolved, let file = context.file(for: migration) else { continue }
                 preparedBeforeCreation[migration.path] = try prepare(
-                    migration, file: file, session: session, outOfOrder: false
-                ).script
+                    migration, file: file, session: session, outOfOrder: false)
                 if configuration.target == .next { break }
             }
         }
@@ -98,10 +97,14 @@ extension Engine {
         for entry in service.pending {
             guard let migration = entry.resolved, let file = context.file(for: migration) else { continue }
             let outOfOrder = migration.version.map { v in currentVersion.map { v < $0 } ?? false } ?? false
-            prepared.append(
-                try prepare(
-                    migration, file: file, session: session, outOfOrder: outOfOrder,
-                    script: preparedBeforeCreation.removeValue(forKey: migration.path)))
+            var migrationPrepared: PreparedMigration
+            if let early = preparedBeforeCreation.removeValue(forKey: migration.path) {
+                migrationPrepared = early
+            } else {
+                migrationPrepared = try prepare(migration, file: file, session: session, outOfOrder: outOfOrder)
+            }
+            migrationPrepared.outOfOrder = outOfOrder
+            prepared.append(migrationPrepared)
             if configuration.target == .next { break }
         }
         let reports: [AppliedMigrationReport]
@@ -258,15 +261,15 @@ extension Engine {
 
     // MARK: - Applying migrations
 
-    /// A migration read, placeholder-replaced and split, with its transaction mode decided.
+    /// A migration whose script was split once (in bounded memory) before anything runs, with its transaction mode
+    /// decided; its statements are read again, one at a time, when it runs.
     struct PreparedMigration {
         let migration: ResolvedMigration
         let file: ScannedFile
-        let script: ParsedScript
+        let source: ScriptSource
+        let outline: ScriptOutline
         let transactional: Bool
-        let outOfOrder: Bool
-
-        var statements: [SQLStatement] { script.statements }
+        var outOfOrder: Bool
 
         var label: String {
             migration.version.map { "version \"\($0) - \(migration.description)\"" }
@@ -277,21 +280,19 @@ extension Engine {
     /// Reads and splits a migration before anything runs; refuses a script mixing transactional and
     /// non-transactional statements unless `mixed` (Flyway's rule).
     private func prepare(
-        _ migration: ResolvedMigration, file: ScannedFile, session: Session, outOfOrder: Bool,
-        script alreadyParsed: ParsedScript? = nil
+        _ migration: ResolvedMigration, file: ScannedFile, session: Session, outOfOrder: Bool
     ) throws(RunwayError) -> PreparedMigration {
-        let script: ParsedScript
-        if let alreadyParsed { script = alreadyParsed } else { script = try self.script(of: file, session: session) }
-        let statements = script.statements
+        let source = try source(of: file, session: session)
+        let outline = try outline(of: source, file: file, session: session)
         let executeInTransaction = file.config.executeInTransaction ?? configuration.executeInTransaction
         if file.config.executeInTransaction == nil, executeInTransaction, !configuration.mixed,
-            let mixed = statements.mixedTransactionality
+            let mixed = outline.mixed
         {
             throw RunwayError(.invalidMigration, mixed.message, file: file.relativePath, line: mixed.offending.line)
         }
         return PreparedMigration(
-            migration: migration, file: file, script: script,
-            transactional: executeInTransaction && statements.canExecuteInTransaction, outOfOrder: outOfOrder)
+            migration: migration, file: file, source: source, outline: outline,
+            transactional: executeInTransaction && outline.canExecuteInTransaction, outOfOrder: outOfOrder)
     }
 
     /// Applies one migration, its statements one at a time as psql and Flyway send them (never joined into one
@@ -451,11 +452,22 @@ extension Engine {
     /// What one run of a script got through: how many statements completed, and where the script ended the
     /// migration's transaction itself (`COMMIT`, `ROLLBACK`, `PREPARE TRANSACTION` part-way).
     final class ScriptProgress {
-        var completed = 0
+        private(set) var completed = 0
+        /// The lines of the first completed statements (for the error of a migration that committed part-way).
+        private(set) var completedLines: [Int] = []
         var transactionEnd: (line: Int, command: String, completedBefore: Int)?
+
+        /// How many lines ``completedLines`` keeps.
+        static let linesKept = 20
+
+        func completed(_ statement: SQLStatement) {
+            completed += 1
+            if completedLines.count < Self.linesKept { completedLines.append(statement.line) }
+        }
 
         func reset() {
             completed = 0
+            completedLines = []
             transactionEnd = nil
         }
     }
@@ -474,8 +486,8 @@ extension Engine {
         let statementCallbacks =
             callbacks.handles("beforeEachMigrateStatement")
             || callbacks.handles("afterEachMigrateStatement") || callbacks.handles("afterEachMigrateStatementError")
-        let script = try splitForSession(prepared, session: session)
-        for statement in script.statements {
+        let statements = try stream(of: prepared.source, file: prepared.file, session: session)
+        while let statement = try statements.next() {
             try cancellation.check()
             // Every statement that commits on its own first checks that the lock is still held.
             let autocommit = !prepared.transactional || progress.transactionEnd != nil
@@ -485,7 +497,7 @@ extension Engine {
             }
             do {
                 try checkStandardStrings(statement, prepared: prepared, session: session)
-                let result = try session.work.execute(statement, of: script)
+                let result = try execute(statement, from: statements, on: session.work)
                 if prepared.transactional, progress.transactionEnd == nil,
                     session.work.transactionStatus != .inTransaction || Self.endsTransaction(result.commandTag)
                 {
@@ -514,7 +526,7 @@ extension Engine {
                 }
                 throw error
             }
-            progress.completed += 1
+            progress.completed(statement)
             if statementCallbacks {
                 try fire("afterEachMigrateStatement", callbacks: callbacks, session: session, inTransaction: true)
             }
@@ -525,18 +537,6 @@ extension Engine {
     /// Command tags of statements that end the transaction (`COMMIT AND CHAIN` keeps one open after committing).
     private static func endsTransaction(_ tag: String) -> Bool {
         tag == "COMMIT" || tag == "ROLLBACK" || tag == "PREPARE TRANSACTION"
-    }
-
-    /// The script split for the session's `standard_conforming_strings` at the start of the migration: a migration
-    /// before it may have changed the setting for the session, and psql would then read its literals that way.
-    private func splitForSession(_ prepared: PreparedMigration, session: Session) throws(RunwayError) -> ParsedScript {
-        let current = session.work.standardConformingStrings
-        guard prepared.script.standardConformingStrings != current,
-            prepared.statements.contains(where: { $0.splitWithStandardStrings != nil })
-        else { return prepared.script }
-        return try SQLScriptParser.parse(
-            prepared.script.source, serverMajorVersion: session.work.serverVersion / 10000,
-            standardConformingStrings: current)
     }
 
     /// Refuses to send a statement split for another `standard_conforming_strings` than the session has now (the
@@ -563,7 +563,7 @@ extension Engine {
     private func partialProgress(
         _ prepared: PreparedMigration, _ progress: ScriptProgress, session: Session
     ) -> String {
-        let total = prepared.statements.count
+        let total = prepared.outline.count
         var lines: [String] = []
         if let end = progress.transactionEnd {
             let after = progress.completed - end.completedBefore
@@ -575,10 +575,10 @@ extension Engine {
         } else if progress.completed == 0 {
             lines.append("No statement of \(prepared.file.relativePath) was committed before the failure.")
         } else {
-            let committed = prepared.statements.prefix(progress.completed)
-            let where_ = committed.map { "line \($0.line)" }.joined(separator: ", ")
+            let more = progress.completed > progress.completedLines.count ? ", ..." : ""
+            let where_ = progress.completedLines.map { "line \($0)" }.joined(separator: ", ") + more
             lines.append(
-                "Committed before the failure (not rolled back): \(committed.count) of \(total) statements "
+                "Committed before the failure (not rolled back): \(progress.completed) of \(total) statements "
                     + "(\(where_)).")
         }
         let placeholders = session.schemas.indices.map { "$\($0 + 1)" }.joined(separator: ", ")

@@ -24,9 +24,6 @@ public struct SQLStatement: Sendable, Equatable {
     /// For `COPY ... FROM STDIN`: the data lines that follow the statement, with their line endings, without the
     /// terminating `\.` line; `nil` for every other statement.
     public var copyData: String?
-    /// For `COPY ... FROM STDIN` parsed from a ``ParsedScript``: where the data lies in the script's bytes (the
-    /// data is streamed from there instead of being copied into ``copyData``).
-    var copyDataRange: Range<Int>?
     /// For a statement whose splitting depends on `standard_conforming_strings` (it holds a plain `'...'` literal
     /// with a backslash in it): the value it was split with. The executor checks that the session still has that
     /// value when the statement is sent; `nil` for every other statement.
@@ -83,43 +80,10 @@ extension Array where Element == SQLStatement {
     }
 }
 
-/// A script's statements together with the bytes they were split from; `COPY ... FROM STDIN` data stays in the
-/// bytes (``SQLStatement/copyDataRange``) and is streamed from there.
-struct ParsedScript {
-    let source: ScriptBytes
-    let statements: [SQLStatement]
-    /// The `standard_conforming_strings` value the script was split with at its start.
-    var standardConformingStrings = true
-    /// The line of a `/*` comment that is never closed: Flyway takes the rest of the script for a comment and
-    /// silently runs nothing of it.
-    var unclosedCommentLine: Int?
-
-    /// The `COPY` data of `statement` (empty for other statements).
-    func copyData(of statement: SQLStatement) -> UnsafeBufferPointer<UInt8> {
-        guard let range = statement.copyDataRange else { return UnsafeBufferPointer(start: nil, count: 0) }
-        return UnsafeBufferPointer(rebasing: source.bytes[range])
-    }
-}
-
 // MARK: - Parser
 
 /// Flyway's PostgreSQL statement splitter.
 package enum SQLScriptParser {
-    /// Splits `source` (placeholders already replaced) like ``parse(_:serverMajorVersion:)``, leaving `COPY` data
-    /// in the bytes. Pages of a mapped file are given back behind `COPY` data as it is skipped, so splitting a
-    /// 500 MB data file does not grow the resident set.
-    static func parse(
-        _ source: ScriptBytes, serverMajorVersion: Int = 15, standardConformingStrings: Bool = true
-    ) throws(RunwayError) -> ParsedScript {
-        var splitter = StatementSplitter(
-            bytes: source.bytes, serverMajorVersion: serverMajorVersion, standardConformingStrings:
-                standardConformingStrings, copyDataInPlace: true, release: { source.release(before: $0) })
-        let statements = try splitter.statements()
-        return ParsedScript(
-            source: source, statements: statements, standardConformingStrings: standardConformingStrings,
-            unclosedCommentLine: splitter.scanner.unclosedCommentLine)
-    }
-
     /// Splits a (placeholder-replaced) script into statements exactly as Flyway's PostgreSQL parser does.
     ///
     /// Runs in time linear in the script's size and never fails on unbalanced quotes, comments or parentheses: like
@@ -152,8 +116,6 @@ private let keywordCutoff = 10
 struct StatementSplitter {
     var scanner: Scanner
     let serverMajorVersion: Int
-    /// Whether `COPY` data is left in the bytes (``SQLStatement/copyDataRange``) rather than copied out.
-    let copyDataInPlace: Bool
 
     /// The session's `standard_conforming_strings` when the script starts (what `RESET` goes back to).
     let initialStandardStrings: Bool
@@ -163,19 +125,14 @@ struct StatementSplitter {
         self.scanner = scanner
         self.serverMajorVersion = serverMajorVersion
         self.initialStandardStrings = initialStandardStrings
-        copyDataInPlace = false
         copyDataByCaller = true
     }
 
-    init(
-        bytes: UnsafeBufferPointer<UInt8>, serverMajorVersion: Int, standardConformingStrings: Bool = true,
-        copyDataInPlace: Bool = false, release: ((Int) -> Void)? = nil
-    ) {
-        scanner = Scanner(bytes: bytes, release: release)
+    init(bytes: UnsafeBufferPointer<UInt8>, serverMajorVersion: Int, standardConformingStrings: Bool = true) {
+        scanner = Scanner(bytes: bytes)
         scanner.standardStrings = standardConformingStrings
         initialStandardStrings = standardConformingStrings
         self.serverMajorVersion = serverMajorVersion
-        self.copyDataInPlace = copyDataInPlace
     }
 
     /// Whether `COPY` data is left for the caller to read (``StatementStream``): the statement is returned with
@@ -289,12 +246,7 @@ struct StatementSplitter {
             statement.copyDataFollows = true
             return statement
         }
-        let dataRange = scanner.readCopyData()
-        if copyDataInPlace {
-            statement.copyDataRange = dataRange
-        } else {
-            statement.copyData = scanner.string(dataRange)
-        }
+        statement.copyData = scanner.string(scanner.readCopyData())
         return statement
     }
 
@@ -506,8 +458,6 @@ struct Scanner {
     var blocks: [Block] = []
     /// The line of a block comment that is still open at the end of the script.
     private(set) var unclosedCommentLine: Int?
-    /// Told the position up to which the bytes are no longer needed (while skipping `COPY` data).
-    let release: ((Int) -> Void)?
     /// The session's `standard_conforming_strings` as the script has set it so far: when off, a backslash escapes
     /// the next character in a plain `'...'` literal too (psql's lexer follows the session in the same way).
     var standardStrings = true
@@ -518,9 +468,8 @@ struct Scanner {
     /// where reaching the end of the bytes means "read more".
     var isFinal = true
 
-    init(bytes: UnsafeBufferPointer<UInt8>, release: ((Int) -> Void)? = nil) {
+    init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
-        self.release = release
     }
 
     /// The scanner's state between two statements, to go on splitting in another window of the same script.
@@ -939,12 +888,7 @@ struct Scanner {
         advance(to: endOfLine(from: pos))
         let dataStart = pos
         var dataEnd = pos
-        var releasedUpTo = pos
         while pos < count {
-            if let release, pos - releasedUpTo >= 4 << 20 {
-                release(pos)
-                releasedUpTo = pos
-            }
             let lineEnd = endOfLine(from: pos)
             let content = javaTrimmed(pos..<lineEnd)
             let isTerminator =
@@ -1074,7 +1018,7 @@ private enum ASCII {
 }
 
 /// Substring search in linear time (Knuth–Morris–Pratt for long needles, a direct scan for short ones).
-private enum ByteSearch {
+enum ByteSearch {
     static func firstIndex(
         of needle: UnsafeBufferPointer<UInt8>, in haystack: UnsafeBufferPointer<UInt8>, from start: Int
     ) -> Int? {

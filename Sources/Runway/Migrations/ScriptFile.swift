@@ -241,31 +241,21 @@ enum UTF8Validation {
     }
 }
 
-/// A migration's bytes for execution: a read-only memory map of the file, or bytes held in memory (after
-/// placeholder replacement, or decoded from another encoding).
+/// A script's bytes in memory: a file read whole (to replace its placeholders), or text after placeholder
+/// replacement or decoding from another encoding. Scripts without placeholders are never held whole: they are read
+/// piece by piece (``ScriptSource``, ``StatementStream``).
 final class ScriptBytes: @unchecked Sendable {
-    private let mapping: UnsafeMutableRawPointer?
-    private let mappedLength: Int
-    private let owned: UnsafeMutableBufferPointer<UInt8>?
-    private var released = 0
-    /// Bytes of the file before ``bytes`` (a UTF-8 byte order mark).
-    private var skipped = 0
-    private static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
-
-    /// Maps files at least this large; smaller ones are read into memory (fewer mappings for many small files).
-    static let mappingThreshold = 1 << 20
+    private let owned: UnsafeMutableBufferPointer<UInt8>
 
     /// The bytes, without a UTF-8 byte order mark at the start of a file: Flyway drops it before checksumming and
     /// before parsing, and the server would read it as part of the first word.
-    private(set) var bytes: UnsafeBufferPointer<UInt8>
+    let bytes: UnsafeBufferPointer<UInt8>
 
     /// Holds `bytes` in memory.
     init(copying source: UnsafeBufferPointer<UInt8>) {
         let storage = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(source.count, 1))
         _ = storage.initialize(from: source)
         owned = storage
-        mapping = nil
-        mappedLength = 0
         bytes = UnsafeBufferPointer(rebasing: storage[..<source.count])
     }
 
@@ -275,8 +265,8 @@ final class ScriptBytes: @unchecked Sendable {
         return text.withUTF8 { ScriptBytes(copying: $0) }
     }
 
-    /// Reads (or, from ``mappingThreshold`` bytes on, maps) the file, after checking it is still the file the scan
-    /// saw (`stamp`).
+    /// Reads the file whole with `read(2)` (never mapped: a file that shrinks under a mapping kills the process with
+    /// SIGBUS), after checking it is still the file the scan saw (`stamp`).
     init(path: String, relativePath: String, expected stamp: FileStamp) throws(RunwayError) {
         let handle = try ScriptFileHandle(path: path, relativePath: relativePath)
         guard handle.stamp == stamp else {
@@ -285,79 +275,33 @@ final class ScriptBytes: @unchecked Sendable {
                     + "an earlier version); run the command again", file: relativePath)
         }
         let size = stamp.size
-        if size >= Self.mappingThreshold {
-            guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, handle.descriptor, 0), address != MAP_FAILED
-            else {
-                let reason = String(cString: strerror(errno))
-                throw .invalidMigration("Unable to read migration file \(path): \(reason)", file: relativePath)
+        let storage = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(size, 1))
+        var filled = 0
+        while filled < size {
+            let got = read(handle.descriptor, storage.baseAddress! + filled, size - filled)
+            if got < 0, errno == EINTR { continue }
+            guard got > 0 else {
+                storage.deallocate()
+                throw .invalidMigration(
+                    "Unable to read migration file \(path): it became shorter while being read", file: relativePath)
             }
-            _ = madvise(address, size, MADV_SEQUENTIAL)
-            mapping = address
-            mappedLength = size
-            owned = nil
-            bytes = UnsafeBufferPointer(start: address.assumingMemoryBound(to: UInt8.self), count: size)
-        } else {
-            let storage = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(size, 1))
-            var filled = 0
-            while filled < size {
-                let got = read(handle.descriptor, storage.baseAddress! + filled, size - filled)
-                if got < 0, errno == EINTR { continue }
-                guard got > 0 else {
-                    storage.deallocate()
-                    throw .invalidMigration(
-                        "Unable to read migration file \(path): it became shorter while being read", file: relativePath)
-                }
-                filled += got
-            }
-            owned = storage
-            mapping = nil
-            mappedLength = 0
-            bytes = UnsafeBufferPointer(rebasing: storage[..<size])
+            filled += got
         }
-        if bytes.starts(with: Self.byteOrderMark) {
-            bytes = UnsafeBufferPointer(rebasing: bytes[Self.byteOrderMark.count...])
-            skipped = Self.byteOrderMark.count
-        }
+        owned = storage
+        var bytes = UnsafeBufferPointer(rebasing: storage[..<size])
+        if bytes.starts(with: Self.byteOrderMark) { bytes = UnsafeBufferPointer(rebasing: bytes[Self.byteOrderMark.count...]) }
+        self.bytes = bytes
     }
 
     /// U+FEFF in UTF-8.
     static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
 
-    deinit {
-        if let mapping { munmap(mapping, mappedLength) }
-        owned?.deallocate()
-    }
+    deinit { owned.deallocate() }
 
-    /// Gives the mapped pages before `offset` back to the kernel: they stay in the page cache, but no longer count
-    /// in this process's resident set. Reading them again later re-maps them. A no-op for bytes held in memory.
-    func release(before offset: Int) {
-        guard let mapping else { return }
-        if offset + skipped < released { released = 0 }  // a new pass over the bytes (splitting, then sending)
-        let end = min(offset + skipped, mappedLength) / Self.pageSize * Self.pageSize
-        guard end - released >= 4 << 20 else { return }
-        _ = madvise(mapping + released, end - released, MADV_DONTNEED)
-        released = end
-    }
-
-    /// Whether `pattern` occurs in the bytes. Searches window by window, giving mapped pages back behind it.
+    /// Whether `pattern` occurs in the bytes.
     func contains(_ pattern: String) -> Bool {
         let needle = Array(pattern.utf8)
-        guard let first = needle.first, let base = bytes.baseAddress, bytes.count >= needle.count else { return false }
-        let window = 8 << 20
-        var start = 0
-        defer { release(before: bytes.count) }
-        while start + needle.count <= bytes.count {
-            let end = min(start + window + needle.count - 1, bytes.count)
-            var cursor = base + start
-            let limit = base + end - needle.count + 1  // last position a match may start at, plus one
-            while cursor < limit, let found = memchr(cursor, Int32(first), limit - cursor) {
-                let candidate = UnsafePointer(found.assumingMemoryBound(to: UInt8.self))
-                if memcmp(candidate, needle, needle.count) == 0 { return true }
-                cursor = candidate + 1
-            }
-            start += window
-            release(before: start)
-        }
-        return false
+        guard !needle.isEmpty else { return false }
+        return needle.withUnsafeBufferPointer { ByteSearch.firstIndex(of: $0, in: bytes, from: 0) } != nil
     }
 }

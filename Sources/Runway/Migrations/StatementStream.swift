@@ -15,6 +15,30 @@ enum ScriptSource: Sendable {
         }
     }
 
+    /// Whether `pattern` occurs in the bytes (read piece by piece).
+    func contains(_ pattern: String) throws(RunwayError) -> Bool {
+        let needle = Array(pattern.utf8)
+        guard !needle.isEmpty else { return false }
+        if case .memory(let bytes, _) = self { return bytes.contains(pattern) }
+        let reader = try ScriptReader(self)
+        let piece = 1 << 20
+        let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: piece + needle.count)
+        defer { buffer.deallocate() }
+        var carried = 0
+        while true {
+            let got = try reader.read(into: UnsafeMutableBufferPointer(rebasing: buffer[carried..<(carried + piece)]))
+            if got == 0 { return false }
+            let available = carried + got
+            let found = needle.withUnsafeBufferPointer {
+                ByteSearch.firstIndex(of: $0, in: UnsafeBufferPointer(rebasing: buffer[..<available]), from: 0)
+            }
+            if found != nil { return true }
+            // A match may straddle two pieces: keep the tail that could start one.
+            carried = min(needle.count - 1, available)
+            buffer.baseAddress!.update(from: buffer.baseAddress! + available - carried, count: carried)
+        }
+    }
+
     /// A new pass over the statements.
     func statements(serverMajorVersion: Int, standardConformingStrings: Bool) throws(RunwayError) -> StatementStream {
         try StatementStream(
@@ -123,12 +147,16 @@ final class StatementStream {
     /// The window's size at first: the whole of a small script, and the piece size for large ones.
     static let initialWindow = 1 << 20
 
-    init(reader: ScriptReader, serverMajorVersion: Int, standardConformingStrings: Bool) throws(RunwayError) {
+    /// - Parameter window: the window's first size in bytes (small ones exercise the re-splitting in tests).
+    init(
+        reader: ScriptReader, serverMajorVersion: Int, standardConformingStrings: Bool,
+        window: Int = initialWindow
+    ) throws(RunwayError) {
         self.reader = reader
         self.serverMajorVersion = serverMajorVersion
         initialStandardStrings = standardConformingStrings
         snapshot.standardStrings = standardConformingStrings
-        window = .allocate(capacity: Self.initialWindow)
+        self.window = .allocate(capacity: max(1, window))
     }
 
     deinit { window.deallocate() }

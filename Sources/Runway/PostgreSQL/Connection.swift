@@ -247,15 +247,21 @@ final class Connection: @unchecked Sendable {
         return rows
     }
 
-    /// Runs one statement of a migration script, streaming its `COPY` data from the script's bytes and giving the
-    /// pages behind it back as they are sent.
+    /// Hands `COPY ... FROM STDIN` data to the server: each call sends one piece.
+    typealias CopyPut = (UnsafeBufferPointer<UInt8>) throws(RunwayError) -> Void
+
+    /// Runs a `COPY ... FROM STDIN` statement whose data `produce` hands over piece by piece through the `put` it is
+    /// given (the data is never held whole). When `produce` fails, the COPY is ended with an error, so the server
+    /// keeps none of it, and `produce`'s error is thrown.
     @discardableResult
-    func execute(_ statement: SQLStatement, of script: ParsedScript) throws(RunwayError) -> QueryResult {
-        if let copyData = statement.copyData { return try execute(statement.sql, copyData: copyData) }
-        guard let range = statement.copyDataRange else { return try execute(statement.sql, copying: nil) }
-        return try execute(statement.sql, copying: script.copyData(of: statement)) { offset in
-            script.source.release(before: range.lowerBound + offset)
+    func execute(_ sql: String, copyIn produce: (CopyPut) throws(RunwayError) -> Void) throws(RunwayError)
+        -> QueryResult
+    {
+        guard PQsendQuery(handle, sql) == 1 else { throw connectionError() }
+        let outcome = withoutActuallyEscaping(produce) { produce in
+            Result { () throws(RunwayError) in try collectResults(copyData: nil, sent: { _ in }, produce: produce) }
         }
+        return try outcome.get()
     }
 
     /// Runs one statement with text parameters (`$1`, `$2`...), never interpolated into the SQL.
@@ -309,7 +315,8 @@ final class Connection: @unchecked Sendable {
     /// Reads every result of the statements sent; the last one is copied out, unless `tuples` takes the rows of each
     /// row-returning result instead.
     private func collectResults(
-        copyData: UnsafeBufferPointer<UInt8>?, sent: (Int) -> Void, tuples: ((OpaquePointer) -> Void)? = nil
+        copyData: UnsafeBufferPointer<UInt8>?, sent: (Int) -> Void, tuples: ((OpaquePointer) -> Void)? = nil,
+        produce: ((CopyPut) throws(RunwayError) -> Void)? = nil
     ) throws(RunwayError) -> QueryResult {
         var last = QueryResult()
         var failure: RunwayError?
@@ -321,7 +328,11 @@ final class Connection: @unchecked Sendable {
             case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
                 last = Self.copy(result)
             case PGRES_COPY_IN:
-                if let failed = sendCopyData(copyData, sent: sent) { failure = failure ?? failed }
+                if let produce {
+                    if let failed = streamCopyData(produce) { failure = failure ?? failed }
+                } else if let failed = sendCopyData(copyData, sent: sent) {
+                    failure = failure ?? failed
+                }
             case PGRES_COPY_OUT:
                 // Drain and discard: migrations never expect COPY TO STDOUT output.
                 var buffer: UnsafeMutablePointer<CChar>?
@@ -332,6 +343,27 @@ final class Connection: @unchecked Sendable {
         }
         if let failure { throw failure }
         return last
+    }
+
+    private func streamCopyData(_ produce: (CopyPut) throws(RunwayError) -> Void) -> RunwayError? {
+        do throws(RunwayError) {
+            try produce { (piece) throws(RunwayError) in
+                guard let base = piece.baseAddress else { return }
+                var offset = 0
+                while offset < piece.count {
+                    let length = min(1 << 20, piece.count - offset)
+                    let queued = UnsafeRawPointer(base + offset).withMemoryRebound(to: CChar.self, capacity: length) {
+                        PQputCopyData(handle, $0, Int32(length))
+                    }
+                    guard queued == 1 else { throw connectionError() }
+                    offset += length
+                }
+            }
+        } catch {
+            _ = PQputCopyEnd(handle, "COPY data could not be read: \(error.message)")
+            return error
+        }
+        return PQputCopyEnd(handle, nil) == 1 ? nil : connectionError()
     }
 
     private func sendCopyData(_ data: UnsafeBufferPointer<UInt8>?, sent: (Int) -> Void) -> RunwayError? {
