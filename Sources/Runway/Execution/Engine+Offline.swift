@@ -90,14 +90,15 @@ extension Engine {
         let resolver = MigrationResolver(
             placeholders: replacer, placeholderReplacement: configuration.placeholderReplacement)
         var resolved: [ResolvedMigration] = []
-        var scripts: [(file: String, text: String, statements: [SQLStatement])] = []
+        // Each file is split (and linted) as a stream, one statement at a time: a script of any size is checked in
+        // bounded memory, and nothing of one file is kept while the next is read.
+        var lintFindings: [(script: String, findings: [LintFinding])] = []
         for file in scan.migrations + scan.callbacks {
             do throws(RunwayError) {
                 if case .migration = file.name { resolved += try resolver.resolveAllowingDuplicates([file]) }
-                let replace = file.config.placeholderReplacement ?? configuration.placeholderReplacement
-                let raw = try file.text()
-                let text = replace ? try replacer.forFile(file.relativePath).replace(raw, file: file.relativePath) : raw
-                if let problem = SQLLexer.firstUnterminated(in: text) {
+                let source = try offlineSource(of: file, replacer: replacer)
+                let outline = try ScriptOutline(try source.statements(serverMajorVersion: 15, standardConformingStrings: true))
+                if let problem = outline.unterminated {
                     findings.append(
                         CIFinding(
                             severity: .error, code: "UNTERMINATED_SQL", file: file.relativePath, line: problem.line,
@@ -105,17 +106,23 @@ extension Engine {
                                 + "\(file.relativePath): the rest of the file would be sent as one broken statement"))
                     continue
                 }
-                let statements = try SQLScriptParser.parse(text)
                 let executeInTransaction = file.config.executeInTransaction ?? configuration.executeInTransaction
                 if file.config.executeInTransaction == nil, executeInTransaction, !configuration.mixed,
-                    let mixed = statements.mixedTransactionality
+                    let mixed = outline.mixed
                 {
                     findings.append(
                         CIFinding(
                             severity: .error, code: "MIXED_TRANSACTIONALITY", file: file.relativePath,
                             line: mixed.offending.line, message: mixed.message))
                 }
-                if case .migration = file.name { scripts.append((file.relativePath, text, statements)) }
+                if case .migration = file.name, let linter = options.linter {
+                    let statements = try source.statements(serverMajorVersion: 15, standardConformingStrings: true)
+                    lintFindings.append(
+                        (file.relativePath,
+                         try linter.lint(
+                            file: file.relativePath, statements: statements,
+                            isTransactional: outline.canExecuteInTransaction)))
+                }
             } catch {
                 var error = error
                 error.file = error.file ?? file.relativePath
@@ -126,10 +133,12 @@ extension Engine {
         for error in MigrationResolver.duplicates(in: resolved) {
             add(error, code: error.message.contains("repeatable") ? "DUPLICATE_DESCRIPTION" : "DUPLICATE_VERSION")
         }
-        if let linter = options.linter {
+        if options.linter != nil {
             let order = Dictionary(uniqueKeysWithValues: resolved.enumerated().map { ($1.script, $0) })
-            let ordered = scripts.sorted { (order[$0.file] ?? .max) < (order[$1.file] ?? .max) }
-            findings += linter.lint(ordered).map {
+            let ordered = lintFindings.enumerated().sorted {
+                ((order[$0.element.script] ?? .max), $0.offset) < ((order[$1.element.script] ?? .max), $1.offset)
+            }
+            findings += ordered.flatMap(\.element.findings).map {
                 CIFinding(
                     severity: $0.severity == .error ? .error : .warning, code: $0.rule, file: $0.file, line: $0.line,
                     message: $0.message)
@@ -144,6 +153,20 @@ extension Engine {
             ).check(resolved)
         }
         return CIReport(findings: findings, migrationsChecked: scan.migrations.count)
+    }
+
+    /// A script's bytes for the offline checks: the file itself, or (after placeholder replacement, or decoded from
+    /// another encoding) bytes in memory.
+    private func offlineSource(of file: ScannedFile, replacer: PlaceholderReplacer) throws(RunwayError) -> ScriptSource {
+        let replaces = file.config.placeholderReplacement ?? configuration.placeholderReplacement
+        if let stamp = file.stamp, file.decodedText == nil {
+            let onDisk = ScriptSource.file(
+                path: file.path, relativePath: file.relativePath, stamp: stamp, checksum: file.rawChecksum)
+            guard replaces, try onDisk.contains(configuration.placeholderPrefix) else { return onDisk }
+        }
+        let raw = try file.text()
+        let text = replaces ? try replacer.forFile(file.relativePath).replace(raw, file: file.relativePath) : raw
+        return .memory(ScriptBytes.holding(text), relativePath: file.relativePath)
     }
 
     /// Built-in placeholder values when there is no database to ask.

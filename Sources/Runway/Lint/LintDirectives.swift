@@ -32,28 +32,43 @@ struct LintDirectives: Sendable {
     private var nextDisabled: [Int: Set<String>] = [:]
     /// The lines of all `lint-disable-next` comments, valid or not.
     private(set) var nextDirectiveLines: Set<Int> = []
-    /// Lines that hold a `--` comment and no other token.
-    private var commentOnlyLines: Set<Int> = []
+    /// Lines that hold a `--` comment, and lines that hold another token (a line in the first and not in the
+    /// second is comment-only).
+    private var lineCommentLines: Set<Int> = []
+    private var codeLines: Set<Int> = []
     /// Directives that name nothing usable.
     private(set) var problems: [Problem] = []
 
+    /// No directives yet: fed comment by comment while a script is split (``add(comment:line:)``).
+    init() {}
+
     /// Reads the directives of a file's text.
     init(text: String) {
-        let tokens = LintLexer.tokens(text, keepComments: true)
-        var codeLines: Set<Int> = []
-        var lineCommentLines: Set<Int> = []
-        for token in tokens {
+        for token in LintLexer.tokens(text, keepComments: true) {
             switch token.kind {
-            case .lineComment:
-                lineCommentLines.insert(token.line)
-                read(token.text, line: token.line)
-            case .blockComment:
-                break
-            default:
-                codeLines.insert(token.line)
+            case .lineComment: add(comment: token.text, line: token.line)
+            case .blockComment: break
+            default: add(codeLine: token.line)
             }
         }
-        commentOnlyLines = lineCommentLines.subtracting(codeLines)
+    }
+
+    /// A `--` comment (its text after `--`) on `line`.
+    mutating func add(comment: String, line: Int) {
+        lineCommentLines.insert(line)
+        read(comment, line: line)
+    }
+
+    /// A line on which a token other than a comment starts.
+    mutating func add(codeLine line: Int) {
+        codeLines.insert(line)
+    }
+
+    /// Forgets which lines below `line` hold comments or code: once a statement starts on `line` (a line with
+    /// code), no later statement's look-up goes below it. Keeps the bookkeeping of a long script small.
+    mutating func forgetLines(below line: Int) {
+        lineCommentLines = lineCommentLines.filter { $0 >= line }
+        codeLines = codeLines.filter { $0 >= line }
     }
 
     /// The rule ids (or `all`) turned off by `lint-disable-next` comments for the statement whose first token is on
@@ -71,7 +86,7 @@ struct LintDirectives: Sendable {
     private func commentLines(above line: Int) -> [Int] {
         var lines: [Int] = []
         var current = line - 1
-        while current >= 1 && commentOnlyLines.contains(current) {
+        while current >= 1 && lineCommentLines.contains(current) && !codeLines.contains(current) {
             lines.append(current)
             current -= 1
         }

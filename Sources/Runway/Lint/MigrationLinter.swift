@@ -100,47 +100,95 @@ public struct MigrationLinter: Sendable {
     /// - Returns: the findings, by line.
     public func lint(file: String, text: String, statements: [SQLStatement]) -> [LintFinding] {
         let directives = LintDirectives(text: Self.blankingCopyData(of: statements, in: text))
-        var analysis = LintFileAnalysis(isTransactional: statements.allSatisfy(\.canExecuteInTransaction))
-        var collected: [(finding: LintRawFinding, statement: SQLStatement?)] = directives.problems.map {
-            (LintRawFinding(rule: .invalidDisableComment, line: $0.line, message: $0.message), nil)
+        var lint = FileLint(linter: self, isTransactional: statements.allSatisfy(\.canExecuteInTransaction))
+        for statement in statements { lint.add(statement, directives: directives) }
+        return lint.findings(file: file, directives: directives)
+    }
+
+    /// Lints a script as `statements` splits it, one statement at a time (in bounded memory, whatever its size); the
+    /// disable comments are read from the same pass. `isTransactional`: whether the whole script runs in one
+    /// transaction (``ScriptOutline/canExecuteInTransaction`` of an earlier pass).
+    func lint(file: String, statements: StatementStream, isTransactional: Bool) throws(RunwayError) -> [LintFinding] {
+        final class Reading {
+            var directives = LintDirectives()
         }
-        let usedDirectives = Set(statements.flatMap { directives.nextDirectiveLines(forStatementAt: $0.line) })
-        for line in directives.nextDirectiveLines.subtracting(usedDirectives).sorted() {
-            let message =
-                "This runway:lint-disable-next is not directly above a statement, so it disables nothing: put it "
-                + "on the comment lines right above the first line of the statement, with no blank line between."
-            collected.append((LintRawFinding(rule: .invalidDisableComment, line: line, message: message), nil))
+        let reading = Reading()
+        statements.lines = { comments, code in
+            for (line, text) in comments { reading.directives.add(comment: text, line: line) }
+            for line in code { reading.directives.add(codeLine: line) }
         }
+        var lint = FileLint(linter: self, isTransactional: isTransactional)
+        while let statement = try statements.next() {
+            lint.add(statement, directives: reading.directives)
+            reading.directives.forgetLines(below: statement.line)
+        }
+        return lint.findings(file: file, directives: reading.directives)
+    }
+
+    /// The findings of one script, gathered statement by statement.
+    private struct FileLint {
+        let linter: MigrationLinter
+        var analysis: LintFileAnalysis
+        /// Each finding with the rules `lint-disable-next` comments turn off for its statement.
+        var collected: [(finding: LintRawFinding, disabledNext: Set<String>)] = []
+        var usedDirectiveLines: Set<Int> = []
         var lockTimeoutReported = false
-        for statement in statements {
+
+        init(linter: MigrationLinter, isTransactional: Bool) {
+            self.linter = linter
+            analysis = LintFileAnalysis(isTransactional: isTransactional)
+        }
+
+        /// Analyses the next statement; `directives` holds every comment read up to it.
+        mutating func add(_ statement: SQLStatement, directives: LintDirectives) {
+            let disabledNext = directives.nextDisabled(forStatementAt: statement.line)
+            usedDirectiveLines.formUnion(directives.nextDirectiveLines(forStatementAt: statement.line))
             let outcome = analysis.analyze(statement)
-            collected += outcome.findings.map { ($0, statement) }
+            collected += outcome.findings.map { ($0, disabledNext) }
             guard !lockTimeoutReported, !analysis.lockTimeoutIsEffective, let lock = outcome.locks.first else {
-                continue
+                return
             }
             let finding = LintRawFinding(
-                rule: .missingLockTimeout, line: lock.line, message: Self.lockTimeoutMessage(lock, analysis))
+                rule: .missingLockTimeout, line: lock.line,
+                message: MigrationLinter.lockTimeoutMessage(lock, analysis))
             // One finding per file, at the first statement where the rule is not disabled.
-            if !isDisabled(.missingLockTimeout, in: directives, statement: statement) {
-                collected.append((finding, statement))
+            if !linter.isDisabled(.missingLockTimeout, fileDisabled: directives.fileDisabled, next: disabledNext) {
+                collected.append((finding, disabledNext))
                 lockTimeoutReported = true
             }
         }
-        let order = Dictionary(uniqueKeysWithValues: LintRule.all.enumerated().map { ($1.id, $0) })
-        return collected.enumerated()
-            .filter { !isDisabled($1.finding.rule, in: directives, statement: $1.statement) }
-            .sorted { lhs, rhs in
-                let left = (lhs.element.finding.line, order[lhs.element.finding.rule.id] ?? 0, lhs.offset)
-                let right = (rhs.element.finding.line, order[rhs.element.finding.rule.id] ?? 0, rhs.offset)
-                return left < right
+
+        /// The findings, by line; `directives` holds every comment of the script.
+        func findings(file: String, directives: LintDirectives) -> [LintFinding] {
+            var all: [(finding: LintRawFinding, disabledNext: Set<String>)] = directives.problems.map {
+                (LintRawFinding(rule: .invalidDisableComment, line: $0.line, message: $0.message), [])
             }
-            .compactMap { _, element in
-                severity(of: element.finding.rule).map {
-                    LintFinding(
-                        rule: element.finding.rule.id, severity: $0, file: file, line: element.finding.line,
-                        message: element.finding.message)
+            for line in directives.nextDirectiveLines.subtracting(usedDirectiveLines).sorted() {
+                let message =
+                    "This runway:lint-disable-next is not directly above a statement, so it disables nothing: put "
+                    + "it on the comment lines right above the first line of the statement, with no blank line "
+                    + "between."
+                all.append((LintRawFinding(rule: .invalidDisableComment, line: line, message: message), []))
+            }
+            all += collected
+            let order = Dictionary(uniqueKeysWithValues: LintRule.all.enumerated().map { ($1.id, $0) })
+            return all.enumerated()
+                .filter {
+                    !linter.isDisabled($1.finding.rule, fileDisabled: directives.fileDisabled, next: $1.disabledNext)
                 }
-            }
+                .sorted { lhs, rhs in
+                    let left = (lhs.element.finding.line, order[lhs.element.finding.rule.id] ?? 0, lhs.offset)
+                    let right = (rhs.element.finding.line, order[rhs.element.finding.rule.id] ?? 0, rhs.offset)
+                    return left < right
+                }
+                .compactMap { _, element in
+                    linter.severity(of: element.finding.rule).map {
+                        LintFinding(
+                            rule: element.finding.rule.id, severity: $0, file: file, line: element.finding.line,
+                            message: element.finding.message)
+                    }
+                }
+        }
     }
 
     /// Lints a whole ordered set of migrations (versioned in order, then repeatables), each on its own.
@@ -175,10 +223,9 @@ public struct MigrationLinter: Sendable {
 
     // MARK: - Helpers
 
-    private func isDisabled(_ rule: LintRule, in directives: LintDirectives, statement: SQLStatement?) -> Bool {
+    private func isDisabled(_ rule: LintRule, fileDisabled: Set<String>, next: Set<String>) -> Bool {
         if severity(of: rule) == nil { return true }
-        var off = directives.fileDisabled
-        if let statement { off.formUnion(directives.nextDisabled(forStatementAt: statement.line)) }
+        let off = fileDisabled.union(next)
         return off.contains(rule.id) || off.contains("all")
     }
 

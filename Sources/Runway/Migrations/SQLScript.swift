@@ -467,6 +467,21 @@ struct Scanner {
     /// Whether `bytes` reach the end of the script; `false` for a window of a longer script (``StatementStream``),
     /// where reaching the end of the bytes means "read more".
     var isFinal = true
+    /// The first literal or quoted identifier left open (it then runs to the end of the script).
+    private(set) var unterminated: Unterminated?
+    /// Whether ``lineComments`` and ``codeLines`` are collected (for the linter's disable comments).
+    var tracksLines = false
+    /// `--` comments read (their text after `--`), with their lines.
+    var lineComments: [(line: Int, text: String)] = []
+    /// The lines on which a token other than a comment starts (parentheses included).
+    var codeLines: [Int] = []
+
+    /// A construct opened and never closed.
+    struct Unterminated: Sendable, Equatable {
+        /// "string literal", "quoted identifier", "dollar-quoted string $tag$".
+        var construct: String
+        var line: Int
+    }
 
     init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
@@ -481,13 +496,14 @@ struct Scanner {
         var blocks: [Block] = []
         var unclosedCommentLine: Int?
         var standardStrings = true
+        var unterminated: Unterminated?
     }
 
     /// The state now.
     var snapshot: Snapshot {
         Snapshot(
             pos: pos, line: line, column: column, parensDepth: parensDepth, blocks: blocks,
-            unclosedCommentLine: unclosedCommentLine, standardStrings: standardStrings)
+            unclosedCommentLine: unclosedCommentLine, standardStrings: standardStrings, unterminated: unterminated)
     }
 
     /// A scanner over `bytes` that goes on from `snapshot` (whose `pos` is an index into `bytes`).
@@ -500,6 +516,7 @@ struct Scanner {
         blocks = snapshot.blocks
         unclosedCommentLine = snapshot.unclosedCommentLine
         standardStrings = snapshot.standardStrings
+        unterminated = snapshot.unterminated
         self.isFinal = isFinal
     }
 
@@ -538,6 +555,31 @@ struct Scanner {
 
     /// Reads the next token; `nil` for what Flyway reads without producing a token (whitespace, parentheses).
     mutating func readToken() -> Token? {
+        guard tracksLines else { return readRawToken() }
+        let start = pos
+        let startLine = line
+        let first = byte(pos)
+        let token = readRawToken()
+        if let token {
+            switch token.kind {
+            case .comment where first == ASCII.minus:
+                lineComments.append((startLine, string((start + 2)..<pos)))
+            case .comment, .blankLines, .eof:
+                break
+            default:
+                codeLines.append(startLine)
+            }
+        } else if first == ASCII.openParenthesis || first == ASCII.closeParenthesis {
+            codeLines.append(startLine)
+        }
+        return token
+    }
+
+    private mutating func noteUnterminated(_ construct: String, closed: Bool) {
+        if !closed, unterminated == nil { unterminated = Unterminated(construct: construct, line: line) }
+    }
+
+    private mutating func readRawToken() -> Token? {
         guard let first = byte(pos) else {
             return Token(kind: .eof, depth: 0, line: line, column: column, start: pos, end: pos)
         }
@@ -557,7 +599,10 @@ struct Scanner {
                 advance(to: index)
                 return token(.symbol, pos)
             }
-            advance(to: endOfDollarQuote(from: pos, tagEnd: tagEnd))
+            let (end, closed) = endOfDollarQuote(from: pos, tagEnd: tagEnd)
+            let tag = string(pos..<tagEnd)
+            noteUnterminated("dollar-quoted string \(tag)", closed: closed)
+            advance(to: end)
             return token(.string, pos)
         case ASCII.quote:
             skipStandardString(bodyStart: pos + 1)
@@ -592,12 +637,16 @@ struct Scanner {
         case ASCII.upperE where second == ASCII.quote, ASCII.lowerE where second == ASCII.quote:
             // `E'...'` in either case: a backslash escapes the next character. (Flyway reads only the upper-case
             // prefix and splits `e'it\'s; x'` inside the literal; psql and the server do not.)
-            advance(to: endOfQuoted(from: pos + 2, quote: ASCII.quote, backslashEscapes: true).end)
+            let (end, closed) = endOfQuoted(from: pos + 2, quote: ASCII.quote, backslashEscapes: true)
+            noteUnterminated("string literal", closed: closed)
+            advance(to: end)
             return token(.string, pos)
         case ASCII.upperB where second == ASCII.quote, ASCII.lowerB where second == ASCII.quote,
             ASCII.upperX where second == ASCII.quote, ASCII.lowerX where second == ASCII.quote:
             // Bit strings: no backslash escapes, whatever standard_conforming_strings says.
-            advance(to: endOfQuoted(from: pos + 2, quote: ASCII.quote, backslashEscapes: false).end)
+            let (end, closed) = endOfQuoted(from: pos + 2, quote: ASCII.quote, backslashEscapes: false)
+            noteUnterminated("string literal", closed: closed)
+            advance(to: end)
             return token(.string, pos)
         case ASCII.upperN where second == ASCII.quote, ASCII.lowerN where second == ASCII.quote:
             // `N'...'`: a plain literal of the national character type.
@@ -605,7 +654,9 @@ struct Scanner {
             return token(.string, pos)
         case ASCII.upperU where second == ASCII.ampersand && byte(pos + 2) == ASCII.quote,
             ASCII.lowerU where second == ASCII.ampersand && byte(pos + 2) == ASCII.quote:
-            advance(to: endOfQuoted(from: pos + 3, quote: ASCII.quote, backslashEscapes: false).end)
+            let (end, closed) = endOfQuoted(from: pos + 3, quote: ASCII.quote, backslashEscapes: false)
+            noteUnterminated("string literal", closed: closed)
+            advance(to: end)
             return token(.string, pos)
         case ASCII.semicolon:
             advance(to: pos + 1)
@@ -662,10 +713,10 @@ struct Scanner {
     /// `PostgreSQLParser.handleAlternativeStringLiteral`: the tag is `$` plus everything up to and including the next
     /// `$` (any characters, so `$1` opens a quote), and the literal ends after the next occurrence of the same tag.
     /// Flyway's `peek` never looks past a line feed, so a tag that contains one never closes.
-    private func endOfDollarQuote(from start: Int, tagEnd: Int) -> Int {
+    private func endOfDollarQuote(from start: Int, tagEnd: Int) -> (end: Int, closed: Bool) {
         let tag = UnsafeBufferPointer(rebasing: bytes[start..<tagEnd])
-        guard let found = ByteSearch.firstIndex(of: tag, in: bytes, from: tagEnd) else { return count }
-        return found + tag.count
+        guard let found = ByteSearch.firstIndex(of: tag, in: bytes, from: tagEnd) else { return (count, false) }
+        return (found + tag.count, true)
     }
 
     /// The end of a dollar-quote tag starting at `start` (`$$` or `$name$`, where the name starts with a letter,
@@ -688,7 +739,8 @@ struct Scanner {
     /// A plain `'...'` literal (or `N'...'`): `''` stays inside; with `standard_conforming_strings` off a backslash
     /// also escapes the next character. Notes a backslash in it (the statement's split then depends on the setting).
     private mutating func skipStandardString(bodyStart: Int) {
-        let end = endOfQuoted(from: bodyStart, quote: ASCII.quote, backslashEscapes: !standardStrings).end
+        let (end, closed) = endOfQuoted(from: bodyStart, quote: ASCII.quote, backslashEscapes: !standardStrings)
+        noteUnterminated("string literal", closed: closed)
         if !backslashInStandardString, bodyStart < end, bytes[bodyStart..<end].contains(ASCII.backslash) {
             backslashInStandardString = true
         }
@@ -774,6 +826,7 @@ struct Scanner {
     private mutating func readQuotedIdentifier(line: Int, column: Int) -> Token {
         let contentStart = pos + 1
         let (end, closed) = endOfQuoted(from: contentStart, quote: ASCII.doubleQuote, backslashEscapes: false)
+        noteUnterminated("quoted identifier", closed: closed)
         var index = end
         var plain = true
         if byte(index) == ASCII.dot {

@@ -164,26 +164,34 @@ final class StatementStream {
     /// The line of a `/*` comment that is never closed (known once the stream has ended).
     var unclosedCommentLine: Int? { snapshot.unclosedCommentLine }
 
+    /// The literal or quoted identifier left open at the end of the script (known once the stream has ended).
+    var unterminated: Scanner.Unterminated? { snapshot.unterminated }
+
+    /// Told the `--` comments and the lines holding code of each piece of the script split so far, in order
+    /// (before the statement they precede is returned); the linter reads its disable comments from them.
+    var lines: ((_ comments: [(line: Int, text: String)], _ code: [Int]) -> Void)?
+
     /// The next statement, or `nil` at the end of the script. The data of a `COPY` statement returned before is
     /// skipped when ``copyData(_:)`` was not called.
     func next() throws(RunwayError) -> SQLStatement? {
         if copyPending { try copyData { _ throws(RunwayError) in } }
         while true {
             let bytes = UnsafeBufferPointer(rebasing: window[..<filled])
+            var scanner = Scanner(bytes: bytes, resuming: snapshot, isFinal: finished)
+            scanner.tracksLines = lines != nil
             var splitter = StatementSplitter(
-                scanner: Scanner(bytes: bytes, resuming: snapshot, isFinal: finished),
-                serverMajorVersion: serverMajorVersion, initialStandardStrings: initialStandardStrings)
-            switch try splitter.step() {
-            case .needsMore:
+                scanner: scanner, serverMajorVersion: serverMajorVersion,
+                initialStandardStrings: initialStandardStrings)
+            let step = try splitter.step()
+            if case .needsMore = step {
                 try readMore()
-            case .end:
-                snapshot = splitter.scanner.snapshot
-                return nil
-            case .statement(let statement):
-                snapshot = splitter.scanner.snapshot
-                copyPending = statement.copyDataFollows
-                return statement
+                continue
             }
+            snapshot = splitter.scanner.snapshot
+            lines?(splitter.scanner.lineComments, splitter.scanner.codeLines)
+            guard case .statement(let statement) = step else { return nil }
+            copyPending = statement.copyDataFollows
+            return statement
         }
     }
 
@@ -308,6 +316,8 @@ struct ScriptOutline: Sendable {
     var dependsOnStandardStrings = false
     /// The line of a `/*` comment that is never closed.
     var unclosedCommentLine: Int?
+    /// The literal, quoted identifier or block comment left open at the end (it swallows the rest of the script).
+    var unterminated: Scanner.Unterminated?
 
     /// Splits the whole script once (in bounded memory), keeping only what decides how it runs.
     init(_ stream: StatementStream) throws(RunwayError) {
@@ -327,5 +337,8 @@ struct ScriptOutline: Sendable {
             }
         }
         unclosedCommentLine = stream.unclosedCommentLine
+        unterminated =
+            stream.unterminated
+            ?? unclosedCommentLine.map { Scanner.Unterminated(construct: "block comment", line: $0) }
     }
 }
