@@ -19,6 +19,7 @@
 #                   Without it the recorded figure is used. There is no Docker engine here: the image size is the
 #                   runtime root file system + the binary + migrations/, i.e. an estimate of `docker images`' SIZE.
 #   BENCH_COPY_MB   size of the S6 COPY migration in MB (default 500)
+#   BENCH_S8_MB     size of the S8 INSERT script in MB (default 200)
 #
 # Wall time and peak RSS come from runway-bench-run (posix_spawn + wait4: monotonic clock, the child's ru_maxrss;
 # Linux carries the timer's own ~4 MB into it, so figures below 4 MB read as 4 MB). docs/performance.md explains
@@ -357,6 +358,32 @@ scenario_S6() {
   drop_db bench_s6
 }
 
+# S8: a 200 MB script of ordinary INSERT statements (no COPY): migrate, validate --offline (lint included) and
+# validate --offline without the lint, each in bounded memory (the script is split from a window of the file, never
+# held whole). migrate sends 2 million statements one at a time, as psql does: about two minutes, so it runs once.
+scenario_S8() {
+  mkdir -p "$WORK/s8"
+  local megabytes="${BENCH_S8_MB:-200}" file="$WORK/s8/V1__inserts.sql"
+  awk -v target=$((megabytes * 1000000)) 'BEGIN {
+    print "CREATE TABLE wide (id bigint NOT NULL, name text NOT NULL, amount numeric(12,2) NOT NULL);"
+    bytes = 0
+    for (i = 1; bytes < target; i++) {
+      line = sprintf("INSERT INTO wide (id, name, amount) VALUES (%d, '\''customer %d; a name'\'', %d.%02d);", i, i, (i * 7919) % 100000, i % 100)
+      print line
+      bytes += length(line) + 1
+    }
+  }' >"$file"
+  echo "S8_BYTES $(stat -c %s "$file")" >>"$WORK/sizes"
+  local runs=$((RUNS < 3 ? RUNS : 3)) i
+  for ((i = 1; i <= runs; i++)); do
+    measure S8.lint "$MIGRATE" validate --offline --locations "$WORK/s8"
+    measure S8.offline "$MIGRATE" validate --offline --lint-disable all --locations "$WORK/s8"
+  done
+  fresh_db bench_s8
+  measure S8.migrate "$MIGRATE" migrate --locations "$WORK/s8"
+  drop_db bench_s8
+}
+
 # S7: start-up (`migrate --version`); floor: a Swift process linking libpq that exits at once. Sizes.
 scenario_S7() {
   warm "$MIGRATE" --version
@@ -385,7 +412,7 @@ scenario_S7() {
 
 # ------------------------------------------------------------------------------------------------------------------
 FAILED=""
-for scenario in S1 S2 S3 S4 S5 S6 S7; do
+for scenario in S1 S2 S3 S4 S5 S6 S7 S8; do
   wants "$scenario" || continue
   log "$scenario..."
   started=$(date +%s)
@@ -483,6 +510,11 @@ if [ -n "$(median S5.library)" ]; then
 fi
 [ -n "$(median S6.runway)" ] &&
   time_row S6 "COPY FROM STDIN, $(fmt_mb "$(size_of S6_BYTES)") (floor: psql -1 -f)" S6.runway S6.floor "" "" 64
+if [ -n "$(median S8.lint)" ]; then
+  time_row S8 "$(fmt_mb "$(size_of S8_BYTES)") of INSERTs: validate --offline with the lint" S8.lint "" "" "" 64
+  time_row S8 "  validate --offline without the lint (--lint-disable all)" S8.offline "" "" "" 64
+  time_row S8 "  migrate (statements sent one at a time, 1 run)" S8.migrate "" "" "" 64
+fi
 time_row S7 "migrate --version (floor: Swift + libpq process, no-op)" S7.runway S7.floor 10 "" ""
 if [ -n "$(size_of BIN_SIZE)" ]; then
   row S7 "  release binary size ($BENCH_MODE Swift runtime)" "$(fmt_mb "$(size_of BIN_SIZE)")" "-" "-" "(reported)" ""
