@@ -90,21 +90,22 @@ extension Engine {
         try attributed(to: file) { () throws(RunwayError) in
             let replaces = file.config.placeholderReplacement ?? configuration.placeholderReplacement
             guard let stamp = file.stamp, file.decodedText == nil else {
-                var bytes = try file.bytes()
-                if replaces,
-                    let replaced = try replacer(for: session).forFile(file.relativePath).replacing(
+                let bytes = try file.bytes()
+                guard replaces else { return .memory(bytes, relativePath: file.relativePath) }
+                let replaced = try withExtendedLifetime(bytes) { () throws(RunwayError) in
+                    try replacer(for: session).forFile(file.relativePath).replacing(
                         in: bytes.bytes, file: file.relativePath)
-                {
-                    bytes = ScriptBytes.holding(replaced)
                 }
-                return .memory(bytes, relativePath: file.relativePath)
+                return .memory(replaced.map { ScriptBytes.holding($0) } ?? bytes, relativePath: file.relativePath)
             }
             let onDisk = ScriptSource.file(
                 path: file.path, relativePath: file.relativePath, stamp: stamp, checksum: file.rawChecksum)
-            guard replaces, try onDisk.contains(configuration.placeholderPrefix),
-                let replaced = try replacer(for: session).forFile(file.relativePath).replacing(
-                    in: try file.bytes().bytes, file: file.relativePath)
-            else { return onDisk }
+            guard replaces, try onDisk.contains(configuration.placeholderPrefix) else { return onDisk }
+            let bytes = try file.bytes()
+            let replaced = try withExtendedLifetime(bytes) { () throws(RunwayError) in
+                try replacer(for: session).forFile(file.relativePath).replacing(in: bytes.bytes, file: file.relativePath)
+            }
+            guard let replaced else { return onDisk }
             return .memory(ScriptBytes.holding(replaced), relativePath: file.relativePath)
         }
     }

@@ -487,19 +487,21 @@ extension Engine {
             callbacks.handles("beforeEachMigrateStatement")
             || callbacks.handles("afterEachMigrateStatement") || callbacks.handles("afterEachMigrateStatementError")
         let statements = try stream(of: prepared.source, file: prepared.file, session: session)
-        while let statement = try statements.next() {
-            try cancellation.check()
-            // Every statement that commits on its own first checks that the lock is still held.
-            let autocommit = !prepared.transactional || progress.transactionEnd != nil
-            if autocommit { try session.verifyLockHeld() }
-            if statementCallbacks {
-                try fire("beforeEachMigrateStatement", callbacks: callbacks, session: session, inTransaction: true)
-            }
+        // Inside the migration's transaction, statements are pipelined: sent without waiting for the one before,
+        // each still parsed and run on its own (see Connection.sendPipelined). A statement that could change what
+        // follows in a way the pipeline would not see (transaction control, a split that depends on
+        // standard_conforming_strings, COPY) waits for all results first and runs on its own.
+        let pipelines = prepared.transactional && !statementCallbacks
+        var inFlight: [SQLStatement] = []
+        /// Records the outcome of `statement`: the transaction's end when the script ended it, or the error.
+        func settle(_ statement: SQLStatement, autocommit: Bool, _ run: () throws(RunwayError) -> QueryResult)
+            throws(RunwayError)
+        {
             do {
-                try checkStandardStrings(statement, prepared: prepared, session: session)
-                let result = try execute(statement, from: statements, on: session.work)
+                let result = try run()
                 if prepared.transactional, progress.transactionEnd == nil,
-                    session.work.transactionStatus != .inTransaction || Self.endsTransaction(result.commandTag)
+                    Self.endsTransaction(result.commandTag)
+                        || (!session.work.isPipelining && session.work.transactionStatus != .inTransaction)
                 {
                     progress.transactionEnd = (statement.line, result.commandTag, progress.completed + 1)
                     logger.warning(
@@ -527,11 +529,62 @@ extension Engine {
                 throw error
             }
             progress.completed(statement)
-            if statementCallbacks {
-                try fire("afterEachMigrateStatement", callbacks: callbacks, session: session, inTransaction: true)
+        }
+        /// Reads results until at most `keeping` statements are in flight.
+        func drain(keeping: Int) throws(RunwayError) {
+            while inFlight.count > keeping {
+                let statement = inFlight.removeFirst()
+                try settle(statement, autocommit: false) { () throws(RunwayError) in
+                    try session.work.nextPipelinedResult()
+                }
             }
+            if keeping == 0 { session.work.endPipeline(pending: 0) }
+        }
+        do throws(RunwayError) {
+            while let statement = try statements.next() {
+                try cancellation.check()
+                if pipelines, progress.transactionEnd == nil, Self.canPipeline(statement) {
+                    try session.work.sendPipelined(statement.sql)
+                    inFlight.append(statement)
+                    try drain(keeping: Self.pipelineDepth)
+                    continue
+                }
+                try drain(keeping: 0)
+                // Every statement that commits on its own first checks that the lock is still held.
+                let autocommit = !prepared.transactional || progress.transactionEnd != nil
+                if autocommit { try session.verifyLockHeld() }
+                if statementCallbacks {
+                    try fire("beforeEachMigrateStatement", callbacks: callbacks, session: session, inTransaction: true)
+                }
+                try settle(statement, autocommit: autocommit) { () throws(RunwayError) in
+                    try checkStandardStrings(statement, prepared: prepared, session: session)
+                    return try execute(statement, from: statements, on: session.work)
+                }
+                if statementCallbacks {
+                    try fire("afterEachMigrateStatement", callbacks: callbacks, session: session, inTransaction: true)
+                }
+            }
+            try drain(keeping: 0)
+        } catch {
+            session.work.endPipeline(pending: inFlight.count)
+            throw error
         }
         try fire("afterEachMigrate", callbacks: callbacks, session: session, inTransaction: true)
+    }
+
+    /// How many statements may be in flight in a pipeline before their results are read.
+    private static let pipelineDepth = 256
+
+    /// Whether a statement may be pipelined: not transaction control (a `COMMIT` or `ROLLBACK` queued behind a
+    /// failing statement would end the aborted transaction and let the statements after it run), not split
+    /// according to `standard_conforming_strings` (it is checked against the session before it is sent), not `COPY`
+    /// (libpq runs no COPY in a pipeline).
+    private static func canPipeline(_ statement: SQLStatement) -> Bool {
+        guard !statement.copyDataFollows, statement.splitWithStandardStrings == nil else { return false }
+        return switch statement.firstWord {
+        case "BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE", "PREPARE", "COPY": false
+        default: true
+        }
     }
 
     /// Command tags of statements that end the transaction (`COMMIT AND CHAIN` keeps one open after committing).

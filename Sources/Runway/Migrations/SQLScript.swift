@@ -41,6 +41,38 @@ public struct SQLStatement: Sendable, Equatable {
     }
 }
 
+extension SQLStatement {
+    /// The statement's first word after its leading comments, upper-cased (`INSERT`, `COMMIT`); empty when it does
+    /// not start with a letter.
+    var firstWord: String {
+        var rest = Substring(sql)
+        while true {
+            rest = rest.drop { $0.isWhitespace }
+            if rest.hasPrefix("--") {
+                rest = rest.drop { $0 != "\n" }
+            } else if rest.hasPrefix("/*") {
+                var depth = 0
+                var index = rest.startIndex
+                repeat {
+                    if rest[index...].hasPrefix("/*") {
+                        depth += 1
+                        index = rest.index(index, offsetBy: 2)
+                    } else if rest[index...].hasPrefix("*/") {
+                        depth -= 1
+                        index = rest.index(index, offsetBy: 2)
+                    } else {
+                        index = rest.index(after: index)
+                    }
+                } while depth > 0 && index < rest.endIndex
+                rest = rest[index...]
+            } else {
+                break
+            }
+        }
+        return String(rest.prefix { $0.isLetter || $0 == "_" }).uppercased()
+    }
+}
+
 // MARK: - Transaction mode of a script
 
 /// The statements behind Flyway's "mixed" error: a script that holds both transactional and non-transactional

@@ -303,6 +303,57 @@ final class Connection: @unchecked Sendable {
         return try collectResults(copyData: nil, sent: { _ in })
     }
 
+    // MARK: - Pipeline
+
+    /// Whether the connection is in libpq's pipeline mode (``sendPipelined(_:)``).
+    var isPipelining: Bool { PQpipelineStatus(handle) != PQ_PIPELINE_OFF }
+
+    /// Sends one statement without waiting for its result, entering pipeline mode first: extended protocol, followed
+    /// by a Sync. The server parses each statement only once the one before it has run (so a `SET` before it
+    /// applies, as for a statement sent on its own), a Sync ends each statement's `statement_timeout`, and after an
+    /// error the statements behind it do not run (the server skips them, or the aborted transaction refuses them).
+    /// Read each statement's result, in order, with ``nextPipelinedResult()``.
+    func sendPipelined(_ sql: String) throws(RunwayError) {
+        if !isPipelining, PQenterPipelineMode(handle) != 1 { throw connectionError() }
+        guard PQsendQueryParams(handle, sql, 0, nil, nil, nil, nil, 0) == 1, PQpipelineSync(handle) == 1 else {
+            throw connectionError()
+        }
+    }
+
+    /// The result of the oldest statement sent with ``sendPipelined(_:)`` whose result was not read yet. A
+    /// statement the server skipped after an earlier error throws an error with code `.database` and SQLSTATE
+    /// `25P02`-like wording; callers stop at the first error and drain the rest with ``endPipeline()``.
+    func nextPipelinedResult() throws(RunwayError) -> QueryResult {
+        var last = QueryResult()
+        var failure: RunwayError?
+        while let result = PQgetResult(handle) {
+            defer { PQclear(result) }
+            switch PQresultStatus(result) {
+            case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+                last = Self.copy(result)
+            case PGRES_PIPELINE_ABORTED:
+                failure = failure ?? RunwayError(.database, "not run: an earlier statement failed")
+            default:
+                if failure == nil { failure = serverError(result) }
+            }
+        }
+        // The statement's Sync.
+        if let sync = PQgetResult(handle) {
+            defer { PQclear(sync) }
+            if PQresultStatus(sync) != PGRES_PIPELINE_SYNC, failure == nil { failure = serverError(sync) }
+        } else if failure == nil {
+            failure = connectionError()
+        }
+        if let failure { throw failure }
+        return last
+    }
+
+    /// Reads what is left of `pending` statements' results (discarding them) and leaves pipeline mode.
+    func endPipeline(pending: Int) {
+        for _ in 0..<pending { _ = try? nextPipelinedResult() }
+        if isPipelining { _ = PQexitPipelineMode(handle) }
+    }
+
     /// Asks the server to cancel the statement in progress. Safe to call from any thread.
     func cancel() {
         guard let cancelHandle else { return }
