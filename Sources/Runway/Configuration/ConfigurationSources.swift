@@ -356,9 +356,7 @@ struct ConfigurationLoader {
             if JDBCURL.isJDBC(text) {
                 let jdbc = try JDBCURL(parsing: text, setting: "url (set by \(url.source))")
                 result.host = jdbc.hosts.map(\.name).joined(separator: ",")
-                if jdbc.hosts.contains(where: { $0.port != nil }) {
-                    result.port = jdbc.hosts.map { String($0.port ?? 5432) }.joined(separator: ",")
-                }
+                if jdbc.hosts.contains(where: { $0.port != nil }) { result.ports = jdbc.hosts.map { $0.port ?? 5432 } }
                 result.database = jdbc.database
                 for (name, value) in jdbc.parameters {
                     properties[name] = (value, "url parameter \(name), set by \(url.source)", url.source)
@@ -387,13 +385,11 @@ struct ConfigurationLoader {
             if let host = database.host {
                 result.host = host
                 let hostCount = host.split(separator: ",").count
-                if database.port == nil, let port = result.port, port.contains(","),
-                    port.split(separator: ",").count != hostCount
-                {
-                    result.port = nil  // the URL's per-host ports no longer match the hosts
+                if database.ports.isEmpty, result.ports.count > 1, result.ports.count != hostCount {
+                    result.ports = []  // the URL's per-host ports no longer match the hosts
                 }
             }
-            if let port = database.port { result.port = port }
+            if !database.ports.isEmpty { result.ports = database.ports }
             if let name = database.database { result.database = name }
         }
         if properties["user"]?.source.isArgument != true, let user = database.user { result.user = user }

@@ -10,8 +10,17 @@ public struct ConnectionSettings: Sendable, Hashable {
     public var url: String?
     /// One host or a comma-separated list (`pg-0.pg,pg-1.pg`) for HA: libpq tries them in order.
     public var host: String?
-    /// The port, or a comma-separated list matching `host`.
-    public var port: String?
+    /// The port of every host (`nil`: libpq's `PGPORT`, or 5432). Reads `nil` when ``ports`` holds one port per
+    /// host.
+    ///
+    /// An `Int` since 0.2 (a `String` before): write `settings.port = 5433`, and ``ports`` for a list.
+    public var port: Int? {
+        get { ports.count == 1 ? ports[0] : nil }
+        set { ports = newValue.map { [$0] } ?? [] }
+    }
+    /// One port per host of a comma-separated ``host`` list (HA servers on different ports), or a single port for
+    /// every host; empty means libpq's default.
+    public var ports: [Int] = []
     /// The database name.
     public var database: String?
     /// The login role.
@@ -44,6 +53,21 @@ public struct ConnectionSettings: Sendable, Hashable {
     /// Empty settings: libpq's environment and defaults decide.
     public init() {}
 
+    /// The ports a TCP port number can be.
+    static let portRange = 1...65535
+
+    /// `5432` or `5432,5433` (spaces allowed around each) as ports, or `nil` when one is not a number from 1 to 65535.
+    package static func ports(parsing text: String) -> [Int]? {
+        var ports: [Int] = []
+        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let number = Int(item.trimmingCharacters(in: .whitespaces)), portRange.contains(number) else {
+                return nil
+            }
+            ports.append(number)
+        }
+        return ports
+    }
+
     /// libpq's accepted `sslmode` values.
     public static let sslModes = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 
@@ -60,13 +84,11 @@ public struct ConnectionSettings: Sendable, Hashable {
                 defer { PQconninfoFree(options) }
                 var option = options
                 while let keyword = option.pointee.keyword {
-                    if String(cString: keyword) == "port", let value = option.pointee.val {
-                        var probe = ConnectionSettings()
-                        probe.port = String(cString: value)
-                        do { try probe.validate() } catch {
-                            throw .configuration(
-                                "Invalid url: \(Self.redact(url)) has an invalid port '\(probe.port ?? "")'")
-                        }
+                    if String(cString: keyword) == "port", let value = option.pointee.val,
+                        Self.ports(parsing: String(cString: value)) == nil
+                    {
+                        throw .configuration(
+                            "Invalid url: \(Self.redact(url)) has an invalid port '\(String(cString: value))'")
                     }
                     option += 1
                 }
@@ -80,12 +102,13 @@ public struct ConnectionSettings: Sendable, Hashable {
                         + "conninfo string (\(Self.redact(reason)))")
             }
         }
-        if let port {
-            for item in port.split(separator: ",", omittingEmptySubsequences: false) {
-                guard let number = Int(item.trimmingCharacters(in: .whitespaces)), (1...65535).contains(number) else {
-                    throw .configuration("Invalid port '\(port)': expected a number between 1 and 65535")
-                }
-            }
+        if let invalid = ports.first(where: { !Self.portRange.contains($0) }) {
+            throw .configuration("Invalid port \(invalid): expected a number between 1 and 65535")
+        }
+        if ports.count > 1, let host, host.split(separator: ",").count != ports.count {
+            throw .configuration(
+                "Invalid ports \(ports.map(String.init).joined(separator: ",")): give one port for every host of "
+                    + "'\(host)', or a single port for all of them")
         }
         if let sslMode, !Self.sslModes.contains(sslMode) {
             throw .configuration(
@@ -115,7 +138,7 @@ public struct ConnectionSettings: Sendable, Hashable {
                     host.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ",")
                 ))
         }
-        if let port { parameters.append(("port", port.replacingOccurrences(of: " ", with: ""))) }
+        if !ports.isEmpty { parameters.append(("port", ports.map(String.init).joined(separator: ","))) }
         if let database { parameters.append(("dbname", database)) }
         if let user { parameters.append(("user", user)) }
         if let password { parameters.append(("password", password)) }
@@ -142,7 +165,7 @@ public struct ConnectionSettings: Sendable, Hashable {
         var parts: [String] = []
         if let url { parts.append("url=\(Self.redact(url))") }
         if let host { parts.append("host=\(host)") }
-        if let port { parts.append("port=\(port)") }
+        if !ports.isEmpty { parts.append("port=\(ports.map(String.init).joined(separator: ","))") }
         if let database { parts.append("database=\(database)") }
         if let user { parts.append("user=\(user)") }
         if let sslMode { parts.append("sslmode=\(sslMode)") }

@@ -103,10 +103,14 @@ final class Connection: @unchecked Sendable {
         guard let connection else { throw RunwayError(.connection, "Out of memory while connecting to PostgreSQL") }
         guard PQstatus(connection) == CONNECTION_OK else {
             var message = Self.scrub(String(cString: PQerrorMessage(connection)), secrets: secrets)
+            let needsPassword = PQconnectionNeedsPassword(connection) == 1
             PQfinish(connection)
             message = message.trimmingCharacters(in: .whitespacesAndNewlines)
             if let hint = Self.tlsHint(message, parameters: parameters) { message += "\n" + hint }
-            throw RunwayError(.connection, "Unable to connect to the database: \(message)")
+            let refused = LoginRefusal(message: message, needsPassword: needsPassword)
+            throw RunwayError(
+                refused == nil ? .connection : .authentication, "Unable to connect to the database: \(message)",
+                sqlState: refused?.sqlState)
         }
         self.handle = connection
         self.cancelHandle = PQgetCancel(connection)

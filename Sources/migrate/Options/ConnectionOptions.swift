@@ -58,12 +58,10 @@ struct ConnectionOptions: ParsableArguments {
         if let url { settings.url = url }
         if let host { settings.host = host }
         if let port {
-            var probe = ConnectionSettings()
-            probe.port = port
-            do { try probe.validate() } catch {
+            guard let ports = ConnectionSettings.ports(parsing: port) else {
                 throw RunwayError(.configuration, "--port '\(port)' is not a valid port: expected 1 to 65535")
             }
-            settings.port = port
+            settings.ports = ports
         }
         if let database {
             guard !database.isEmpty else { throw RunwayError(.configuration, "--database is empty") }
