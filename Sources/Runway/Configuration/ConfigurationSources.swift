@@ -351,22 +351,9 @@ struct ConfigurationLoader {
         var result = ConnectionSettings()
         var urlSource: SettingSource?
         if let url = settings["url"], !url.value.text.isEmpty {
-            let text = url.value.text
             urlSource = url.source
-            if JDBCURL.isJDBC(text) {
-                let jdbc = try JDBCURL(parsing: text, setting: "url (set by \(url.source))")
-                result.host = jdbc.hosts.map(\.name).joined(separator: ",")
-                if jdbc.hosts.contains(where: { $0.port != nil }) { result.ports = jdbc.hosts.map { $0.port ?? 5432 } }
-                result.database = jdbc.database
-                for (name, value) in jdbc.parameters {
-                    properties[name] = (value, "url parameter \(name), set by \(url.source)", url.source)
-                }
-            } else if text.hasPrefix("postgresql://") || text.hasPrefix("postgres://") || text.contains("=") {
-                result.url = text
-            } else {
-                throw .configuration(
-                    "Invalid url (set by \(url.source)): \(ConnectionSettings.redact(text)) is neither a JDBC URL "
-                        + "(jdbc:postgresql://host:5432/database), a postgresql:// URI nor a libpq conninfo string")
+            for (name, value) in try result.take(url: url.value.text, setting: "url (set by \(url.source))") {
+                properties[name] = (value, "url parameter \(name), set by \(url.source)", url.source)
             }
         }
         for name in properties.keys.sorted() where !JDBCProperties.mapped.contains(name) {

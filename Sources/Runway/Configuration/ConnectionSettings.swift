@@ -6,7 +6,8 @@ import Foundation
 /// Unset values fall back to libpq's own `PG*` environment variables (`PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`,
 /// `PGSSLMODE`...) and defaults, exactly as `psql` does.
 public struct ConnectionSettings: Sendable, Hashable {
-    /// A `postgresql://` URI or a libpq conninfo string (`host=... dbname=...`); explicit fields override it.
+    /// A `postgresql://` URI or a libpq conninfo string (`host=... dbname=...`); explicit fields override it. For
+    /// a JDBC URL (`jdbc:postgresql://...`) use ``init(url:)``, which takes all three forms.
     public var url: String?
     /// One host or a comma-separated list (`pg-0.pg,pg-1.pg`) for HA: libpq tries them in order.
     public var host: String?
@@ -53,6 +54,55 @@ public struct ConnectionSettings: Sendable, Hashable {
     /// Empty settings: libpq's environment and defaults decide.
     public init() {}
 
+    /// Settings from a connection URL, in every form the CLI takes (`--url`, Flyway's `-url=`/`flyway.url`):
+    ///
+    /// - a JDBC URL, `jdbc:postgresql://pg-0:5432,pg-1:5432/orders?user=app&sslmode=verify-full&currentSchema=app`:
+    ///   hosts, ports and database become fields, and its parameters are mapped onto libpq with pgjdbc's meaning
+    ///   (`ssl`, `sslmode`, `sslrootcert`, `user`, `password`, `ApplicationName`, `connectTimeout`, `currentSchema`,
+    ///   `targetServerType`...);
+    /// - a `postgresql://` (or `postgres://`) URI or a libpq conninfo string (`host=db dbname=orders`): kept in ``url``
+    ///   for libpq to read.
+    ///
+    /// Fields set afterwards override the URL's parts (`settings.user = "migrator"`).
+    ///
+    /// - Throws: ``RunwayError`` `.configuration` saying what is wrong; the URL in the message is redacted.
+    public init(url: String) throws(RunwayError) {
+        self.init()
+        try apply(url: url, setting: "url")
+        try validate()
+    }
+
+    /// Applies a connection URL (see ``init(url:)``) on top of these settings: a JDBC URL's parts and parameters
+    /// replace the matching fields; another URL becomes ``url``.
+    ///
+    /// - Parameter setting: what to call the URL in errors (`url (--url)`).
+    package mutating func apply(url text: String, setting: String) throws(RunwayError) {
+        let parameters = try take(url: text, setting: setting)
+        var properties: [String: (value: String, origin: String)] = [:]
+        for (name, value) in parameters { properties[name] = (value, "url parameter \(name), \(setting)") }
+        try JDBCProperties.apply(properties, to: &self)
+    }
+
+    /// The part of ``apply(url:setting:)`` that reads the URL: a JDBC URL's hosts, ports and database become fields
+    /// and its parameters are returned (the caller maps them, possibly merged with other pgjdbc properties); another
+    /// URL is checked for its form and kept in ``url``.
+    mutating func take(url text: String, setting: String) throws(RunwayError) -> [(name: String, value: String)] {
+        if JDBCURL.isJDBC(text) {
+            let jdbc = try JDBCURL(parsing: text, setting: setting)
+            host = jdbc.hosts.map(\.name).joined(separator: ",")
+            if jdbc.hosts.contains(where: { $0.port != nil }) { ports = jdbc.hosts.map { $0.port ?? 5432 } }
+            database = jdbc.database
+            return jdbc.parameters
+        }
+        guard text.hasPrefix("postgresql://") || text.hasPrefix("postgres://") || text.contains("=") else {
+            throw .configuration(
+                "Invalid \(setting): \(Self.redact(text)) is neither a JDBC URL (jdbc:postgresql://host:5432/database), "
+                    + "a postgresql:// URI nor a libpq conninfo string")
+        }
+        url = text
+        return []
+    }
+
     /// The ports a TCP port number can be.
     static let portRange = 1...65535
 
@@ -78,6 +128,11 @@ public struct ConnectionSettings: Sendable, Hashable {
     ///
     /// - Throws: ``RunwayError`` `.configuration` naming the setting at fault (never echoing a password).
     public func validate() throws(RunwayError) {
+        if let url, JDBCURL.isJDBC(url) {
+            throw .configuration(
+                "Invalid url: \(Self.redact(url)) is a JDBC URL, which libpq cannot read: build the settings with "
+                    + "ConnectionSettings(url:) (or Configuration(url:)), which maps it onto libpq")
+        }
         if let url {
             var errorMessage: UnsafeMutablePointer<CChar>?
             if let options = PQconninfoParse(url, &errorMessage) {
