@@ -29,7 +29,8 @@ struct ServiceLifecycleTests {
     func waitForSleep(_ db: TestDatabase) async throws {
         try await eventually {
             try db.scalar(
-                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%' AND state = 'active'")
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%' AND state = 'active' "
+                    + "AND datname = current_database()")
                 == "1"
         }
     }

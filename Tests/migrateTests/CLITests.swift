@@ -126,14 +126,14 @@ struct CLITests {
         #expect(appliedCounts.filter { $0 == 0 }.count == 7)
     }
 
-    @Test("a wrong password is a clear connection error that never echoes the password")
+    @Test("a wrong password is a clear login error (exit 6) that never echoes the password")
     func wrongPassword() async throws {
         let db = try TestDatabase("badpw")
         let folder = try MigrationFolder(["V1__a.sql": "SELECT 1;"])
         var env = db.environment
         env["DB_PASSWORD"] = "s3cret-Wrong-Pa55"
         let output = try await runMigrate(["migrate", "--locations", folder.path], environment: env)
-        #expect(output.status == 3)
+        #expect(output.status == 6)
         #expect(output.stderr.contains("password authentication failed"))
         #expect(!output.all.contains("s3cret-Wrong-Pa55"))
         #expect(!output.all.contains(db.endpoint.password))

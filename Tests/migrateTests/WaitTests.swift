@@ -13,6 +13,14 @@ struct WaitTests {
         #expect(output.status == 0, "\(command): \(output.stderr)")
     }
 
+    /// A new database on which `files` were migrated, and their folder.
+    func migrated(_ label: String) async throws -> (TestDatabase, MigrationFolder) {
+        let db = try TestDatabase(label)
+        let folder = try MigrationFolder(files)
+        try await run("migrate", folder, db)
+        return (db, folder)
+    }
+
     /// A `wait` that gives up after `timeout` seconds, checking every 0.2 s.
     func wait(_ folder: MigrationFolder, _ db: TestDatabase, timeout: Int) throws -> RunningMigrate {
         try startMigrate(
@@ -22,9 +30,7 @@ struct WaitTests {
 
     @Test("an applied migration edited: wait keeps waiting (exit 5, saying why) until repair realigns the history")
     func checksumMismatch() async throws {
-        let db = try TestDatabase("waitchecksum")
-        let folder = try MigrationFolder(files)
-        try await run("migrate", folder, db)
+        let (db, folder) = try await migrated("waitchecksum")
         try folder.write("V2__b.sql", "CREATE TABLE b (id bigint);")
 
         let timedOut = try await wait(folder, db, timeout: 2).finish()
@@ -45,9 +51,7 @@ struct WaitTests {
     /// ignores, for `migrate` as for `wait` (an older release may still run against a newer schema).
     @Test("an applied migration's file deleted: wait keeps waiting until the file is back")
     func deletedFile() async throws {
-        let db = try TestDatabase("waitdeleted")
-        let folder = try MigrationFolder(files)
-        try await run("migrate", folder, db)
+        let (db, folder) = try await migrated("waitdeleted")
         try folder.remove("V1__a.sql")
         let refused = try await runMigrate(["migrate", "--locations", folder.path], environment: db.environment)
         #expect(refused.status == 1, "migrate refuses it too: \(refused.all)")
@@ -66,9 +70,7 @@ struct WaitTests {
 
     @Test("ignoreMigrationPatterns apply as for migrate: a deleted file ignored with *:missing does not hold the pod")
     func ignorePatterns() async throws {
-        let db = try TestDatabase("waitignore")
-        let folder = try MigrationFolder(files)
-        try await run("migrate", folder, db)
+        let (db, folder) = try await migrated("waitignore")
         try folder.remove("V1__a.sql")
         let output = try await runMigrate(
             ["wait", "--locations", folder.path, "--timeout", "5", "--ignore-migration-patterns", "*:missing"],
