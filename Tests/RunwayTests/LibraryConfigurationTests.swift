@@ -6,9 +6,7 @@ import Testing
 /// The library's connection and configuration API: URLs in every form the CLI takes, an integer port, the builder.
 @Suite("Configuration for library users: URLs, ports, builder")
 struct LibraryConfigurationTests {
-    @Test(
-        "ConnectionSettings(url:) maps a JDBC URL as the CLI's -url= does: hosts, integer ports, database, pgjdbc parameters"
-    )
+    @Test("ConnectionSettings(url:) maps a JDBC URL as -url= does: hosts, integer ports, database, pgjdbc parameters")
     func jdbcURL() throws {
         let settings = try ConnectionSettings(
             url: "jdbc:postgresql://pg-0:5433,pg-1/orders?user=app&sslmode=verify-full&currentSchema=app"

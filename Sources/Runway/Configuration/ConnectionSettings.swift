@@ -96,8 +96,8 @@ public struct ConnectionSettings: Sendable, Hashable {
         }
         guard text.hasPrefix("postgresql://") || text.hasPrefix("postgres://") || text.contains("=") else {
             throw .configuration(
-                "Invalid \(setting): \(Self.redact(text)) is neither a JDBC URL (jdbc:postgresql://host:5432/database), "
-                    + "a postgresql:// URI nor a libpq conninfo string")
+                "Invalid \(setting): \(Self.redact(text)) is neither a JDBC URL "
+                    + "(jdbc:postgresql://host:5432/database), a postgresql:// URI nor a libpq conninfo string")
         }
         url = text
         return []

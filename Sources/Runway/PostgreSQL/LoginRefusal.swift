@@ -4,12 +4,11 @@
 /// the server's error is only in the text of `PQerrorMessage`. The refusals are recognised there, by the messages
 /// PostgreSQL sends in English, plus libpq's own `PQconnectionNeedsPassword`, which does not depend on any text:
 ///
-/// | refusal | SQLSTATE | server message |
-/// |---|---|---|
-/// | wrong password (also an unknown role under `scram-sha-256`/`md5`, which the server does not reveal) | `28P01` | `password authentication failed for user "…"` |
-/// | unknown role (`trust`, `cert`, `peer`... methods) | `28000` | `role "…" does not exist` |
-/// | role without `LOGIN` | `28000` | `role "…" is not permitted to log in` |
-/// | no password given where one is asked for | none (libpq) | `fe_sendauth: no password supplied` |
+/// - wrong password (`28P01`): `password authentication failed for user "…"`; under `scram-sha-256` and `md5` the
+///   server also answers this for a role that does not exist, so as not to reveal which roles exist;
+/// - unknown role (`28000`, `trust`, `cert`, `peer`... methods): `role "…" does not exist`;
+/// - role without `LOGIN` (`28000`): `role "…" is not permitted to log in`;
+/// - no password given where one is asked for (libpq, no SQLSTATE): `fe_sendauth: no password supplied`.
 ///
 /// Not refusals (retried, exit 3): `no pg_hba.conf entry for host …` and `pg_hba.conf rejects connection` (28000,
 /// but a rollout may be about to change pg_hba.conf or the client's address), other authentication methods failing
