@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Strategy A end to end: builds Examples/StartupApp (a Hummingbird app using RunwayServiceLifecycle), starts three
-# copies together against one throwaway PostgreSQL, and checks that every migration in migrations/ was applied
-# exactly once and that all three copies serve /health. Run by scripts/test.sh.
+# Strategy A end to end: builds Examples/StartupApp (a Hummingbird app using RunwayServiceLifecycle, its migrations
+# shipped as package resources), starts three copies together against one throwaway PostgreSQL, and checks that
+# every migration of the app was applied exactly once and that all three copies serve /health. Run by
+# scripts/test.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The manifest cache of a package misses files added to a path dependency (Runway itself) during development.
 swift build --package-path Examples/StartupApp --disable-build-manifest-caching
 export APP_BIN="$(swift build --package-path Examples/StartupApp --show-bin-path)/StartupApp"
-export MIGRATIONS="$PWD/migrations"
+export MIGRATIONS="$PWD/Examples/StartupApp/Sources/StartupApp/Migrations"  # what the app ships (counted below)
 
 scripts/with-postgres.sh bash -c '
   set -euo pipefail

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run). Stages, in order:
 #
+#   warnings   swift build -warnings-as-errors the library products (Runway, RunwayServiceLifecycle) as an app
+#                                             that depends on them compiles them: no warning (own build folder)
 #   example    scripts/test-example.sh        the Strategy A example: three app copies starting together
 #   manifests  scripts/validate-manifests.sh  the Kubernetes manifests (when kubectl and kubernetes-validate exist)
 #   tests      swift test                     every Swift test against a throwaway PostgreSQL
@@ -44,6 +46,13 @@ swift_build_and_test() {
   swift build --build-tests && scripts/with-postgres.sh swift test --skip-build "$@"
 }
 
+# The library products compile without a warning: every application that depends on them would see it. A build
+# folder of its own (.build/warnings), so the flag does not invalidate the main build; about 40 s from scratch.
+library_warnings() {
+  swift build --scratch-path .build/warnings --target RunwayServiceLifecycle -Xswiftc -warnings-as-errors
+}
+
+stage warnings library_warnings
 stage example bash scripts/test-example.sh
 stage manifests bash scripts/validate-manifests.sh
 stage tests swift_build_and_test "$@"

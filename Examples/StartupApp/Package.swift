@@ -16,7 +16,10 @@ let package = Package(
                 .product(name: "Runway", package: "Runway"),
                 .product(name: "RunwayServiceLifecycle", package: "Runway"),
                 .product(name: "Hummingbird", package: "hummingbird"),
-            ]
+            ],
+            // The migrations ship inside the app, in a resource bundle next to its binary. `.copy` keeps the folder
+            // and the file names as they are (the history table records each script by its path in the folder).
+            resources: [.copy("Migrations")]
         )
     ]
 )

@@ -68,11 +68,15 @@ public struct Migrator: Sendable {
         try await run { (engine: Engine) throws(RunwayError) in try engine.clean() }
     }
 
-    /// Waits until the database is reachable and every migration in the locations is applied (or the schema is at
-    /// least at `version`), checking every `interval` seconds, for at most `timeout` seconds. Read-only and lock-free,
-    /// so it suits init containers and readiness checks: pods never start against an old schema.
+    /// Waits until the database is reachable, every migration in the locations is applied (or the schema is at
+    /// least at `version`) and the history passes the validation ``migrate()`` runs first (`validateOnMigrate`, with
+    /// the same `ignoreMigrationPatterns`: no checksum mismatch, no applied migration whose file is gone...), checking
+    /// every `interval` seconds, for at most `timeout` seconds, and logging why it still waits. Read-only and
+    /// lock-free, so it suits init containers and readiness checks: pods never start against an old schema, nor
+    /// against one that `migrate` would refuse.
     ///
-    /// - Throws: ``RunwayError`` with code `.timeout` naming what is still missing.
+    /// - Throws: ``RunwayError`` with code `.timeout` naming the last reason it waited; `.configuration` for a
+    ///   negative `timeout` or an `interval` that is not above zero.
     @discardableResult
     public func waitUntilMigrated(
         timeout: Double, until version: MigrationVersion? = nil, interval: Double = 2
@@ -107,12 +111,12 @@ public struct Migrator: Sendable {
         return error
     }
 
-    /// Runs an engine operation on its own thread, forwarding task cancellation to libpq; the configuration's
-    /// names are checked first.
+    /// Runs an engine operation on its own thread, forwarding task cancellation to libpq, once the configuration
+    /// passed ``Configuration/validate()``.
     private func run<T: Sendable>(_ operation: @escaping @Sendable (Engine) throws(RunwayError) -> T)
         async throws(RunwayError) -> T
     {
-        try configuration.checkNames()
+        try configuration.validate()
         let cancellation = Cancellation()
         let engine = Engine(configuration: configuration, logger: logger, cancellation: cancellation)
         let outcome: Result<T, RunwayError> = await withTaskCancellationHandler {

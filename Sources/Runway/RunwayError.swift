@@ -9,8 +9,12 @@ public struct RunwayError: Error, Sendable, CustomStringConvertible {
         case configuration = "CONFIGURATION"
         /// A migration file cannot be used: bad name, duplicate version, invalid UTF-8, unparsable SQL.
         case invalidMigration = "INVALID_MIGRATION"
-        /// The database could not be reached or refused the login.
+        /// The database could not be reached, or a failure that may pass: the server starting or failing over,
+        /// `no pg_hba.conf entry`, a lost session. Worth retrying.
         case connection = "CONNECTION"
+        /// The server refused the login for good: a wrong password (SQLSTATE `28P01`), a role that does not exist or
+        /// may not log in (`28000`), no password given. Retrying with the same settings cannot succeed.
+        case authentication = "AUTHENTICATION"
         /// The advisory lock could not be taken within the configured number of retries.
         case lockTimeout = "LOCK_TIMEOUT"
         /// Applied migrations and the files disagree (checksum, description, type, order...).

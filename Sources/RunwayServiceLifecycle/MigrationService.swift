@@ -17,7 +17,9 @@ import ServiceLifecycle
 ///
 /// Many replicas may start at once: Flyway's advisory lock serialises them, and the later ones re-read the
 /// history and find nothing to do. A graceful shutdown (SIGTERM) during migration cancels the running statement,
-/// rolls the migration back and releases the lock; the wrapped service then never starts.
+/// rolls the migration back and releases the lock; the wrapped service then never starts, and `run()` returns
+/// without an error: a pod stopped during a rollout is a normal shutdown, not a failed service. A migration that
+/// fails, or a cancellation that did not come from a graceful shutdown, still throws.
 public struct MigrationService<Wrapped: Service>: Service {
     /// The migrator that runs first.
     public let migrator: Migrator
@@ -32,10 +34,7 @@ public struct MigrationService<Wrapped: Service>: Service {
 
     /// Migrates (cancelled on graceful shutdown), then runs the wrapped service until it returns.
     public func run() async throws {
-        let migrator = migrator
-        try await cancelWhenGracefulShutdown {
-            try await migrator.migrate()
-        }
+        guard try await migrateUnlessShutDown(migrator) else { return }
         try Task.checkCancellation()
         try await wrapped.run()
     }
@@ -50,12 +49,26 @@ public struct MigrateOnStartupService: Service {
     /// Creates the service.
     public init(migrator: Migrator) { self.migrator = migrator }
 
-    /// Migrates, then waits for graceful shutdown.
+    /// Migrates, then waits for graceful shutdown; a graceful shutdown during the migration rolls it back and
+    /// returns without an error.
     public func run() async throws {
-        let migrator = migrator
-        try await cancelWhenGracefulShutdown {
-            try await migrator.migrate()
-        }
+        guard try await migrateUnlessShutDown(migrator) else { return }
         try await gracefulShutdown()
+    }
+}
+
+/// Runs `migrate()`, cancelled by a graceful shutdown. Returns `false` when a graceful shutdown stopped it (the
+/// migration in progress was rolled back): the caller then ends quietly. Any other failure is thrown.
+func migrateUnlessShutDown(_ migrator: Migrator) async throws -> Bool {
+    do {
+        try await cancelWhenGracefulShutdown {
+            _ = try await migrator.migrate()
+        }
+        return true
+    } catch let error as RunwayError where error.code == .cancelled && Task.isShuttingDownGracefully {
+        migrator.logger.info(
+            "Graceful shutdown during migrations: the migration in progress was rolled back",
+            metadata: ["error": "\(error.message)"])
+        return false
     }
 }

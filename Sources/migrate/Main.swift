@@ -15,8 +15,9 @@ struct Main: AsyncParsableCommand {
             from ps once the arguments are parsed.
 
             Exit codes: 0 success; 1 a migration or validation failed; 2 bad usage or configuration; 3 the \
-            database could not be reached; 4 the migration lock was not acquired in time; 5 wait timed out; \
-            130/143 stopped by SIGINT/SIGTERM.
+            database could not be reached (worth retrying); 4 the migration lock was not acquired in time; 5 wait \
+            timed out; 6 the server refused the login (wrong password, unknown role: not worth retrying); 130/143 \
+            stopped by SIGINT/SIGTERM.
             """,
         version: RunwayVersion.current,
         subcommands: [
@@ -41,7 +42,7 @@ struct Main: AsyncParsableCommand {
         do {
             flyway = try FlywayArguments(splitting: arguments)
         } catch {
-            FileHandle.standardError.write(Data(("ERROR: " + error.description + "\n").utf8))
+            reportUsageError("ERROR: ", error.description, arguments: arguments)
             Foundation.exit(ExitStatus.usage)
         }
         FlywaySettingsArguments.settings = flyway.settings
@@ -58,10 +59,26 @@ struct Main: AsyncParsableCommand {
             if exitCode(for: error) == .success { self.exit(withError: error) }  // --help, --version
             // The argument parser quotes arguments it rejects: never let it print a password.
             let message = ProcessTitle.scrub(fullMessage(for: error), secrets: secrets)
-            FileHandle.standardError.write(Data((message + "\n").utf8))
+            reportUsageError("", message, arguments: arguments)
             Foundation.exit(ExitStatus.usage)
         }
         Foundation.exit(0)
+    }
+
+    /// Writes an error found while parsing the arguments, before logging is set up: as a JSON log line when the
+    /// arguments ask for `--log-format json` (so that every stderr line is JSON), as `prefix` + `message` otherwise.
+    static func reportUsageError(_ prefix: String, _ message: String, arguments: [String]) {
+        let json =
+            arguments.contains("--log-format=json")
+            || zip(arguments, arguments.dropFirst()).contains { $0 == "--log-format" && $1 == "json" }
+        guard json else {
+            FileHandle.standardError.write(Data((prefix + message + "\n").utf8))
+            return
+        }
+        CLILogHandler.write(
+            level: .error, message: message,
+            metadata: ["code": "\(RunwayError.Code.configuration.rawValue)", "operation": "parse arguments"], json: true
+        )
     }
 }
 
@@ -77,11 +94,13 @@ enum ExitStatus {
     static let unreachable: Int32 = 3
     static let lockTimeout: Int32 = 4
     static let timeout: Int32 = 5
+    static let loginRefused: Int32 = 6
 
     static func code(for error: RunwayError) -> Int32 {
         switch error.code {
         case .configuration: usage
         case .connection: unreachable
+        case .authentication: loginRefused
         case .lockTimeout: lockTimeout
         case .timeout: timeout
         case .cancelled: 143

@@ -16,7 +16,7 @@ struct ConnectionAttemptTests {
         let folder = try MigrationFolder(["V1__a.sql": "CREATE TABLE a (id int);"])
         var configuration = Configuration()
         configuration.connection.host = "127.0.0.1"
-        configuration.connection.port = String(server.port)
+        configuration.connection.port = server.port
         configuration.connection.database = "app"
         configuration.connection.user = "app"
         configuration.connection.password = "never-used"
@@ -48,11 +48,11 @@ struct ConnectionAttemptTests {
             var settings = try TestCluster.settings(port: real)
             if hostsInURL {
                 settings.host = nil
-                settings.port = nil
+                settings.ports = []
                 settings.url = "postgresql://" + ports.map { "127.0.0.1:\($0)" }.joined(separator: ",") + "/postgres"
             } else {
                 settings.host = "127.0.0.1,127.0.0.1,127.0.0.1"
-                settings.port = ports.map(String.init).joined(separator: ",")
+                settings.ports = ports
             }
             settings.connectTimeout = 2
             let parameters = settings.libpqParameters()
@@ -70,7 +70,7 @@ struct ConnectionAttemptTests {
         let unanswered = try SilentServer(.unanswered)
         var settings = try TestCluster.settings(port: silent.port)
         settings.host = "127.0.0.1,127.0.0.1"
-        settings.port = "\(unanswered.port),\(silent.port)"
+        settings.ports = [unanswered.port, silent.port]
         settings.connectTimeout = 2
         let parameters = settings.libpqParameters()
         let error = await #expect(throws: RunwayError.self) {

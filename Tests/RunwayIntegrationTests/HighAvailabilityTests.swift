@@ -28,7 +28,7 @@ struct HighAvailabilityTests {
         var configuration = Configuration()
         configuration.connection = try TestCluster.settings(port: 1)
         configuration.connection.host = hosts
-        configuration.connection.port = ports
+        configuration.connection.ports = try #require(ConnectionSettings.ports(parsing: ports))
         configuration.locations = [folder.path]
         return Migrator(configuration: configuration, logger: Logger(label: "runway-test"))
     }
@@ -110,7 +110,7 @@ struct WaitTests {
     func noRetries() async throws {
         var configuration = Configuration()
         configuration.connection.host = "127.0.0.1"
-        configuration.connection.port = String(try TestCluster.freePort())
+        configuration.connection.port = try TestCluster.freePort()
         let folder = try MigrationFolder()
         configuration.locations = [folder.path]
         let error = await #expect(throws: RunwayError.self) {

@@ -349,7 +349,7 @@ struct FlywayConfigurationTests {
             try sandbox.load([("environment", "prod")], environment: environment),
             try sandbox.load(environment: environment.merging(["flyway_environment": "prod"]) { $1 }),
         ] {
-            #expect(prod.connection.host == "prod-db" && prod.connection.port == "6432")
+            #expect(prod.connection.host == "prod-db" && prod.connection.port == 6432)
             #expect(prod.connection.user == "admin" && prod.connection.password == "pw")
             #expect(prod.connection.options == "-c search_path=app")
             #expect(prod.schemas == ["app"] && prod.connectRetries == 7)
@@ -456,11 +456,11 @@ struct FlywayConfigurationTests {
             [("url", "jdbc:postgresql://arg-db:6000/arg"), ("user", "arg_user"), ("password", "arg_pw")],
             environment: environment
         ).connection
-        #expect(fromArguments.host == "arg-db" && fromArguments.port == "6000" && fromArguments.database == "arg")
+        #expect(fromArguments.host == "arg-db" && fromArguments.port == 6000 && fromArguments.database == "arg")
         #expect(fromArguments.user == "arg_user" && fromArguments.password == "arg_pw")
 
         let port = try sandbox.load(environment: ["DB_PORT": "7000"]).connection
-        #expect(port.host == "file-db" && port.port == "7000" && port.user == "file_user")
+        #expect(port.host == "file-db" && port.port == 7000 && port.user == "file_user")
     }
 
     @Test("invalid DB_* values are still rejected by name")
@@ -472,7 +472,7 @@ struct FlywayConfigurationTests {
     @Test("Configuration.fromEnvironment is unchanged")
     func fromEnvironment() throws {
         let configuration = try Configuration.fromEnvironment(["DB_HOST": "h", "DB_PORT": "5433", "FLYWAY_URL": "x"])
-        #expect(configuration.connection.host == "h" && configuration.connection.port == "5433")
+        #expect(configuration.connection.host == "h" && configuration.connection.port == 5433)
         #expect(configuration.connection.url == nil)
     }
 }

@@ -68,7 +68,7 @@ struct JDBCConnectionTests {
     func twoHosts() throws {
         let settings = try connection(["FLYWAY_URL": "jdbc:postgresql://pg-0:5433,pg-1/orders"])
         #expect(settings.host == "pg-0,pg-1")
-        #expect(settings.port == "5433,5432")
+        #expect(settings.ports == [5433, 5432])
         #expect(settings.database == "orders")
         #expect(settings.url == nil)
         let noPorts = try connection(["FLYWAY_URL": "jdbc:postgresql://pg-0,pg-1/orders"])

@@ -162,7 +162,7 @@ struct ConfigurationTests {
         ])
         let connection = configuration.connection
         #expect(connection.host == "pg-0.pg,pg-1.pg")
-        #expect(connection.port == "5433")
+        #expect(connection.port == 5433)
         #expect(connection.database == "orders")
         #expect(connection.user == "app")
         #expect(connection.password == "pw")

@@ -50,11 +50,13 @@ final class RunningMigrate: @unchecked Sendable {
         outPath = temporary.appendingPathComponent("migrate-out-\(UUID().uuidString)").path
         errPath = temporary.appendingPathComponent("migrate-err-\(UUID().uuidString)").path
         let quote = { (text: String) in "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
-        let script = (directory.map { "cd \(quote($0)) || exit 127; " } ?? "")
+        let script =
+            (directory.map { "cd \(quote($0)) || exit 127; " } ?? "")
             + "exec </dev/null >\(quote(outPath)) 2>\(quote(errPath)); exec \"$@\""
         let argv = ["/bin/sh", "-c", script, "sh"] + wrapper + [Binary.url.path] + arguments
         let cArguments = argv.map { strdup($0) } + [nil]
-        let cEnvironment = environment.merging(sanitizerEnvironment) { given, _ in given }
+        let cEnvironment =
+            environment.merging(sanitizerEnvironment) { given, _ in given }
             .map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
             cArguments.forEach { free($0) }
@@ -124,14 +126,14 @@ struct CLITests {
         #expect(appliedCounts.filter { $0 == 0 }.count == 7)
     }
 
-    @Test("a wrong password is a clear connection error that never echoes the password")
+    @Test("a wrong password is a clear login error (exit 6) that never echoes the password")
     func wrongPassword() async throws {
         let db = try TestDatabase("badpw")
         let folder = try MigrationFolder(["V1__a.sql": "SELECT 1;"])
         var env = db.environment
         env["DB_PASSWORD"] = "s3cret-Wrong-Pa55"
         let output = try await runMigrate(["migrate", "--locations", folder.path], environment: env)
-        #expect(output.status == 3)
+        #expect(output.status == 6)
         #expect(output.stderr.contains("password authentication failed"))
         #expect(!output.all.contains("s3cret-Wrong-Pa55"))
         #expect(!output.all.contains(db.endpoint.password))
@@ -355,6 +357,9 @@ struct ClusterCLITests {
         let seconds = Date().timeIntervalSince(signalled)
         #expect(output.status == 143, "\(output.stderr)")
         #expect(output.stderr.contains("Cancelled while migrating"))
+        for line in output.stderr.split(separator: "\n") {  // --log-format json: the cancellation report too
+            #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) is [String: Any], "\(line)")
+        }
         // Not a speed target: the statement would have slept 120 s had it not been cancelled.
         #expect(seconds < 60, "took \(seconds) s")
         #expect(try db.scalar("SELECT to_regclass('public.t') IS NULL") == "t")
@@ -383,7 +388,7 @@ struct ClusterCLITests {
                 sawApplied = true
                 #expect(object["migration"] as? String == "V1__a.sql")
                 #expect(object["outcome"] as? String == "success")
-                #expect(Int(object["duration_ms"] as? String ?? "") != nil)
+                #expect(object["duration_ms"] is Int && !(object["duration_ms"] is String), "\(object)")
             }
         }
         #expect(sawApplied)

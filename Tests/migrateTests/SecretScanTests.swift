@@ -120,7 +120,7 @@ struct SecretScanTests {
         let p = role.password
         var runs: [Run] = []
         // Text output on success; every failure with --output json --log-format json -X, which also writes the
-        // error to stderr as text.
+        // error to stderr (one JSON object with every field).
         runs.append(try await run("migrate", expect: 0, way, role, password: p, files: files, ["migrate"] + locations))
         runs.append(
             try await run(
@@ -138,7 +138,7 @@ struct SecretScanTests {
                 "invalid json", expect: 1, way, role, password: p, files: files, ["migrate", "-X"] + locations + json))
         let failing = ["migrate", "-X"] + locations + json
         runs.append(
-            try await run("wrong password", expect: 3, way, role, password: wrong, files: files, failing))
+            try await run("wrong password", expect: 6, way, role, password: wrong, files: files, failing))
         runs.append(
             try await run("no server", expect: 3, way, role, password: p, port: closedPort, files: files, failing))
         runs.append(
@@ -146,7 +146,7 @@ struct SecretScanTests {
                 "no database", expect: 3, way, role, password: p, database: missingDatabase, files: files, failing))
         runs.append(
             try await run(
-                "wait, wrong password", expect: 5, way, role, password: wrong, files: files,
+                "wait, wrong password", expect: 6, way, role, password: wrong, files: files,
                 ["wait", "-X", "--timeout", "1", "--interval", "0.2"] + locations))
 
         for run in runs {

@@ -102,6 +102,35 @@ extension Configuration {
         for schema in schemas { _ = try SettingRule.schemaName(schema, setting: "schemas") }
         if let defaultSchema { _ = try SettingRule.schemaName(defaultSchema, setting: "defaultSchema") }
     }
+
+    /// Checks the names (``checkNames()``) and the numbers that cannot be right whatever the database: negative
+    /// retry counts and timeouts (Flyway's `-1` for `lockRetryCount` means "forever" and is accepted). Every ``Migrator`` command runs it before it opens
+    /// anything.
+    ///
+    /// - Throws: ``RunwayError`` `.configuration` naming the field and its value.
+    public func validate() throws(RunwayError) {
+        try checkNames()
+        let counts: [(String, Int, minimum: Int, meaning: String)] = [
+            ("connectRetries", connectRetries, 0, "0 or more connection attempts after the first"),
+            ("connectRetriesInterval", connectRetriesInterval, 0, "0 or more seconds"),
+            ("lockRetryCount", lockRetryCount, -1, "0 or more retries, or -1 to wait forever"),
+            ("connection.connectTimeout", connection.connectTimeout, 0, "0 (no limit) or more seconds"),
+            ("ddlSafety.lockTimeoutRetries", ddlSafety.lockTimeoutRetries, 0, "0 or more retries"),
+            ("ddlSafety.lockTimeoutMilliseconds", ddlSafety.lockTimeoutMilliseconds ?? 0, 0, "0 or more (or nil)"),
+            (
+                "ddlSafety.statementTimeoutMilliseconds", ddlSafety.statementTimeoutMilliseconds ?? 0, 0,
+                "0 or more (or nil)"
+            ),
+        ]
+        for (field, value, minimum, meaning) in counts where value < minimum {
+            throw .configuration("Invalid configuration: \(field) is \(value); expected \(meaning)")
+        }
+        if let lockWaitTimeout, !(lockWaitTimeout >= 0 && lockWaitTimeout.isFinite) {
+            throw .configuration(
+                "Invalid configuration: lockWaitTimeout is \(lockWaitTimeout); expected 0 or more seconds (or nil for "
+                    + "no time bound)")
+        }
+    }
 }
 
 // MARK: - Environment
@@ -133,12 +162,10 @@ extension ConnectionSettings {
             self.host = host
         }
         if let port = environment["DB_PORT"] {
-            var probe = ConnectionSettings()
-            probe.port = port
-            do { try probe.validate() } catch {
+            guard let ports = Self.ports(parsing: port) else {
                 throw .configuration("DB_PORT='\(port)' is not a valid port: expected a number between 1 and 65535")
             }
-            self.port = port
+            self.ports = ports
         }
         if let name = environment["DB_NAME"] {
             if name.trimmingCharacters(in: .whitespaces).isEmpty {

@@ -351,24 +351,9 @@ struct ConfigurationLoader {
         var result = ConnectionSettings()
         var urlSource: SettingSource?
         if let url = settings["url"], !url.value.text.isEmpty {
-            let text = url.value.text
             urlSource = url.source
-            if JDBCURL.isJDBC(text) {
-                let jdbc = try JDBCURL(parsing: text, setting: "url (set by \(url.source))")
-                result.host = jdbc.hosts.map(\.name).joined(separator: ",")
-                if jdbc.hosts.contains(where: { $0.port != nil }) {
-                    result.port = jdbc.hosts.map { String($0.port ?? 5432) }.joined(separator: ",")
-                }
-                result.database = jdbc.database
-                for (name, value) in jdbc.parameters {
-                    properties[name] = (value, "url parameter \(name), set by \(url.source)", url.source)
-                }
-            } else if text.hasPrefix("postgresql://") || text.hasPrefix("postgres://") || text.contains("=") {
-                result.url = text
-            } else {
-                throw .configuration(
-                    "Invalid url (set by \(url.source)): \(ConnectionSettings.redact(text)) is neither a JDBC URL "
-                        + "(jdbc:postgresql://host:5432/database), a postgresql:// URI nor a libpq conninfo string")
+            for (name, value) in try result.take(url: url.value.text, setting: "url (set by \(url.source))") {
+                properties[name] = (value, "url parameter \(name), set by \(url.source)", url.source)
             }
         }
         for name in properties.keys.sorted() where !JDBCProperties.mapped.contains(name) {
@@ -387,13 +372,11 @@ struct ConfigurationLoader {
             if let host = database.host {
                 result.host = host
                 let hostCount = host.split(separator: ",").count
-                if database.port == nil, let port = result.port, port.contains(","),
-                    port.split(separator: ",").count != hostCount
-                {
-                    result.port = nil  // the URL's per-host ports no longer match the hosts
+                if database.ports.isEmpty, result.ports.count > 1, result.ports.count != hostCount {
+                    result.ports = []  // the URL's per-host ports no longer match the hosts
                 }
             }
-            if let port = database.port { result.port = port }
+            if !database.ports.isEmpty { result.ports = database.ports }
             if let name = database.database { result.database = name }
         }
         if properties["user"]?.source.isArgument != true, let user = database.user { result.user = user }

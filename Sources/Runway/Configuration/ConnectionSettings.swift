@@ -6,12 +6,22 @@ import Foundation
 /// Unset values fall back to libpq's own `PG*` environment variables (`PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`,
 /// `PGSSLMODE`...) and defaults, exactly as `psql` does.
 public struct ConnectionSettings: Sendable, Hashable {
-    /// A `postgresql://` URI or a libpq conninfo string (`host=... dbname=...`); explicit fields override it.
+    /// A `postgresql://` URI or a libpq conninfo string (`host=... dbname=...`); explicit fields override it. For
+    /// a JDBC URL (`jdbc:postgresql://...`) use ``init(url:)``, which takes all three forms.
     public var url: String?
     /// One host or a comma-separated list (`pg-0.pg,pg-1.pg`) for HA: libpq tries them in order.
     public var host: String?
-    /// The port, or a comma-separated list matching `host`.
-    public var port: String?
+    /// The port of every host (`nil`: libpq's `PGPORT`, or 5432). Reads `nil` when ``ports`` holds one port per
+    /// host.
+    ///
+    /// An `Int` since 0.2 (a `String` before): write `settings.port = 5433`, and ``ports`` for a list.
+    public var port: Int? {
+        get { ports.count == 1 ? ports[0] : nil }
+        set { ports = newValue.map { [$0] } ?? [] }
+    }
+    /// One port per host of a comma-separated ``host`` list (HA servers on different ports), or a single port for
+    /// every host; empty means libpq's default.
+    public var ports: [Int] = []
     /// The database name.
     public var database: String?
     /// The login role.
@@ -44,6 +54,70 @@ public struct ConnectionSettings: Sendable, Hashable {
     /// Empty settings: libpq's environment and defaults decide.
     public init() {}
 
+    /// Settings from a connection URL, in every form the CLI takes (`--url`, Flyway's `-url=`/`flyway.url`):
+    ///
+    /// - a JDBC URL, `jdbc:postgresql://pg-0:5432,pg-1:5432/orders?user=app&sslmode=verify-full&currentSchema=app`:
+    ///   hosts, ports and database become fields, and its parameters are mapped onto libpq with pgjdbc's meaning
+    ///   (`ssl`, `sslmode`, `sslrootcert`, `user`, `password`, `ApplicationName`, `connectTimeout`, `currentSchema`,
+    ///   `targetServerType`...);
+    /// - a `postgresql://` (or `postgres://`) URI or a libpq conninfo string (`host=db dbname=orders`): kept in ``url``
+    ///   for libpq to read.
+    ///
+    /// Fields set afterwards override the URL's parts (`settings.user = "migrator"`).
+    ///
+    /// - Throws: ``RunwayError`` `.configuration` saying what is wrong; the URL in the message is redacted.
+    public init(url: String) throws(RunwayError) {
+        self.init()
+        try apply(url: url, setting: "url")
+        try validate()
+    }
+
+    /// Applies a connection URL (see ``init(url:)``) on top of these settings: a JDBC URL's parts and parameters
+    /// replace the matching fields; another URL becomes ``url``.
+    ///
+    /// - Parameter setting: what to call the URL in errors (`url (--url)`).
+    package mutating func apply(url text: String, setting: String) throws(RunwayError) {
+        let parameters = try take(url: text, setting: setting)
+        var properties: [String: (value: String, origin: String)] = [:]
+        for (name, value) in parameters { properties[name] = (value, "url parameter \(name), \(setting)") }
+        try JDBCProperties.apply(properties, to: &self)
+    }
+
+    /// The part of ``apply(url:setting:)`` that reads the URL: a JDBC URL's hosts, ports and database become fields
+    /// and its parameters are returned (the caller maps them, possibly merged with other pgjdbc properties); another
+    /// URL is checked for its form and kept in ``url``.
+    mutating func take(url text: String, setting: String) throws(RunwayError) -> [(name: String, value: String)] {
+        if JDBCURL.isJDBC(text) {
+            let jdbc = try JDBCURL(parsing: text, setting: setting)
+            host = jdbc.hosts.map(\.name).joined(separator: ",")
+            if jdbc.hosts.contains(where: { $0.port != nil }) { ports = jdbc.hosts.map { $0.port ?? 5432 } }
+            database = jdbc.database
+            return jdbc.parameters
+        }
+        guard text.hasPrefix("postgresql://") || text.hasPrefix("postgres://") || text.contains("=") else {
+            throw .configuration(
+                "Invalid \(setting): \(Self.redact(text)) is neither a JDBC URL "
+                    + "(jdbc:postgresql://host:5432/database), a postgresql:// URI nor a libpq conninfo string")
+        }
+        url = text
+        return []
+    }
+
+    /// The ports a TCP port number can be.
+    static let portRange = 1...65535
+
+    /// `5432` or `5432,5433` (spaces allowed around each) as ports, or `nil` when one is not a number from 1 to 65535.
+    package static func ports(parsing text: String) -> [Int]? {
+        var ports: [Int] = []
+        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let number = Int(item.trimmingCharacters(in: .whitespaces)), portRange.contains(number) else {
+                return nil
+            }
+            ports.append(number)
+        }
+        return ports
+    }
+
     /// libpq's accepted `sslmode` values.
     public static let sslModes = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 
@@ -54,19 +128,22 @@ public struct ConnectionSettings: Sendable, Hashable {
     ///
     /// - Throws: ``RunwayError`` `.configuration` naming the setting at fault (never echoing a password).
     public func validate() throws(RunwayError) {
+        if let url, JDBCURL.isJDBC(url) {
+            throw .configuration(
+                "Invalid url: \(Self.redact(url)) is a JDBC URL, which libpq cannot read: build the settings with "
+                    + "ConnectionSettings(url:) (or Configuration(url:)), which maps it onto libpq")
+        }
         if let url {
             var errorMessage: UnsafeMutablePointer<CChar>?
             if let options = PQconninfoParse(url, &errorMessage) {
                 defer { PQconninfoFree(options) }
                 var option = options
                 while let keyword = option.pointee.keyword {
-                    if String(cString: keyword) == "port", let value = option.pointee.val {
-                        var probe = ConnectionSettings()
-                        probe.port = String(cString: value)
-                        do { try probe.validate() } catch {
-                            throw .configuration(
-                                "Invalid url: \(Self.redact(url)) has an invalid port '\(probe.port ?? "")'")
-                        }
+                    if String(cString: keyword) == "port", let value = option.pointee.val,
+                        Self.ports(parsing: String(cString: value)) == nil
+                    {
+                        throw .configuration(
+                            "Invalid url: \(Self.redact(url)) has an invalid port '\(String(cString: value))'")
                     }
                     option += 1
                 }
@@ -80,12 +157,13 @@ public struct ConnectionSettings: Sendable, Hashable {
                         + "conninfo string (\(Self.redact(reason)))")
             }
         }
-        if let port {
-            for item in port.split(separator: ",", omittingEmptySubsequences: false) {
-                guard let number = Int(item.trimmingCharacters(in: .whitespaces)), (1...65535).contains(number) else {
-                    throw .configuration("Invalid port '\(port)': expected a number between 1 and 65535")
-                }
-            }
+        if let invalid = ports.first(where: { !Self.portRange.contains($0) }) {
+            throw .configuration("Invalid port \(invalid): expected a number between 1 and 65535")
+        }
+        if ports.count > 1, let host, host.split(separator: ",").count != ports.count {
+            throw .configuration(
+                "Invalid ports \(ports.map(String.init).joined(separator: ",")): give one port for every host of "
+                    + "'\(host)', or a single port for all of them")
         }
         if let sslMode, !Self.sslModes.contains(sslMode) {
             throw .configuration(
@@ -115,7 +193,7 @@ public struct ConnectionSettings: Sendable, Hashable {
                     host.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ",")
                 ))
         }
-        if let port { parameters.append(("port", port.replacingOccurrences(of: " ", with: ""))) }
+        if !ports.isEmpty { parameters.append(("port", ports.map(String.init).joined(separator: ","))) }
         if let database { parameters.append(("dbname", database)) }
         if let user { parameters.append(("user", user)) }
         if let password { parameters.append(("password", password)) }
@@ -142,7 +220,7 @@ public struct ConnectionSettings: Sendable, Hashable {
         var parts: [String] = []
         if let url { parts.append("url=\(Self.redact(url))") }
         if let host { parts.append("host=\(host)") }
-        if let port { parts.append("port=\(port)") }
+        if !ports.isEmpty { parts.append("port=\(ports.map(String.init).joined(separator: ","))") }
         if let database { parts.append("database=\(database)") }
         if let user { parts.append("user=\(user)") }
         if let sslMode { parts.append("sslmode=\(sslMode)") }

@@ -108,7 +108,7 @@ extension Engine {
         } else {
             try session.work.execute("DELETE FROM \(history.qualifiedName) WHERE \"success\" = FALSE")
             actions.append("Removed failed migrations")
-            logger.info("Successfully removed failed migrations", metadata: ["count": "\(failed.count)"])
+            logger.info("Successfully removed failed migrations", metadata: ["count": .stringConvertible(failed.count)])
         }
 
         // 2. Missing (and, unless ignored, future) migrations get DELETE rows.
@@ -157,7 +157,8 @@ extension Engine {
         logger.info(
             "Successfully repaired schema history table \(history.qualifiedName)",
             metadata: [
-                "removed": "\(failed.count)", "marked_deleted": "\(deleted.count)", "aligned": "\(aligned.count)",
+                "removed": .stringConvertible(failed.count), "marked_deleted": .stringConvertible(deleted.count),
+                "aligned": .stringConvertible(aligned.count),
             ])
         return RepairResult(
             repairActions: actions, migrationsRemoved: failed.map(repaired), migrationsDeleted: deleted,

@@ -36,7 +36,7 @@ extension Engine {
             guard (try? service.validateTarget()) != nil,
                 service.validate(ignoring: configuration.ignoreMigrationPatterns + [.anyPending]).isEmpty
             else { return nil }
-            logger.info("Successfully validated migrations", metadata: ["count": "\(service.all.count)"])
+            logger.info("Successfully validated migrations", metadata: ["count": .stringConvertible(service.all.count)])
         }
         let schemaName = quoteIdentifier(session.defaultSchema)
         let version = service.current?.versionText
@@ -316,7 +316,8 @@ extension Engine {
                     do throws(RunwayError) {
                         try applyInTransaction(prepared, row: &row, started: started, context: context, progress)
                         break
-                    } catch where error.sqlState == "55P03" && progress.transactionEnd == nil
+                    } catch
+                        where error.sqlState == "55P03" && progress.transactionEnd == nil
                         && attempt < configuration.ddlSafety.lockTimeoutRetries
                     {
                         // lock_timeout: everything was rolled back; let the application's queries through, then run
@@ -326,8 +327,9 @@ extension Engine {
                         logger.warning(
                             "Migration waited longer than lock_timeout for a lock and was rolled back; retrying",
                             metadata: [
-                                "migration": "\(prepared.file.relativePath)", "retry": "\(attempt)",
-                                "of": "\(configuration.ddlSafety.lockTimeoutRetries)", "retry_in_seconds": "\(wait)",
+                                "migration": "\(prepared.file.relativePath)", "retry": .stringConvertible(attempt),
+                                "of": .stringConvertible(configuration.ddlSafety.lockTimeoutRetries),
+                                "retry_in_seconds": .stringConvertible(wait),
                             ])
                         try cancellation.sleep(seconds: Double(wait))
                     }
@@ -510,7 +512,7 @@ extension Engine {
                         rest runs statement by statement in autocommit (as psql -1 runs it)
                         """,
                         metadata: [
-                            "migration": "\(prepared.file.relativePath)", "line": "\(statement.line)",
+                            "migration": "\(prepared.file.relativePath)", "line": .stringConvertible(statement.line),
                             "command": "\(result.commandTag)",
                         ])
                 }
@@ -663,7 +665,9 @@ extension Engine {
     }
 
     private func resetTimeouts(session: Session) {
-        if configuration.ddlSafety.lockTimeoutMilliseconds != nil { _ = try? session.work.execute("RESET lock_timeout") }
+        if configuration.ddlSafety.lockTimeoutMilliseconds != nil {
+            _ = try? session.work.execute("RESET lock_timeout")
+        }
         if configuration.ddlSafety.statementTimeoutMilliseconds != nil {
             _ = try? session.work.execute("RESET statement_timeout")
         }
@@ -702,8 +706,8 @@ extension Engine {
         logger.info(
             "Applied migration",
             metadata: [
-                "migration": "\(migration.script)", "duration_ms": "\(executionTime)", "outcome": "success",
-                "transactional": "\(prepared.transactional)",
+                "migration": "\(migration.script)", "duration_ms": .stringConvertible(executionTime),
+                "outcome": "success", "transactional": .stringConvertible(prepared.transactional),
             ])
         return AppliedMigrationReport(
             category: migration.version == nil

@@ -78,7 +78,7 @@ struct ScratchCluster {
     var settings: ConnectionSettings {
         var settings = ConnectionSettings()
         settings.host = directory
-        settings.port = "5432"
+        settings.port = 5432
         settings.user = "runway"
         settings.password = password
         settings.database = "postgres"

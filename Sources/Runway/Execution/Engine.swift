@@ -36,7 +36,7 @@ struct Engine {
                 SQL migrations were detected but not run because they did not follow the filename convention. \
                 Set 'validateMigrationNaming' to true (--validate-migration-naming) to fail fast.
                 """,
-                metadata: ["count": "\(result.invalidNames.count)"])
+                metadata: ["count": .stringConvertible(result.invalidNames.count)])
         }
         return result
     }
@@ -183,7 +183,7 @@ struct Engine {
         var warnings: [String] = []
         if service.all.isEmpty { warnings.append("No migrations found. Are your locations set up correctly?") }
         if problems.isEmpty {
-            logger.info("Successfully validated migrations", metadata: ["count": "\(service.all.count)"])
+            logger.info("Successfully validated migrations", metadata: ["count": .stringConvertible(service.all.count)])
         }
         return ValidateResult(
             problems: problems, validateCount: problems.isEmpty ? service.all.count : 0, database: session.database,

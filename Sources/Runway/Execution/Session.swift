@@ -53,7 +53,10 @@ final class Session {
             throw RunwayError(.connection, "PostgreSQL \(version / 10000) is not supported: Runway needs 9.0 or newer")
         }
         logger.debug(
-            "Connected", metadata: ["host": "\(work.host)", "database": "\(database)", "server_version": "\(version)"])
+            "Connected",
+            metadata: [
+                "host": "\(work.host)", "database": "\(database)", "server_version": .stringConvertible(version),
+            ])
     }
 
     deinit { cancellation.untrack(work) }
@@ -61,7 +64,8 @@ final class Session {
     /// Replaces a work connection that was lost while nothing was held on it (while waiting for the lock), with the
     /// retries of ``connect(_:logger:cancellation:readWrite:)``.
     func reopenWork() throws(RunwayError) -> Connection {
-        let connection = try Self.connect(configuration, logger: logger, cancellation: cancellation, readWrite: readWrite)
+        let connection = try Self.connect(
+            configuration, logger: logger, cancellation: cancellation, readWrite: readWrite)
         cancellation.untrack(work)
         work = connection
         restoreStateText = nil
@@ -96,6 +100,7 @@ final class Session {
 
     /// `sql` (statements that write, in autocommit) preceded by the lock check, as one implicit transaction: nothing
     /// of it commits unless the lock is held.
+    @discardableResult
     func executeHoldingLock(_ sql: String) throws(RunwayError) -> QueryResult {
         do {
             return try work.execute(lockCheck.map { $0 + ";\n" + sql } ?? sql)
@@ -142,7 +147,8 @@ final class Session {
                 logger.warning(
                     "Connection error, retrying",
                     metadata: [
-                        "attempt": "\(attempt)", "retry_in_seconds": "\(wait)", "error": "\(friendly.message)",
+                        "attempt": .stringConvertible(attempt), "retry_in_seconds": .stringConvertible(wait),
+                        "error": "\(friendly.message)",
                     ])
                 try cancellation.sleep(seconds: Double(wait))
                 wait = min(wait * 2, max(configuration.connectRetriesInterval, 1))
@@ -162,9 +168,10 @@ final class Session {
         return connection
     }
 
-    /// Errors no retry can fix: a wrong password.
+    /// Errors no retry can fix: the server refused the login (a wrong password, a role that does not exist; see
+    /// ``LoginRefusal``).
     private static func isPermanent(_ error: RunwayError) -> Bool {
-        error.message.contains("password authentication failed") || error.message.contains("no password supplied")
+        error.code == .authentication
     }
 
     /// Adds what to do next to libpq's message.
@@ -180,6 +187,11 @@ final class Session {
             error.message =
                 "Unable to connect to the database (\(target)): "
                 + error.message.replacingOccurrences(of: "Unable to connect to the database: ", with: "")
+        }
+        if error.code == .authentication {
+            error.message +=
+                "\nThe server refused the login: check the user (DB_USERNAME) and the password (DB_PASSWORD_FILE or "
+                + "DB_PASSWORD). Not retried: connecting again with the same credentials cannot succeed."
         }
         return error
     }

@@ -99,7 +99,7 @@ final class AdvisoryLock {
         var proxied: Bool
         do {
             proxied = try checkStableSession()
-        } catch where error.endedSession && reopen != nil {
+        } catch  where error.endedSession && reopen != nil {
             connection = try reopen?() ?? connection
             proxied = try checkStableSession()
         }
@@ -113,7 +113,7 @@ final class AdvisoryLock {
             do {
                 result = try connection.query(
                     "SELECT pg_try_advisory_lock($1::bigint), pg_backend_pid()::text", [key.description])
-            } catch where error.endedSession && reopen != nil {
+            } catch  where error.endedSession && reopen != nil {
                 // Nothing is held yet, so nothing is lost: wait on a new session.
                 logger.warning(
                     "The connection waiting for the migration lock was closed; reconnecting",
@@ -128,8 +128,8 @@ final class AdvisoryLock {
                     logger.info(
                         "Acquired the migration lock",
                         metadata: [
-                            "attempts": "\(attempt + 1)",
-                            "waited_seconds": "\(Self.seconds(Date().timeIntervalSince(started)))",
+                            "attempts": .stringConvertible(attempt + 1),
+                            "waited_seconds": .stringConvertible(Self.rounded(Date().timeIntervalSince(started))),
                         ])
                 }
                 return
@@ -154,8 +154,8 @@ final class AdvisoryLock {
             if remaining > 0 { remaining -= 1 }
             if attempt == 1 || attempt % 10 == 0 {
                 var metadata: Logger.Metadata = [
-                    "key": "\(key)", "attempt": "\(attempt)",
-                    "waited_seconds": "\(Self.seconds(Date().timeIntervalSince(started)))",
+                    "key": "\(key)", "attempt": .stringConvertible(attempt),
+                    "waited_seconds": .stringConvertible(Self.rounded(Date().timeIntervalSince(started))),
                 ]
                 let holder = self.holder()
                 metadata["holder"] = "\(holder?.description ?? "unknown (the lock was just released)")"
@@ -250,12 +250,15 @@ final class AdvisoryLock {
         var metadata: Logger.Metadata {
             var metadata: Logger.Metadata = [:]
             let fields: [(String, String?)] = [
-                ("holder_pid", pid), ("holder_application_name", applicationName), ("holder_user", user),
-                ("holder_client", client), ("holder_state", state),
-                ("holder_connected_seconds", connectedSeconds.map(String.init)),
-                ("holder_transaction_seconds", transactionSeconds.map(String.init)),
+                ("holder_application_name", applicationName), ("holder_user", user), ("holder_client", client),
+                ("holder_state", state),
             ]
             for (name, value) in fields { if let value { metadata[name] = "\(value)" } }
+            if let pid { metadata["holder_pid"] = Int(pid).map { .stringConvertible($0) } ?? "\(pid)" }
+            let durations: [(String, Int?)] = [
+                ("holder_connected_seconds", connectedSeconds), ("holder_transaction_seconds", transactionSeconds),
+            ]
+            for (name, value) in durations { if let value { metadata[name] = .stringConvertible(value) } }
             return metadata
         }
     }
@@ -415,6 +418,11 @@ final class AdvisoryLock {
     }
 
     /// Whole seconds, or one decimal under ten seconds (`0.5`, `2`, `42`).
+    /// Seconds as logged: one decimal below 10 s, whole seconds above (the number ``seconds(_:)`` writes).
+    static func rounded(_ value: Double) -> Double {
+        value < 10 ? (value * 10).rounded() / 10 : value.rounded()
+    }
+
     static func seconds(_ value: Double) -> String {
         value < 10 && value.rounded() != value ? String(format: "%.1f", value) : String(Int(value.rounded()))
     }

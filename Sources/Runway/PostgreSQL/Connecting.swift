@@ -64,8 +64,9 @@ extension Connection {
     enum Opening {
         /// A connection ready for queries (`CONNECTION_OK`).
         case connected(OpaquePointer)
-        /// libpq's message (not yet scrubbed) for a connection that failed; the handle is already finished.
-        case failed(String)
+        /// libpq's message (not yet scrubbed) for a connection that failed, and whether the server asked for a
+        /// password none was given for (`PQconnectionNeedsPassword`); the handle is already finished.
+        case failed(String, needsPassword: Bool)
     }
 
     /// Opens a connection with libpq's non-blocking API (`PQconnectStartParams`, then `PQconnectPoll` whenever
@@ -99,13 +100,14 @@ extension Connection {
             case .connected:
                 return .connected(connection)
             case .failed(let message):
+                let needsPassword = PQconnectionNeedsPassword(connection) == 1
                 PQfinish(connection)
-                return .failed(earlier + message)
+                return .failed(earlier + message, needsPassword: needsPassword)
             case .stalled(let message):
                 let rest = parametersAfterCurrentHost(connection)
                 PQfinish(connection)
                 earlier += message
-                guard let rest else { return .failed(earlier) }
+                guard let rest else { return .failed(earlier, needsPassword: false) }
                 attempt = rest
                 expand = 0
             }

@@ -93,10 +93,13 @@ final class Connection: @unchecked Sendable {
         switch try Self.open(parameters, interrupt: interrupt) {
         case .connected(let opened):
             connection = opened
-        case .failed(let text):
+        case .failed(let text, let needsPassword):
             var message = Self.scrub(text, secrets: secrets).trimmingCharacters(in: .whitespacesAndNewlines)
             if let hint = Self.tlsHint(message, parameters: parameters) { message += "\n" + hint }
-            throw RunwayError(.connection, "Unable to connect to the database: \(message)")
+            let refused = LoginRefusal(message: message, needsPassword: needsPassword)
+            throw RunwayError(
+                refused == nil ? .connection : .authentication, "Unable to connect to the database: \(message)",
+                sqlState: refused?.sqlState)
         }
         self.handle = connection
         self.cancelHandle = PQgetCancel(connection)

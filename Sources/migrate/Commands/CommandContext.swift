@@ -65,7 +65,10 @@ struct CommandContext {
         do throws(RunwayError) {
             let configuration = try context.configuration(connection: connection, migrations: migrations)
             let migrator = Migrator(configuration: configuration, logger: context.logger)
-            rendered = try await SignalCancellation.run { () async throws(RunwayError) in try await body(migrator) }
+            let reporter = context.reporter(operation: operation)
+            rendered = try await SignalCancellation.run(report: reporter.report) { () async throws(RunwayError) in
+                try await body(migrator)
+            }
         } catch {
             throw context.fail(error, operation: operation)
         }
@@ -78,13 +81,48 @@ struct CommandContext {
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
 
-    /// Reports an error (stderr, or a JSON error object on stdout) and returns the exit code to throw.
+    /// Reports an error (stderr, and a JSON error object on stdout with `--output json`) and returns the exit code
+    /// to throw.
     func fail(_ error: RunwayError, operation: String) -> ExitCode {
         if output.output == .json {
             emit(JSONOutput.error(error, operation: operation).pretty)
         }
-        logger.error("\(operation) failed", metadata: ["code": "\(error.code.rawValue)"])
-        FileHandle.standardError.write(Data(("ERROR: " + error.description + "\n").utf8))
+        reporter(operation: operation).report(error)
         return ExitCode(ExitStatus.code(for: error))
+    }
+
+    func reporter(operation: String) -> FailureReporter {
+        FailureReporter(logger: logger, json: output.logFormat == .json, operation: operation)
+    }
+}
+
+/// Writes a failure to stderr in the log format: with `--log-format json` one JSON object holding every field of
+/// the error (code, message, file, line, sqlstate, detail, hint, statement, position); in text a log line followed
+/// by Flyway's multi-line block.
+struct FailureReporter: Sendable {
+    let logger: Logger
+    let json: Bool
+    let operation: String
+
+    @Sendable func report(_ error: RunwayError) {
+        guard json else {
+            logger.error("\(operation) failed", metadata: ["code": "\(error.code.rawValue)"])
+            FileHandle.standardError.write(Data(("ERROR: " + error.description + "\n").utf8))
+            return
+        }
+        logger.error("\(error.message)", metadata: Self.metadata(error, operation: operation))
+    }
+
+    /// The error's fields as log metadata; absent fields are left out.
+    static func metadata(_ error: RunwayError, operation: String) -> Logger.Metadata {
+        var metadata: Logger.Metadata = ["operation": "\(operation)", "code": "\(error.code.rawValue)"]
+        let text: [(String, String?)] = [
+            ("file", error.file), ("sqlstate", error.sqlState), ("detail", error.detail), ("hint", error.hint),
+            ("statement", error.statement),
+        ]
+        for case (let key, let value?) in text { metadata[key] = "\(value)" }
+        if let line = error.line { metadata["line"] = .stringConvertible(line) }
+        if let position = error.position { metadata["position"] = .stringConvertible(position) }
+        return metadata
     }
 }

@@ -6,7 +6,9 @@ import Runway
 /// running statement through libpq, rolls the migration back and releases the lock; the process exits 130 (SIGINT)
 /// or 143 (SIGTERM).
 enum SignalCancellation {
+    /// Runs `operation`; when a signal cancelled it, `report`s the error and exits with 128 + the signal.
     static func run<T: Sendable>(
+        report: @escaping @Sendable (RunwayError) -> Void,
         _ operation: @escaping @Sendable () async throws(RunwayError) -> T
     ) async throws(RunwayError) -> T {
         let task = Task { () async -> Result<T, RunwayError> in
@@ -30,7 +32,7 @@ enum SignalCancellation {
             return value
         case .failure(let error):
             if let signalNumber = received.value {
-                FileHandle.standardError.write(Data(("ERROR: " + error.description + "\n").utf8))
+                report(error)
                 exit(128 + signalNumber)
             }
             throw error

@@ -5,7 +5,10 @@ import Runway
 struct WaitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wait",
-        abstract: "Wait until the database is reachable and every migration here is applied (exit 5 on timeout).")
+        abstract: """
+            Wait until the database is reachable, every migration here is applied and the history passes migrate's \
+            validation (exit 5 on timeout).
+            """)
 
     @Option(help: "Give up after this many seconds.")
     var timeout: Double = 300

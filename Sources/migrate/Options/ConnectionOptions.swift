@@ -3,7 +3,10 @@ import Runway
 
 /// Where the database is. Flags override the `DB_*` variables, which override libpq's `PG*` variables.
 struct ConnectionOptions: ParsableArguments {
-    @Option(help: "A postgresql:// URI or libpq conninfo string (the password in it is never printed).")
+    @Option(
+        help: ArgumentHelp(
+            "A jdbc:postgresql:// URL, postgresql:// URI or libpq conninfo string (the password in it is never "
+                + "printed)."))
     var url: String?
 
     @Option(help: "Database host, or a comma-separated list for HA (env: DB_HOST).")
@@ -55,15 +58,13 @@ struct ConnectionOptions: ParsableArguments {
     /// Applies the flags on top of the environment-derived settings.
     func apply(to configuration: inout Configuration) throws(RunwayError) {
         var settings = configuration.connection
-        if let url { settings.url = url }
+        if let url { try settings.apply(url: url, setting: "url (--url)") }
         if let host { settings.host = host }
         if let port {
-            var probe = ConnectionSettings()
-            probe.port = port
-            do { try probe.validate() } catch {
+            guard let ports = ConnectionSettings.ports(parsing: port) else {
                 throw RunwayError(.configuration, "--port '\(port)' is not a valid port: expected 1 to 65535")
             }
-            settings.port = port
+            settings.ports = ports
         }
         if let database {
             guard !database.isEmpty else { throw RunwayError(.configuration, "--database is empty") }

@@ -5,6 +5,8 @@ enum JSONValue: Sendable {
     case null
     case bool(Bool)
     case int(Int)
+    /// A finite number (rendered as `null` otherwise: JSON has no NaN or infinity).
+    case double(Double)
     case string(String)
     case array([JSONValue])
     case object([(String, JSONValue)])
@@ -42,6 +44,7 @@ enum JSONValue: Sendable {
         case .null: out += "null"
         case .bool(let value): out += value ? "true" : "false"
         case .int(let value): out += String(value)
+        case .double(let value): out += value.isFinite ? String(value) : "null"
         case .string(let value): Self.quote(value, into: &out)
         case .array(let items):
             if items.isEmpty {

@@ -58,7 +58,7 @@ final class TestCluster: @unchecked Sendable {
         let endpoint = try TestServer.endpoint()
         var settings = ConnectionSettings()
         settings.host = "127.0.0.1"
-        settings.port = String(port)
+        settings.port = port
         settings.user = endpoint.user
         settings.password = endpoint.password
         settings.database = database

@@ -56,7 +56,7 @@ final class TestDatabase: @unchecked Sendable {
     static func connect(_ endpoint: TestServer.Endpoint, database: String) throws -> Connection {
         var settings = ConnectionSettings()
         settings.host = endpoint.host
-        settings.port = endpoint.port
+        settings.port = Int(endpoint.port)
         settings.user = endpoint.user
         settings.password = endpoint.password
         settings.database = database
@@ -68,7 +68,7 @@ final class TestDatabase: @unchecked Sendable {
     var settings: ConnectionSettings {
         var settings = ConnectionSettings()
         settings.host = endpoint.host
-        settings.port = endpoint.port
+        settings.port = Int(endpoint.port)
         settings.user = endpoint.user
         settings.password = endpoint.password
         settings.database = name

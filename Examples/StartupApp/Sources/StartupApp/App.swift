@@ -7,8 +7,9 @@ import ServiceLifecycle
 
 /// Strategy A: the app applies its migrations before it serves traffic.
 ///
-/// Reads DB_HOST, DB_PORT, DB_NAME, DB_USERNAME, DB_PASSWORD (or DB_PASSWORD_FILE) like the `migrate` CLI;
-/// MIGRATIONS (default `migrations`) and PORT (default 8080) configure the example itself.
+/// The migrations are resources of this target (`resources: [.copy("Migrations")]` in Package.swift), so they travel
+/// with the binary. DB_HOST, DB_PORT, DB_NAME, DB_USERNAME, DB_PASSWORD (or DB_PASSWORD_FILE) say where the database
+/// is, as for the `migrate` CLI; PORT (default 8080) configures the example itself.
 /// RUNWAY_MIGRATE_ON_STARTUP=false (Strategy B: a Job migrates, `migrate wait` gates the pod) skips migrating.
 @main
 struct StartupApp {
@@ -16,9 +17,9 @@ struct StartupApp {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let environment = ProcessInfo.processInfo.environment
         let logger = Logger(label: "startup-app")
-        var configuration = try Configuration.fromEnvironment()
-        configuration.locations = [environment["MIGRATIONS"] ?? "migrations"]
-        configuration.connectRetries = 10  // the database may still be starting
+        let configuration = try Configuration.fromEnvironment()
+            .migrations(fromResources: "Migrations", in: .module)
+            .with { $0.connectRetries = 10 }  // the database may still be starting
         let migrator = Migrator(configuration: configuration, logger: logger)
 
         let router = Router()
