@@ -49,23 +49,9 @@ final class RunningMigrate: @unchecked Sendable {
         let temporary = FileManager.default.temporaryDirectory
         outPath = temporary.appendingPathComponent("migrate-out-\(UUID().uuidString)").path
         errPath = temporary.appendingPathComponent("migrate-err-\(UUID().uuidString)").path
-        let quote = { (text: String) in "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
-        let script =
-            (directory.map { "cd \(quote($0)) || exit 127; " } ?? "")
-            + "exec </dev/null >\(quote(outPath)) 2>\(quote(errPath)); exec \"$@\""
-        let argv = ["/bin/sh", "-c", script, "sh"] + wrapper + [Binary.url.path] + arguments
-        let cArguments = argv.map { strdup($0) } + [nil]
-        let cEnvironment =
-            environment.merging(sanitizerEnvironment) { given, _ in given }
-            .map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            cArguments.forEach { free($0) }
-            cEnvironment.forEach { free($0) }
-        }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, "/bin/sh", nil, nil, cArguments, cEnvironment)
-        guard result == 0 else { throw TestFailure("posix_spawn failed: \(result)") }
-        processIdentifier = pid
+        processIdentifier = try spawnMigrate(
+            arguments, environment: environment, directory: directory, wrapper: wrapper, stdout: outPath,
+            stderr: errPath)
     }
 
     /// Sends SIGTERM.
@@ -90,6 +76,32 @@ final class RunningMigrate: @unchecked Sendable {
             status: exit, stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
             stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
     }
+}
+
+/// Starts the built `migrate` with `posix_spawn` through `/bin/sh` (which `exec`s it, so the pid is migrate's own and
+/// `kill -9` reaches it), standard input from /dev/null, output to the two files. A `wrapper` command (`setpriv ...`)
+/// runs `migrate` when given.
+func spawnMigrate(
+    _ arguments: [String], environment: [String: String], directory: String? = nil, wrapper: [String] = [],
+    stdout: String, stderr: String
+) throws -> pid_t {
+    let quote = { (text: String) in "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+    let script =
+        (directory.map { "cd \(quote($0)) || exit 127; " } ?? "")
+        + "exec </dev/null >\(quote(stdout)) 2>\(quote(stderr)); exec \"$@\""
+    let argv = ["/bin/sh", "-c", script, "sh"] + wrapper + [Binary.url.path] + arguments
+    let cArguments = argv.map { strdup($0) } + [nil]
+    let cEnvironment =
+        environment.merging(sanitizerEnvironment) { given, _ in given }
+        .map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer {
+        cArguments.forEach { free($0) }
+        cEnvironment.forEach { free($0) }
+    }
+    var pid: pid_t = 0
+    let result = posix_spawn(&pid, "/bin/sh", nil, nil, cArguments, cEnvironment)
+    guard result == 0 else { throw TestFailure("posix_spawn failed: \(result)") }
+    return pid
 }
 
 func startMigrate(_ arguments: [String], environment: [String: String], directory: String? = nil) throws

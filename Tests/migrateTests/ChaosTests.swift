@@ -83,19 +83,6 @@ func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async 
     }
 }
 
-/// SplitMix64: a seeded generator, so a seed always gives the same sequence of decisions.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 // MARK: - The migrations
 
 /// One migration of the chaos set and the effects it leaves.
@@ -162,22 +149,7 @@ final class ChaosProcess {
         let temporary = FileManager.default.temporaryDirectory
         outPath = temporary.appendingPathComponent("chaos-out-\(UUID().uuidString)").path
         errPath = temporary.appendingPathComponent("chaos-err-\(UUID().uuidString)").path
-        let quote = { (text: String) in "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
-        // `exec`: the pid is migrate's own, so `kill -9` reaches it.
-        let script = "exec </dev/null >\(quote(outPath)) 2>\(quote(errPath)); exec \"$@\""
-        let argv = ["/bin/sh", "-c", script, "sh", Binary.url.path] + arguments
-        let cArguments = argv.map { strdup($0) } + [nil]
-        let cEnvironment =
-            environment.merging(sanitizerEnvironment) { given, _ in given }
-            .map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            cArguments.forEach { free($0) }
-            cEnvironment.forEach { free($0) }
-        }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, "/bin/sh", nil, nil, cArguments, cEnvironment)
-        guard result == 0 else { throw TestFailure("posix_spawn failed: \(result)") }
-        self.pid = pid
+        pid = try spawnMigrate(arguments, environment: environment, stdout: outPath, stderr: errPath)
     }
 
     deinit {
@@ -390,7 +362,7 @@ struct ChaosSnapshot {
 ///    count): at most one backend runs migration statements at a time, and it holds the migration lock.
 final class ChaosRun {
     let plan: ChaosPlan
-    var random: SeededGenerator
+    var random: SplitMix64
     let cluster: TestCluster
     let endpoint: TestServer.Endpoint
     let folder: MigrationFolder
@@ -406,7 +378,7 @@ final class ChaosRun {
 
     init(plan: ChaosPlan) throws {
         self.plan = plan
-        random = SeededGenerator(seed: plan.seed)
+        random = SplitMix64(seed: plan.seed)
         endpoint = try TestServer.endpoint()
         cluster = try TestCluster()
         try cluster.initPrimary()

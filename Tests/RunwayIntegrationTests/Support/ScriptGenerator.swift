@@ -1,7 +1,7 @@
 /// SplitMix64 (Steele, Lea and Flood, 2014): a tiny PRNG whose output depends only on the seed, on every platform
 /// and Swift version (unlike `SystemRandomNumberGenerator`, or `Int.random(in:using:)`, whose reduction is the
 /// standard library's business).
-struct SplitMix64 {
+struct SplitMix64: RandomNumberGenerator {
     private var state: UInt64
 
     init(seed: UInt64) { state = seed }
