@@ -80,7 +80,7 @@ struct ConnectionSecurityTests {
         let missing = sandbox.root + "/missing.crt"
         func check(_ pairs: [(String, String)]) -> RunwayError? {
             do {
-                try ConnectionSettings.checkCertificateFiles(pairs)
+                try ConnInfo.checkCertificateFiles(pairs)
                 return nil
             } catch { return error }
         }

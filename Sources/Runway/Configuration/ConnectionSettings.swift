@@ -1,4 +1,3 @@
-import CLibPQ
 import Foundation
 
 /// Where and how to connect; mapped onto libpq keyword/value parameters (never a formatted conninfo string).
@@ -134,23 +133,13 @@ public struct ConnectionSettings: Sendable, Hashable {
                     + "ConnectionSettings(url:) (or Configuration(url:)), which maps it onto libpq")
         }
         if let url {
-            var errorMessage: UnsafeMutablePointer<CChar>?
-            if let options = PQconninfoParse(url, &errorMessage) {
-                defer { PQconninfoFree(options) }
-                var option = options
-                while let keyword = option.pointee.keyword {
-                    if String(cString: keyword) == "port", let value = option.pointee.val,
-                        Self.ports(parsing: String(cString: value)) == nil
-                    {
-                        throw .configuration(
-                            "Invalid url: \(Self.redact(url)) has an invalid port '\(String(cString: value))'")
-                    }
-                    option += 1
+            switch ConnInfo.parse(url) {
+            case .success(let pairs):
+                if let port = pairs.first(where: { $0.keyword == "port" }), Self.ports(parsing: port.value) == nil {
+                    throw .configuration("Invalid url: \(Self.redact(url)) has an invalid port '\(port.value)'")
                 }
-            } else {
-                var reason = errorMessage.map { String(cString: $0) } ?? "invalid connection string"
-                if let errorMessage { PQfreemem(errorMessage) }
-                reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+            case .failure(let failure):
+                var reason = failure.reason
                 if let password, !password.isEmpty { reason = reason.replacingOccurrences(of: password, with: "***") }
                 throw .configuration(
                     "Invalid url: \(Self.redact(url)) is not a valid PostgreSQL URI or "
@@ -226,38 +215,6 @@ public struct ConnectionSettings: Sendable, Hashable {
         if let sslMode { parts.append("sslmode=\(sslMode)") }
         if let sslRootCert { parts.append("sslrootcert=\(sslRootCert)") }
         return parts.isEmpty ? "(libpq defaults)" : parts.joined(separator: " ")
-    }
-
-    /// Checks, just before connecting, the certificate files libpq will use: the CA with `verify-ca`/`verify-full`
-    /// (libpq fails without it) and the client certificate and key unless `sslmode=disable` (libpq silently goes on
-    /// without a client certificate it cannot find). A missing mount is then a configuration error naming the
-    /// setting rather than a TLS or login failure. Not part of ``validate()``: commands that never connect (`lint`,
-    /// `validate --offline`) must not need the files.
-    ///
-    /// - Parameter parameters: ``libpqParameters()``; settings inside a `url` are left to libpq.
-    static func checkCertificateFiles(_ parameters: [(String, String)]) throws(RunwayError) {
-        let value = { (keyword: String) in parameters.last { $0.0 == keyword }?.1 }
-        let mode = value("sslmode")
-        if mode?.hasPrefix("verify-") == true {
-            try checkFile(value("sslrootcert"), setting: "sslrootcert", allowSystem: true)
-        }
-        if mode != "disable" {
-            try checkFile(value("sslcert"), setting: "sslcert")
-            try checkFile(value("sslkey"), setting: "sslkey")
-        }
-    }
-
-    /// A file that must exist and be readable (`system` allowed for `sslrootcert`).
-    private static func checkFile(_ path: String?, setting: String, allowSystem: Bool = false) throws(RunwayError) {
-        guard let path, !(allowSystem && path == "system") else { return }
-        guard !path.isEmpty else { throw .configuration("\(setting) is set but empty: set it to a file (or unset it)") }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
-            throw .configuration("\(setting) '\(path)': the file does not exist")
-        }
-        guard FileManager.default.isReadableFile(atPath: path) else {
-            throw .configuration("\(setting) '\(path)': the file cannot be read by this user")
-        }
     }
 
     /// Removes passwords from a URI (`postgresql://u:secret@h`) or conninfo string (`password=secret`).

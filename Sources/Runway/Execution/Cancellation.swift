@@ -74,3 +74,5 @@ final class Cancellation: @unchecked Sendable {
         condition.unlock()
     }
 }
+
+extension Cancellation: WaitInterruption {}

@@ -379,7 +379,7 @@ extension Engine {
         try session.restoreOriginalState()
         var intent = row
         intent.success = false
-        let rank = try session.history.insertInProgress(intent, session: session)
+        let rank = try insertInProgress(intent, session: session)
         do {
             try run(prepared, context: context, stateRestored: true, progress)
         } catch {
@@ -396,6 +396,17 @@ extension Engine {
         try session.executeHoldingLock(
             session.restoreRoleSQL + ";\n"
                 + session.history.finishStatement(rank: rank, success: true, executionTime: row.executionTime))
+    }
+
+    /// Inserts `row` (in autocommit, under the lock check) and returns its `installed_rank`: the failed row a
+    /// non-transactional migration is recorded with before it runs.
+    private func insertInProgress(_ row: SchemaHistory.NewRow, session: Session) throws(RunwayError) -> Int {
+        let history = session.history
+        let sql = try history.insertStatement(row, on: session.work) + " RETURNING \"installed_rank\"::text"
+        guard let rank = try session.executeHoldingLock(sql).scalar.flatMap({ Int($0) }) else {
+            throw RunwayError(.database, "Unable to record the start of a migration in \(history.qualifiedName)")
+        }
+        return rank
     }
 
     /// `group`: every pending migration in one transaction (or all without one when `mixed` allows a mix).

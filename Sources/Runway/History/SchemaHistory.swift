@@ -198,7 +198,7 @@ struct SchemaHistory {
     /// the row gets the next `installed_rank`.
     func insertStatement(_ row: NewRow, rank: Int? = nil, on connection: Connection) throws(RunwayError) -> String {
         let values = [
-            row.version, MigrationInfoService.abbreviatedDescription(row.description), row.type,
+            row.version, Self.abbreviateDescription(row.description), row.type,
             Self.abbreviateScript(row.script), row.checksum.map(String.init), row.installedBy,
         ]
         var literals: [String] = []
@@ -218,16 +218,6 @@ struct SchemaHistory {
         try connection.execute(try insertStatement(row, rank: rank, on: connection))
     }
 
-    /// Inserts `row` (in autocommit, under the lock check of `session`) and returns its `installed_rank`: the
-    /// failed row a non-transactional migration is recorded with before it runs.
-    func insertInProgress(_ row: NewRow, session: Session) throws(RunwayError) -> Int {
-        let sql = try insertStatement(row, on: session.work) + " RETURNING \"installed_rank\"::text"
-        guard let rank = try session.executeHoldingLock(sql).scalar.flatMap({ Int($0) }) else {
-            throw RunwayError(.database, "Unable to record the start of a migration in \(qualifiedName)")
-        }
-        return rank
-    }
-
     /// Marks the row of rank `rank` as finished: its outcome, execution time and (as Flyway writes a row when a
     /// migration ends) `installed_on`.
     func finishStatement(rank: Int, success: Bool, executionTime: Int) -> String {
@@ -235,6 +225,17 @@ struct SchemaHistory {
         UPDATE \(qualifiedName) SET "success" = \(success), "execution_time" = \(executionTime),
             "installed_on" = now() WHERE "installed_rank" = \(rank)
         """
+    }
+
+    /// Flyway's `AbbreviationUtils.abbreviateDescription`, counting Java `char`s (UTF-16 code units): longer than 200
+    /// becomes the first 197 units + `...`. A surrogate pair cut in half ends in `?`, which is what Java's UTF-8
+    /// encoder (and so the stored row) makes of the lone surrogate.
+    static func abbreviateDescription(_ description: String) -> String {
+        let units = Array(description.utf16)
+        guard units.count > 200 else { return description }
+        var head = Array(units.prefix(197))
+        if let last = head.last, UTF16.isLeadSurrogate(last) { head[head.count - 1] = UInt16(UInt8(ascii: "?")) }
+        return String(decoding: head, as: UTF16.self) + "..."
     }
 
     /// Flyway's `abbreviateScript`: `...` + the characters from 3 up to 1000.

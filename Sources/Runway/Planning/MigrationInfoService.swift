@@ -220,15 +220,9 @@ public struct MigrationInfoService: Sendable {
         return abbreviatedDescription(file) != stored
     }
 
-    /// Flyway's `AbbreviationUtils.abbreviateDescription`, counting Java `char`s (UTF-16 code units): longer than 200
-    /// becomes the first 197 units + `...`. A surrogate pair cut in half ends in `?`, which is what Java's UTF-8
-    /// encoder (and so the stored row) makes of the lone surrogate.
+    /// The description as the history stores it (``SchemaHistory/abbreviateDescription(_:)``).
     static func abbreviatedDescription(_ description: String) -> String {
-        let units = Array(description.utf16)
-        guard units.count > 200 else { return description }
-        var head = Array(units.prefix(197))
-        if let last = head.last, UTF16.isLeadSurrogate(last) { head[head.count - 1] = UInt16(UInt8(ascii: "?")) }
-        return String(decoding: head, as: UTF16.self) + "..."
+        SchemaHistory.abbreviateDescription(description)
     }
 }
 

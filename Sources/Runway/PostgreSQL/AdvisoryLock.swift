@@ -34,6 +34,13 @@ public struct AdvisoryLockKey: Sendable, Hashable, CustomStringConvertible {
     public var description: String { String(value) }
 }
 
+/// What a wait in this folder needs from whoever may stop it (the Execution layer's `Cancellation`): a check between
+/// two polls, and a pause that ends early when the run is stopped. Both throw ``RunwayError`` `.cancelled`.
+protocol WaitInterruption: AnyObject {
+    func check() throws(RunwayError)
+    func sleep(seconds: Double) throws(RunwayError)
+}
+
 /// Flyway's advisory lock, held as a session lock by the backend that runs the migrations.
 ///
 /// # Why the lock lives on the work connection
@@ -95,7 +102,7 @@ final class AdvisoryLock {
     ///
     /// - Throws: ``RunwayError`` `.lockTimeout` naming the holder when the retries or the time run out,
     ///   `.configuration` behind a transaction-pooling proxy, `.cancelled`, or a database error.
-    func acquire(retries: Int, timeout: Double?, cancellation: Cancellation) throws(RunwayError) {
+    func acquire(retries: Int, timeout: Double?, cancellation: WaitInterruption) throws(RunwayError) {
         var proxied: Bool
         do {
             proxied = try checkStableSession()

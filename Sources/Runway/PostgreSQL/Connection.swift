@@ -88,7 +88,7 @@ final class Connection: @unchecked Sendable {
         self.parameters = parameters
         self.interrupt = interrupt
         self.secrets = Self.secrets(in: parameters)
-        try ConnectionSettings.checkCertificateFiles(parameters)
+        try ConnInfo.checkCertificateFiles(parameters)
         let connection: OpaquePointer
         switch try Self.open(parameters, interrupt: interrupt) {
         case .connected(let opened):
@@ -125,21 +125,9 @@ final class Connection: @unchecked Sendable {
         for (keyword, value) in parameters where !value.isEmpty {
             if secretKeywords.contains(keyword) {
                 secrets.append(value)
-            } else if keyword == "dbname" {
-                var errorMessage: UnsafeMutablePointer<CChar>?
-                guard let options = PQconninfoParse(value, &errorMessage) else {
-                    if let errorMessage { PQfreemem(errorMessage) }
-                    continue
-                }
-                defer { PQconninfoFree(options) }
-                var option = options
-                while let name = option.pointee.keyword {
-                    if secretKeywords.contains(String(cString: name)), let secret = option.pointee.val,
-                        secret.pointee != 0
-                    {
-                        secrets.append(String(cString: secret))
-                    }
-                    option += 1
+            } else if keyword == "dbname", case .success(let pairs) = ConnInfo.parse(value) {
+                for (name, secret) in pairs where secretKeywords.contains(name) && !secret.isEmpty {
+                    secrets.append(secret)
                 }
             }
         }
