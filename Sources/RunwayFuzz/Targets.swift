@@ -141,20 +141,27 @@ let secret = "Zq7SecretPw"
     }
 }
 
-/// `SQLLexer.firstUnterminated`: the line is within the text and shifts with `firstLine`; a complete text followed
-/// by an opening quote or comment on a new line is reported at that line.
+/// The splitter's report of a literal, quoted identifier or comment left open (what `validate --offline` reports as
+/// `UNTERMINATED_SQL`): its line is within the text and the same whatever window the script is read in; a complete
+/// text followed by an opening quote or comment on a new line is reported at that line.
 @Sendable func sqlLexer(_ bytes: [UInt8]) {
     let sql = text(bytes)
     let lines = lineCount(sql)
-    let first = SQLLexer.firstUnterminated(in: sql)
-    if let first { check((1...lines).contains(first.line), "line \(first.line) outside 1...\(lines)") }
-    let shifted = SQLLexer.firstUnterminated(in: sql, firstLine: 100)
-    check(shifted?.line == first.map { $0.line + 99 }, "firstLine does not shift the line")
-    check(shifted?.construct == first?.construct, "firstLine changes the construct")
-    guard first == nil else { return }
+    func report(_ text: String, window: Int = 1 << 20) -> Result<(construct: String, line: Int)?, RunwayError> {
+        Result { () throws(RunwayError) in try SQLScriptParser.unterminated(in: text, window: window) }
+    }
+    // An unfinished BEGIN ATOMIC block is an error of its own, reported by the splitter.
+    guard case .success(let whole) = report(sql) else { return }
+    if let whole { check((1...lines).contains(whole.line), "line \(whole.line) outside 1...\(lines)") }
+    if case .success(let small) = report(sql, window: 7) {
+        check(small?.construct == whole?.construct && small?.line == whole?.line, "the window changes the report")
+    } else {
+        check(false, "a window of 7 bytes fails where the whole text does not")
+    }
+    guard whole == nil else { return }
     let newlines = sql.utf8.filter { $0 == 0x0A }.count
     for (opener, construct) in [("'", "string literal"), ("\"", "quoted identifier"), ("/*", "block comment")] {
-        let found = SQLLexer.firstUnterminated(in: sql + "\n" + opener)
+        let found = try? report(sql + "\n" + opener).get()
         check(
             found?.construct == construct && found?.line == newlines + 2,
             "\(opener) after a complete text: \(String(describing: found))")

@@ -132,7 +132,7 @@ final class ScriptReader {
 ///
 /// Splitting is exactly ``SQLScriptParser``'s: a statement that reaches the end of the window before the end of the
 /// script is split again from its start once more bytes are in.
-final class StatementStream {
+package final class StatementStream {
     private let reader: ScriptReader
     private var window: UnsafeMutableBufferPointer<UInt8>
     /// Bytes of `window` in use; those before `snapshot.pos` are consumed.
@@ -145,7 +145,7 @@ final class StatementStream {
     private var copyPending = false
 
     /// The window's size at first: the whole of a small script, and the piece size for large ones.
-    static let initialWindow = 1 << 20
+    package static let initialWindow = 1 << 20
 
     /// - Parameter window: the window's first size in bytes (small ones exercise the re-splitting in tests).
     init(
@@ -340,5 +340,21 @@ struct ScriptOutline: Sendable {
         unterminated =
             stream.unterminated
             ?? unclosedCommentLine.map { Scanner.Unterminated(construct: "block comment", line: $0) }
+    }
+}
+
+extension SQLScriptParser {
+    /// The literal, quoted identifier or block comment `text` leaves open (it would swallow the rest of the script),
+    /// as `validate --offline` reports it: what, and the line it starts on. Splits `text` from a window of `window`
+    /// bytes, as a file is read.
+    ///
+    /// - Throws: ``RunwayError`` when the script cannot be split (an unfinished `BEGIN ATOMIC` block).
+    package static func unterminated(
+        in text: String, window: Int = StatementStream.initialWindow
+    ) throws(RunwayError) -> (construct: String, line: Int)? {
+        let stream = try StatementStream(
+            reader: try ScriptReader(.memory(.holding(text), relativePath: "")), serverMajorVersion: 15,
+            standardConformingStrings: true, window: window)
+        return try ScriptOutline(stream).unterminated.map { ($0.construct, $0.line) }
     }
 }
