@@ -75,6 +75,12 @@ struct ConfigurationSafetyTests {
         let result = try await Migrator(configuration: configuration, logger: logs.logger).migrate()
         #expect(result.migrationsExecuted == 1)
         #expect(logs.messages.contains { $0.hasPrefix("Skipping filesystem location") && $0.contains(missing) })
+        // The library's caller sees it in the result too (issue 18): an application can refuse to start on it.
+        #expect(result.warnings.contains { $0.hasPrefix("Skipped migration location") && $0.contains(missing) })
+        let again = try await Migrator(configuration: configuration, logger: logs.logger).migrate()
+        #expect(again.warnings.contains { $0.contains(missing) }, "the no-op run reports it as well")
+        let validated = try await Migrator(configuration: configuration, logger: logs.logger).validate()
+        #expect(validated.warnings.contains { $0.contains(missing) })
     }
 
     @Test("relative locations with '..' are resolved against workingDirectory")

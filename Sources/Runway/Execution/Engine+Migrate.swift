@@ -44,7 +44,8 @@ extension Engine {
         logger.info("Schema \(schemaName) is up to date. No migration necessary.")
         return MigrateResult(
             initialSchemaVersion: version, targetSchemaVersion: version, schemas: session.schemas, migrations: [],
-            database: session.database, warnings: [], totalMigrationTime: Int(Date().timeIntervalSince(started) * 1000))
+            database: session.database, warnings: context.files.skippedLocations,
+            totalMigrationTime: Int(Date().timeIntervalSince(started) * 1000))
     }
 
     /// Runs `body` holding Flyway's advisory lock for the history table, on the work connection itself (see
@@ -87,7 +88,7 @@ extension Engine {
         if configuration.outOfOrder {
             logger.info("outOfOrder mode is active. Migration of schema \(schemaName) may not be reproducible.")
         }
-        var warnings: [String] = []
+        var warnings = context.files.skippedLocations
         try checkFailedAndFuture(service, context: context, warnings: &warnings)
         try service.validateTarget()
 

@@ -180,7 +180,7 @@ struct Engine {
         let service = try infoService(context)
         try service.validateTarget()
         let problems = service.validate(ignoring: patterns)
-        var warnings: [String] = []
+        var warnings = context.files.skippedLocations
         if service.all.isEmpty { warnings.append("No migrations found. Are your locations set up correctly?") }
         if problems.isEmpty {
             logger.info("Successfully validated migrations", metadata: ["count": .stringConvertible(service.all.count)])

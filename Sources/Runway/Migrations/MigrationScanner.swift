@@ -61,6 +61,9 @@ struct ScanResult: Sendable {
     var callbacks: [ScannedFile] = []
     /// Flyway's messages for files whose names do not follow the convention.
     var invalidNames: [String] = []
+    /// One message per configured location that was skipped because it is not a folder (without
+    /// `failOnMissingLocations`); results carry them as warnings.
+    var skippedLocations: [String] = []
 }
 
 /// Finds migration files in filesystem locations exactly as Flyway's `FileSystemScanner` does.
@@ -147,7 +150,7 @@ struct MigrationScanner {
     /// The folders to scan. A location that is not a folder is skipped with an error log, as Flyway does, or is an
     /// error with `failOnMissingLocations`. No location at all, or none that is a folder, is always an error, before
     /// anything connects: a misspelt or wrongly relative location would otherwise "apply" nothing and succeed.
-    func roots() throws(RunwayError) -> [String] {
+    func roots() throws(RunwayError) -> (roots: [String], skipped: [String]) {
         let resolved = try Self.resolve(locations, workingDirectory: workingDirectory, logger: logger)
         guard !resolved.isEmpty else {
             throw .configuration(
@@ -172,13 +175,14 @@ struct MigrationScanner {
                 "Skipping filesystem location", metadata: ["location": "\(location.path)", "reason": "\(reason)"])
             missing.append("'\(location.descriptor)' is \(location.path) (\(reason))")
         }
+        let skipped = missing.map { "Skipped migration location \($0): it is not a folder" }
         guard !roots.isEmpty else {
             throw .configuration(
                 "No configured migration location is a folder (setting: locations): "
                     + "\(missing.joined(separator: ", ")). Relative locations are resolved against the working "
                     + "directory, \(Self.baseDirectory(workingDirectory))")
         }
-        return roots
+        return (roots, skipped)
     }
 
     /// Scans every location; file contents are read and validated as UTF-8. The first bad file is an error.
@@ -195,7 +199,9 @@ struct MigrationScanner {
         var result = ScanResult()
         var fileErrors: [RunwayError] = []
         var seen: [String: Checksum] = [:]  // relative path -> first file's checksum, to merge identical copies
-        for root in try roots() {
+        let (roots, skipped) = try roots()
+        result.skippedLocations = skipped
+        for root in roots {
             let listing = Self.listFiles(root: root)
             for problem in listing.problems {
                 fileErrors.append(.invalidMigration(problem.message, file: problem.relativePath))
