@@ -42,6 +42,10 @@ ASAN_OPTIONS="detect_leaks=1:print_summary=1:log_path=$reports/report"
 export ASAN_OPTIONS="$ASAN_OPTIONS${symbolizer:+:external_symbolizer_path=$symbolizer}"
 LSAN_OPTIONS="suppressions=$PWD/Fuzz/lsan-suppressions.txt:print_suppressions=0"
 export LSAN_OPTIONS="$LSAN_OPTIONS${symbolizer:+:external_symbolizer_path=$symbolizer}"
+# The randomized suites ran in full in the plain stage; here they look for memory errors in the same code paths, so
+# they run shorter (ASan makes every runner process 2-3 times slower). Set the variables to run them in full.
+export RUNWAY_CHAOS_TRIALS="${RUNWAY_CHAOS_TRIALS:-4}"
+export RUNWAY_DIFF_COUNT="${RUNWAY_DIFF_COUNT:-40}"
 status=0
 scripts/with-postgres.sh swift test "${flags[@]}" --skip-build "$@" || status=$?
 
