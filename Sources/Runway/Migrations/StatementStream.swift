@@ -143,6 +143,8 @@ package final class StatementStream {
     private let initialStandardStrings: Bool
     /// Whether the last statement returned was a `COPY ... FROM STDIN` whose data was not read yet.
     private var copyPending = false
+    /// Whether `COPY` data ran to the end of the script without its `\.` line.
+    private(set) var copyDataRanToEnd = false
 
     /// The window's size at first: the whole of a small script, and the piece size for large ones.
     package static let initialWindow = 1 << 20
@@ -203,9 +205,11 @@ package final class StatementStream {
         copyPending = false
         // The rest of the statement's line is not data.
         _ = try nextLine()
+        copyDataRanToEnd = true
         while let line = try nextLine() {
             let content = Self.javaTrimmed(UnsafeBufferPointer(rebasing: window[line]))
             if content.count == 2, content[content.startIndex] == 0x5C, content[content.startIndex + 1] == 0x2E {
+                copyDataRanToEnd = false
                 return
             }
             // Whole lines at a time: as many as the window holds.
@@ -221,6 +225,7 @@ package final class StatementStream {
             try sink(UnsafeBufferPointer(rebasing: window[line.startIndex..<end]))
             consume(upTo: end)
         }
+        if !finished { copyDataRanToEnd = false }
     }
 
     // MARK: - The window
@@ -318,6 +323,8 @@ struct ScriptOutline: Sendable {
     var unclosedCommentLine: Int?
     /// The literal, quoted identifier or block comment left open at the end (it swallows the rest of the script).
     var unterminated: Scanner.Unterminated?
+    /// Whether the last statement's `COPY` data has no `\.` line and runs to the end of the script.
+    var copyDataRunsToEnd = false
 
     /// Splits the whole script once (in bounded memory), keeping only what decides how it runs.
     init(_ stream: StatementStream) throws(RunwayError) {
@@ -337,6 +344,7 @@ struct ScriptOutline: Sendable {
             }
         }
         unclosedCommentLine = stream.unclosedCommentLine
+        copyDataRunsToEnd = stream.copyDataRanToEnd
         unterminated =
             stream.unterminated
             ?? unclosedCommentLine.map { Scanner.Unterminated(construct: "block comment", line: $0) }
@@ -344,17 +352,29 @@ struct ScriptOutline: Sendable {
 }
 
 extension SQLScriptParser {
-    /// The literal, quoted identifier or block comment `text` leaves open (it would swallow the rest of the script),
-    /// as `validate --offline` reports it: what, and the line it starts on. Splits `text` from a window of `window`
-    /// bytes, as a file is read.
+    /// How a script ends, as `validate --offline` reads it: the literal, quoted identifier or block comment it leaves
+    /// open (what, and the line it starts on), and whether `COPY` data runs to its end without a `\.` line (both
+    /// swallow whatever follows).
+    package struct Ending: Equatable {
+        package var unterminated: (construct: String, line: Int)?
+        package var copyDataRunsToEnd: Bool
+
+        package static func == (lhs: Ending, rhs: Ending) -> Bool {
+            lhs.unterminated?.construct == rhs.unterminated?.construct && lhs.unterminated?.line == rhs.unterminated?.line
+                && lhs.copyDataRunsToEnd == rhs.copyDataRunsToEnd
+        }
+    }
+
+    /// How `text` ends (``Ending``), split from a window of `window` bytes, as a file is read.
     ///
     /// - Throws: ``RunwayError`` when the script cannot be split (an unfinished `BEGIN ATOMIC` block).
-    package static func unterminated(
-        in text: String, window: Int = StatementStream.initialWindow
-    ) throws(RunwayError) -> (construct: String, line: Int)? {
+    package static func ending(of text: String, window: Int = StatementStream.initialWindow) throws(RunwayError) -> Ending {
         let stream = try StatementStream(
             reader: try ScriptReader(.memory(.holding(text), relativePath: "")), serverMajorVersion: 15,
             standardConformingStrings: true, window: window)
-        return try ScriptOutline(stream).unterminated.map { ($0.construct, $0.line) }
+        let outline = try ScriptOutline(stream)
+        return Ending(
+            unterminated: outline.unterminated.map { ($0.construct, $0.line) },
+            copyDataRunsToEnd: outline.copyDataRunsToEnd)
     }
 }
