@@ -45,7 +45,7 @@ extension Engine {
         _ event: String, callbacks: Callbacks, session: Session, inTransaction: Bool = false
     ) throws(RunwayError) {
         for (description, file) in callbacks.scripts(for: event) {
-            let source = try source(of: file, session: session)
+            let source = try source(of: file, placeholders: replacer(for: session))
             let outline = try outline(of: source, file: file, session: session)
             let transactional =
                 (file.config.executeInTransaction ?? configuration.executeInTransaction) && outline.canExecuteInTransaction
@@ -84,16 +84,17 @@ extension Engine {
         }
     }
 
-    /// Where a script's bytes are read from: the file itself, or (after placeholder replacement, or decoded from
-    /// another encoding) bytes in memory. Errors name the file.
-    func source(of file: ScannedFile, session: Session) throws(RunwayError) -> ScriptSource {
+    /// Where a script's bytes are read from: the file itself, or (after placeholder replacement with `placeholders`,
+    /// or decoded from another encoding) bytes in memory. Needs no connection: the placeholder values are a value.
+    /// Errors name the file.
+    func source(of file: ScannedFile, placeholders: PlaceholderReplacer) throws(RunwayError) -> ScriptSource {
         try attributed(to: file) { () throws(RunwayError) in
             let replaces = file.config.placeholderReplacement ?? configuration.placeholderReplacement
             guard let stamp = file.stamp, file.decodedText == nil else {
                 let bytes = try file.bytes()
                 guard replaces else { return .memory(bytes, relativePath: file.relativePath) }
                 let replaced = try withExtendedLifetime(bytes) { () throws(RunwayError) in
-                    try replacer(for: session).forFile(file.relativePath).replacing(
+                    try placeholders.forFile(file.relativePath).replacing(
                         in: bytes.bytes, file: file.relativePath)
                 }
                 return .memory(replaced.map { ScriptBytes.holding($0) } ?? bytes, relativePath: file.relativePath)
@@ -103,7 +104,7 @@ extension Engine {
             guard replaces, try onDisk.contains(configuration.placeholderPrefix) else { return onDisk }
             let bytes = try file.bytes()
             let replaced = try withExtendedLifetime(bytes) { () throws(RunwayError) in
-                try replacer(for: session).forFile(file.relativePath).replacing(in: bytes.bytes, file: file.relativePath)
+                try placeholders.forFile(file.relativePath).replacing(in: bytes.bytes, file: file.relativePath)
             }
             guard let replaced else { return onDisk }
             return .memory(ScriptBytes.holding(replaced), relativePath: file.relativePath)

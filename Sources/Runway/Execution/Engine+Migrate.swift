@@ -283,7 +283,7 @@ extension Engine {
     private func prepare(
         _ migration: ResolvedMigration, file: ScannedFile, session: Session, outOfOrder: Bool
     ) throws(RunwayError) -> PreparedMigration {
-        let source = try source(of: file, session: session)
+        let source = try source(of: file, placeholders: replacer(for: session))
         let outline = try outline(of: source, file: file, session: session)
         let executeInTransaction = file.config.executeInTransaction ?? configuration.executeInTransaction
         if file.config.executeInTransaction == nil, executeInTransaction, !configuration.mixed,

@@ -96,7 +96,7 @@ extension Engine {
         for file in scan.migrations + scan.callbacks {
             do throws(RunwayError) {
                 if case .migration = file.name { resolved += try resolver.resolveAllowingDuplicates([file]) }
-                let source = try offlineSource(of: file, replacer: replacer)
+                let source = try source(of: file, placeholders: replacer)
                 let outline = try ScriptOutline(try source.statements(serverMajorVersion: 15, standardConformingStrings: true))
                 if let problem = outline.unterminated {
                     findings.append(
@@ -153,20 +153,6 @@ extension Engine {
             ).check(resolved)
         }
         return CIReport(findings: findings, migrationsChecked: scan.migrations.count)
-    }
-
-    /// A script's bytes for the offline checks: the file itself, or (after placeholder replacement, or decoded from
-    /// another encoding) bytes in memory.
-    private func offlineSource(of file: ScannedFile, replacer: PlaceholderReplacer) throws(RunwayError) -> ScriptSource {
-        let replaces = file.config.placeholderReplacement ?? configuration.placeholderReplacement
-        if let stamp = file.stamp, file.decodedText == nil {
-            let onDisk = ScriptSource.file(
-                path: file.path, relativePath: file.relativePath, stamp: stamp, checksum: file.rawChecksum)
-            guard replaces, try onDisk.contains(configuration.placeholderPrefix) else { return onDisk }
-        }
-        let raw = try file.text()
-        let text = replaces ? try replacer.forFile(file.relativePath).replace(raw, file: file.relativePath) : raw
-        return .memory(ScriptBytes.holding(text), relativePath: file.relativePath)
     }
 
     /// Built-in placeholder values when there is no database to ask.
