@@ -211,7 +211,7 @@ extension Engine {
             try history.insert(
                 .init(
                     version: configuration.baselineVersion, description: configuration.baselineDescription,
-                    type: "BASELINE", script: configuration.baselineDescription, checksum: nil,
+                    type: .baseline, script: configuration.baselineDescription, checksum: nil,
                     installedBy: installedBy(session), executionTime: 0, success: true),
                 rank: 1, on: session.work)
             logger.info("Successfully baselined schema with version: \(configuration.baselineVersion)")
@@ -219,7 +219,7 @@ extension Engine {
         if !createdSchemas.isEmpty {
             try history.insert(
                 .init(
-                    version: nil, description: "<< Flyway Schema Creation >>", type: "SCHEMA",
+                    version: nil, description: "<< Flyway Schema Creation >>", type: .schema,
                     script: createdSchemas.map(quoteIdentifier).joined(separator: ","), checksum: nil,
                     installedBy: installedBy(session), executionTime: 0, success: true),
                 rank: baseline ? nil : 0, on: session.work)
