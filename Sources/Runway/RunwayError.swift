@@ -37,8 +37,8 @@ public struct RunwayError: Error, Sendable, CustomStringConvertible {
     public var file: String?
     /// The 1-based line in `file` of the failing statement.
     public var line: Int?
-    /// The server's SQLSTATE (for example `42P01`).
-    public var sqlState: String?
+    /// The server's SQLSTATE (for example ``SQLState/undefinedTable``, `42P01`).
+    public var sqlState: SQLState?
     /// The server's DETAIL field.
     public var detail: String?
     /// The server's HINT field.
@@ -49,20 +49,34 @@ public struct RunwayError: Error, Sendable, CustomStringConvertible {
     public var position: Int?
     /// Set when the session was found to no longer hold the migration lock (the session itself is still there).
     var lockLost = false
+    /// What was wrong with a migration file, where `validate --offline` reports problems apart (the public
+    /// ``code`` is ``Code/invalidMigration`` for all of them).
+    var fileProblem: FileProblem?
+
+    /// The problems with a migration file that `validate --offline` gives their own finding codes.
+    enum FileProblem: Sendable, Hashable {
+        /// A `.sql.conf` side file that cannot be read or parsed (`SCRIPT_CONFIG`).
+        case scriptConfig
+        /// A placeholder without a value (`UNDEFINED_PLACEHOLDER`).
+        case undefinedPlaceholder
+        /// Two versioned (or two baseline) migrations with the same version (`DUPLICATE_VERSION`).
+        case duplicateVersion
+        /// Two repeatable migrations with the same description (`DUPLICATE_DESCRIPTION`).
+        case duplicateDescription
+    }
 
     /// Whether the error ended the database session: the connection broke, or the server ended the session
-    /// (SQLSTATE class 08, `57P01` admin shutdown or termination, `57P02` crash shutdown, `57P03` cannot connect
-    /// now, `57P05` idle_session_timeout). The server rolled back the session's open transaction and released its locks.
+    /// (``SQLState/endsSession``: class 08, admin or crash shutdown, cannot connect now, idle_session_timeout). The
+    /// server rolled back the session's open transaction and released its locks.
     var endedSession: Bool {
         if lockLost { return false }
         if code == .connection { return true }
-        guard let sqlState else { return false }
-        return sqlState.hasPrefix("08") || ["57P01", "57P02", "57P03", "57P05"].contains(sqlState)
+        return sqlState?.endsSession ?? false
     }
 
     /// Creates an error; `message` must not contain secrets.
     public init(
-        _ code: Code, _ message: String, file: String? = nil, line: Int? = nil, sqlState: String? = nil,
+        _ code: Code, _ message: String, file: String? = nil, line: Int? = nil, sqlState: SQLState? = nil,
         detail: String? = nil, hint: String? = nil, statement: String? = nil
     ) {
         self.code = code
@@ -91,7 +105,11 @@ public struct RunwayError: Error, Sendable, CustomStringConvertible {
 
 extension RunwayError {
     static func configuration(_ message: String) -> RunwayError { RunwayError(.configuration, message) }
-    static func invalidMigration(_ message: String, file: String? = nil, line: Int? = nil) -> RunwayError {
-        RunwayError(.invalidMigration, message, file: file, line: line)
+    static func invalidMigration(
+        _ message: String, file: String? = nil, line: Int? = nil, problem: FileProblem? = nil
+    ) -> RunwayError {
+        var error = RunwayError(.invalidMigration, message, file: file, line: line)
+        error.fileProblem = problem
+        return error
     }
 }

@@ -317,7 +317,7 @@ extension Engine {
                         try applyInTransaction(prepared, row: &row, started: started, context: context, progress)
                         break
                     } catch
-                        where error.sqlState == "55P03" && progress.transactionEnd == nil
+                        where error.sqlState == .lockNotAvailable && progress.transactionEnd == nil
                         && attempt < configuration.ddlSafety.lockTimeoutRetries
                     {
                         // lock_timeout: everything was rolled back; let the application's queries through, then run
@@ -764,7 +764,7 @@ extension Engine {
                     + "so statements up to its COMMIT stay applied; run repair after fixing it)"
                 : "Please restore backups and roll back database and code! (the migration is not transactional, so "
                     + "statements before the failing one stay applied; run repair after fixing it)"
-        if error.sqlState == "55P03", let timeout = configuration.ddlSafety.lockTimeoutMilliseconds {
+        if error.sqlState == .lockNotAvailable, let timeout = configuration.ddlSafety.lockTimeoutMilliseconds {
             error.hint = [
                 error.hint,
                 "The migration waited longer than lock_timeout (\(timeout) ms) for a lock held by another session "

@@ -81,7 +81,7 @@ extension Engine {
             findings.append(CIFinding(severity: .error, code: "INVALID_NAME", file: file, line: nil, message: message))
         }
         for error in fileErrors {
-            add(error, code: error.message.contains("script config") ? "SCRIPT_CONFIG" : "INVALID_ENCODING")
+            add(error, code: error.fileProblem == .scriptConfig ? "SCRIPT_CONFIG" : "INVALID_ENCODING")
         }
 
         let replacer = PlaceholderReplacer(
@@ -126,12 +126,14 @@ extension Engine {
             } catch {
                 var error = error
                 error.file = error.file ?? file.relativePath
-                add(error, code: error.message.contains("placeholder") ? "UNDEFINED_PLACEHOLDER" : "INVALID_SQL")
+                let undefined = error.fileProblem == .undefinedPlaceholder
+                add(error, code: undefined ? "UNDEFINED_PLACEHOLDER" : "INVALID_SQL")
             }
         }
         resolved.sort(by: MigrationResolver.flywayOrder)
         for error in MigrationResolver.duplicates(in: resolved) {
-            add(error, code: error.message.contains("repeatable") ? "DUPLICATE_DESCRIPTION" : "DUPLICATE_VERSION")
+            let repeatable = error.fileProblem == .duplicateDescription
+            add(error, code: repeatable ? "DUPLICATE_DESCRIPTION" : "DUPLICATE_VERSION")
         }
         if options.linter != nil {
             let order = Dictionary(uniqueKeysWithValues: resolved.enumerated().map { ($1.script, $0) })

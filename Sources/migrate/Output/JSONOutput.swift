@@ -140,7 +140,9 @@ enum JSONOutput {
         var fields: [(String, JSONValue)] = [
             ("errorCode", .string(error.code.rawValue)), ("message", .string(error.description)),
         ]
-        if let sqlState = error.sqlState { fields += [("sqlState", .string(sqlState)), ("sqlErrorCode", .int(0))] }
+        if let sqlState = error.sqlState {
+            fields += [("sqlState", .string(sqlState.rawValue)), ("sqlErrorCode", .int(0))]
+        }
         if let line = error.line { fields.append(("lineNumber", .int(line))) }
         if let file = error.file { fields.append(("path", .string(file))) }
         fields.append(("cause", .null))
