@@ -3,8 +3,8 @@ import Logging
 
 /// One problem a CI check found, pointing at a file and line where it can.
 public struct CIFinding: Sendable, Hashable, Codable {
-    /// Errors fail the build; warnings are reported only.
-    public enum Severity: String, Sendable, Hashable, Codable { case error, warning }
+    /// Errors fail the build; warnings are reported only. The same type as a lint finding's severity.
+    public typealias Severity = LintFinding.Severity
 
     /// Errors fail the build.
     public var severity: Severity
@@ -141,9 +141,7 @@ extension Engine {
                 ((order[$0.element.script] ?? .max), $0.offset) < ((order[$1.element.script] ?? .max), $1.offset)
             }
             findings += ordered.flatMap(\.element.findings).map {
-                CIFinding(
-                    severity: $0.severity == .error ? .error : .warning, code: $0.rule, file: $0.file, line: $0.line,
-                    message: $0.message)
+                CIFinding(severity: $0.severity, code: $0.rule, file: $0.file, line: $0.line, message: $0.message)
             }
         }
         if let base = options.base {
