@@ -7,7 +7,7 @@ public struct AppliedMigrationReport: Sendable, Hashable, Codable {
     /// The description.
     public var description: String
     /// The history `type` (`SQL`).
-    public var type: String
+    public var type: MigrationType
     /// The path relative to its location.
     public var script: String
     /// The absolute path of the file.

@@ -4,65 +4,117 @@
 /// carry its SQLSTATE, detail and hint; errors about a migration name its file and the line of the statement.
 public struct RunwayError: Error, Sendable, CustomStringConvertible {
     /// What kind of failure this is; decides the CLI's exit code.
-    public enum Code: String, Sendable, Codable {
+    ///
+    /// A struct, not an enum, so that a new code never breaks a caller's `switch` (as postgres-nio's
+    /// `PSQLError.Code`): match codes with `==` or in a `switch` with a `default` case. ``rawValue`` is the
+    /// stable name JSON output carries (`CONFIGURATION`, `INVALID_MIGRATION`...).
+    public struct Code: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
+        private enum Base: String, Sendable, Hashable {
+            case configuration = "CONFIGURATION"
+            case invalidMigration = "INVALID_MIGRATION"
+            case connection = "CONNECTION"
+            case authentication = "AUTHENTICATION"
+            case lockTimeout = "LOCK_TIMEOUT"
+            case validation = "VALIDATE_ERROR"
+            case migrationFailed = "MIGRATION_FAILED"
+            case database = "DATABASE"
+            case cancelled = "CANCELLED"
+            case timeout = "TIMEOUT"
+        }
+
+        private let base: Base
+
+        private init(_ base: Base) { self.base = base }
+
+        /// The code with this name (`CONFIGURATION`...), or `nil` for a name Runway does not have.
+        public init?(rawValue: String) {
+            guard let base = Base(rawValue: rawValue) else { return nil }
+            self.base = base
+        }
+
+        /// The stable name JSON output and log metadata carry: `CONFIGURATION`, `INVALID_MIGRATION`, `CONNECTION`,
+        /// `AUTHENTICATION`, `LOCK_TIMEOUT`, `VALIDATE_ERROR`, `MIGRATION_FAILED`, `DATABASE`, `CANCELLED`,
+        /// `TIMEOUT`.
+        public var rawValue: String { base.rawValue }
+
+        /// The code's Swift name (`configuration`, `lockTimeout`...).
+        public var description: String { String(describing: base) }
+
         /// A setting, flag or environment variable has a value that cannot be right.
-        case configuration = "CONFIGURATION"
+        public static let configuration = Code(.configuration)
         /// A migration file cannot be used: bad name, duplicate version, invalid UTF-8, unparsable SQL.
-        case invalidMigration = "INVALID_MIGRATION"
+        public static let invalidMigration = Code(.invalidMigration)
         /// The database could not be reached, or a failure that may pass: the server starting or failing over,
         /// `no pg_hba.conf entry`, a lost session. Worth retrying.
-        case connection = "CONNECTION"
+        public static let connection = Code(.connection)
         /// The server refused the login for good: a wrong password (SQLSTATE `28P01`), a role that does not exist or
         /// may not log in (`28000`), no password given. Retrying with the same settings cannot succeed.
-        case authentication = "AUTHENTICATION"
+        public static let authentication = Code(.authentication)
         /// The advisory lock could not be taken within the configured number of retries.
-        case lockTimeout = "LOCK_TIMEOUT"
+        public static let lockTimeout = Code(.lockTimeout)
         /// Applied migrations and the files disagree (checksum, description, type, order...).
-        case validation = "VALIDATE_ERROR"
+        public static let validation = Code(.validation)
         /// A migration statement failed on the server; the migration was rolled back where possible.
-        case migrationFailed = "MIGRATION_FAILED"
+        public static let migrationFailed = Code(.migrationFailed)
         /// Any other server error (history table access, schema creation...).
-        case database = "DATABASE"
+        public static let database = Code(.database)
         /// The operation was cancelled (SIGTERM/SIGINT or task cancellation).
-        case cancelled = "CANCELLED"
+        public static let cancelled = Code(.cancelled)
         /// `wait` gave up before the database reached the expected state.
-        case timeout = "TIMEOUT"
+        public static let timeout = Code(.timeout)
     }
 
+    // The fields are set where the error is made and refined on its way up (the file and line of the statement,
+    // a clearer message); code outside Runway reads them.
+
     /// What kind of failure this is.
-    public var code: Code
+    public internal(set) var code: Code
     /// A message that says what went wrong and, where possible, what to do next.
-    public var message: String
+    public internal(set) var message: String
     /// The migration or callback file at fault, relative to its location, when there is one.
-    public var file: String?
+    public internal(set) var file: String?
     /// The 1-based line in `file` of the failing statement.
-    public var line: Int?
-    /// The server's SQLSTATE (for example `42P01`).
-    public var sqlState: String?
+    public internal(set) var line: Int?
+    /// The server's SQLSTATE (for example ``SQLState/undefinedTable``, `42P01`).
+    public internal(set) var sqlState: SQLState?
     /// The server's DETAIL field.
-    public var detail: String?
+    public internal(set) var detail: String?
     /// The server's HINT field.
-    public var hint: String?
+    public internal(set) var hint: String?
     /// The failing SQL statement (possibly shortened).
-    public var statement: String?
+    public internal(set) var statement: String?
     /// The server's error position: a 1-based character offset into `statement`.
-    public var position: Int?
+    public internal(set) var position: Int?
     /// Set when the session was found to no longer hold the migration lock (the session itself is still there).
     var lockLost = false
+    /// What was wrong with a migration file, where `validate --offline` reports problems apart (the public
+    /// ``code`` is ``Code/invalidMigration`` for all of them).
+    var fileProblem: FileProblem?
+
+    /// The problems with a migration file that `validate --offline` gives their own finding codes.
+    enum FileProblem: Sendable, Hashable {
+        /// A `.sql.conf` side file that cannot be read or parsed (`SCRIPT_CONFIG`).
+        case scriptConfig
+        /// A placeholder without a value (`UNDEFINED_PLACEHOLDER`).
+        case undefinedPlaceholder
+        /// Two versioned (or two baseline) migrations with the same version (`DUPLICATE_VERSION`).
+        case duplicateVersion
+        /// Two repeatable migrations with the same description (`DUPLICATE_DESCRIPTION`).
+        case duplicateDescription
+    }
 
     /// Whether the error ended the database session: the connection broke, or the server ended the session
-    /// (SQLSTATE class 08, `57P01` admin shutdown or termination, `57P02` crash shutdown, `57P03` cannot connect
-    /// now, `57P05` idle_session_timeout). The server rolled back the session's open transaction and released its locks.
+    /// (``SQLState/endsSession``: class 08, admin or crash shutdown, cannot connect now, idle_session_timeout). The
+    /// server rolled back the session's open transaction and released its locks.
     var endedSession: Bool {
         if lockLost { return false }
         if code == .connection { return true }
-        guard let sqlState else { return false }
-        return sqlState.hasPrefix("08") || ["57P01", "57P02", "57P03", "57P05"].contains(sqlState)
+        return sqlState?.endsSession ?? false
     }
 
     /// Creates an error; `message` must not contain secrets.
     public init(
-        _ code: Code, _ message: String, file: String? = nil, line: Int? = nil, sqlState: String? = nil,
+        _ code: Code, _ message: String, file: String? = nil, line: Int? = nil, sqlState: SQLState? = nil,
         detail: String? = nil, hint: String? = nil, statement: String? = nil
     ) {
         self.code = code
@@ -91,7 +143,11 @@ public struct RunwayError: Error, Sendable, CustomStringConvertible {
 
 extension RunwayError {
     static func configuration(_ message: String) -> RunwayError { RunwayError(.configuration, message) }
-    static func invalidMigration(_ message: String, file: String? = nil, line: Int? = nil) -> RunwayError {
-        RunwayError(.invalidMigration, message, file: file, line: line)
+    static func invalidMigration(
+        _ message: String, file: String? = nil, line: Int? = nil, problem: FileProblem? = nil
+    ) -> RunwayError {
+        var error = RunwayError(.invalidMigration, message, file: file, line: line)
+        error.fileProblem = problem
+        return error
     }
 }

@@ -32,7 +32,7 @@ private func row(_ rank: Int, _ file: ResolvedMigration, success: Bool = true) -
 
 /// A hand-written row.
 private func row(
-    _ rank: Int, version: String?, _ description: String, type: String = "SQL", script: String? = nil,
+    _ rank: Int, version: String?, _ description: String, type: MigrationType = .sql, script: String? = nil,
     checksum: Int32? = nil, success: Bool = true
 ) -> AppliedMigration {
     AppliedMigration(

@@ -571,6 +571,15 @@ struct MigrationLinterTests {
         #expect(try JSONDecoder().decode(LintFinding.self, from: data) == finding)
     }
 
+    @Test func aLintFindingBecomesACIFindingOfTheSameSeverity() throws {
+        #expect(CIFinding.Severity.self == LintFinding.Severity.self)
+        for severity in [LintFinding.Severity.warning, .error] {
+            let finding = CIFinding(severity: severity, code: "drop-table", file: "V2__x.sql", line: 1, message: "m")
+            let json = try #require(String(data: try JSONEncoder().encode(finding), encoding: .utf8))
+            #expect(json.contains("\"severity\":\"\(severity.rawValue)\""))
+        }
+    }
+
     @Test func everyRuleHasAUniqueKebabCaseIDAndASummary() {
         let ids = LintRule.all.map(\.id)
         #expect(Set(ids).count == ids.count)

@@ -63,6 +63,22 @@ struct CIValidateTests {
         #expect(output.stdout.contains("[SCRIPT_CONFIG]"))
     }
 
+    @Test("findings are classified by what failed, never by words in a path or a message")
+    func classifiedByKind() async throws {
+        // A folder named "repeatable" holding a duplicate version, and a .sql.conf whose bad value is not worded
+        // "script config".
+        let folder = try MigrationFolder([
+            "V1__ok.sql": "SELECT 1;", "repeatable/V1__again.sql": "SELECT 1;",
+            "V2__c.sql": "SELECT 2;", "V2__c.sql.conf": "executeInTransaction=maybe\n",
+        ])
+        let output = try await offline(folder)
+        #expect(output.status == 1)
+        #expect(output.stdout.contains("[DUPLICATE_VERSION]"), "\(output.stdout)")
+        #expect(!output.stdout.contains("[DUPLICATE_DESCRIPTION]"), "\(output.stdout)")
+        #expect(output.stdout.contains("V2__c.sql.conf: error: [SCRIPT_CONFIG]"), "\(output.stdout)")
+        #expect(!output.stdout.contains("[INVALID_ENCODING]"), "\(output.stdout)")
+    }
+
     @Test("lint findings are warnings by default and errors with --lint-error")
     func lintSeverity() async throws {
         let folder = try MigrationFolder([

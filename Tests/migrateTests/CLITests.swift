@@ -297,6 +297,37 @@ struct CLITests {
             output.stdout.contains("| Versioned | 1       | a           | SQL  |              | Pending | No       |"))
     }
 
+    @Test("history types Runway never writes (SPRING_JDBC, CUSTOM) are printed and kept as stored")
+    func unknownHistoryTypes() async throws {
+        let db = try TestDatabase("clitypes")
+        let folder = try MigrationFolder(["V1__a.sql": "SELECT 1;"])
+        #expect(try await runMigrate(["migrate", "--locations", folder.path], environment: db.environment).status == 0)
+        _ = try db.rows(
+            """
+            INSERT INTO flyway_schema_history ("installed_rank", "version", "description", "type", "script",
+                "checksum", "installed_by", "execution_time", "success")
+            VALUES (2, '2', 'java', 'SPRING_JDBC', 'db.migration.V2__java', NULL, 'flyway', 3, true),
+                   (3, NULL, 'custom', 'CUSTOM', 'custom.R__custom', 7, 'flyway', 1, true)
+            """)
+        let table = try await runMigrate(["info", "--locations", folder.path], environment: db.environment)
+        #expect(table.status == 0)
+        let lines = table.stdout.split(separator: "\n")
+        #expect(lines.contains { $0.hasPrefix("| Versioned  | 2       | java        | SPRING_JDBC |") })
+        #expect(lines.contains { $0.hasPrefix("| Repeatable |         | custom      | CUSTOM      |") })
+        let json = try await runMigrate(
+            ["info", "--locations", folder.path, "--output", "json"], environment: db.environment)
+        let object = try #require(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let migrations = try #require(object["migrations"] as? [[String: Any]])
+        #expect(migrations.map { $0["type"] as? String } == ["SQL", "SPRING_JDBC", "CUSTOM"])
+        // repair marks them deleted with DELETE rows and leaves the stored rows as they were.
+        let repair = try await runMigrate(["repair", "--locations", folder.path], environment: db.environment)
+        #expect(repair.status == 0)
+        let history = try db.history()
+        #expect(history[1] == "2|2|java|SPRING_JDBC|db.migration.V2__java||t")
+        #expect(history[2] == "3||custom|CUSTOM|custom.R__custom|7|t")
+        #expect(history.dropFirst(3).allSatisfy { $0.contains("|DELETE|") })
+    }
+
     @Test("a failing migration exits 1 naming the file, line and SQLSTATE")
     func failingMigrationExitCode() async throws {
         let db = try TestDatabase("clifail")

@@ -23,7 +23,7 @@ extension Engine {
                     }
                     let rows = try history.read(on: session.work)
                     let name = history.qualifiedName
-                    if let marker = rows.prefix(2).first(where: { $0.type == "BASELINE" }) {
+                    if let marker = rows.prefix(2).first(where: { $0.type == .baseline }) {
                         if marker.version == version, marker.description == configuration.baselineDescription {
                             let versionText = marker.versionText ?? ""
                             logger.info(
@@ -41,7 +41,7 @@ extension Engine {
                     }
                     let prefix =
                         "Unable to baseline schema history table \(name) with version \(configuration.baselineVersion)"
-                    if version == (try? MigrationVersion("0")), rows.contains(where: { $0.type == "SCHEMA" }) {
+                    if version == (try? MigrationVersion("0")), rows.contains(where: { $0.type == .schema }) {
                         throw RunwayError(.validation, "\(prefix) as this version was used for schema creation")
                     }
                     if rows.contains(where: { !$0.isSynthetic }) {
@@ -56,7 +56,7 @@ extension Engine {
                     try history.insert(
                         .init(
                             version: configuration.baselineVersion, description: configuration.baselineDescription,
-                            type: "BASELINE", script: configuration.baselineDescription, checksum: nil,
+                            type: .baseline, script: configuration.baselineDescription, checksum: nil,
                             installedBy: installedBy(session), executionTime: 0, success: true),
                         on: session.work)
                     logger.info("Successfully baselined schema with version: \(configuration.baselineVersion)")
@@ -117,13 +117,13 @@ extension Engine {
             outOfOrder: true)
         var deleted: [RepairedMigration] = []
         for info in service.all {
-            guard let row = info.applied, !row.isSynthetic, row.type != "DELETE",
+            guard let row = info.applied, !row.isSynthetic, row.type != .delete,
                 info.state.isMissing || info.state.isFuture,
                 !configuration.ignoreMigrationPatterns.contains(where: { $0.matches(info) })
             else { continue }
             try history.insert(
                 .init(
-                    version: row.versionText, description: row.description, type: "DELETE", script: row.script,
+                    version: row.versionText, description: row.description, type: .delete, script: row.script,
                     checksum: row.checksum, installedBy: installedBy(session), executionTime: 0, success: row.success),
                 on: session.work)
             deleted.append(repaired(row))
@@ -133,7 +133,7 @@ extension Engine {
         // 3. Realign checksums, descriptions and types.
         var aligned: [RepairedMigration] = []
         for info in service.all {
-            guard let row = info.applied, let file = info.resolved, !row.isSynthetic, row.type != "DELETE",
+            guard let row = info.applied, let file = info.resolved, !row.isSynthetic, row.type != .delete,
                 info.state != .ignored, info.state != .deleted
             else { continue }
             let description = MigrationInfoService.abbreviatedDescription(file.description)
@@ -150,7 +150,7 @@ extension Engine {
             try session.work.query(
                 "UPDATE \(history.qualifiedName) SET \"description\" = $1, \"type\" = $2, \"checksum\" = $3::integer "
                     + "WHERE \"installed_rank\" = $4::integer",
-                [description, file.type, String(file.checksum.value), String(row.installedRank)])
+                [description, file.type.rawValue, String(file.checksum.value), String(row.installedRank)])
             aligned.append(repaired(row))
         }
         if !aligned.isEmpty { actions.append("Aligned applied migration checksums") }
@@ -182,7 +182,7 @@ extension Engine {
         return try withCallbacks("Clean", context) { () throws(RunwayError) in
             var createdByRunway: Set<String> = []
             if try session.history.exists(on: session.work) {
-                for row in try session.history.read(on: session.work) where row.type == "SCHEMA" {
+                for row in try session.history.read(on: session.work) where row.type == .schema {
                     for name in row.script.split(separator: ",") {
                         createdByRunway.insert(
                             String(name.dropFirst().dropLast()).replacingOccurrences(of: "\"\"", with: "\""))

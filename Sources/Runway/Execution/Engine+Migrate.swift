@@ -212,7 +212,7 @@ extension Engine {
             try history.insert(
                 .init(
                     version: configuration.baselineVersion, description: configuration.baselineDescription,
-                    type: "BASELINE", script: configuration.baselineDescription, checksum: nil,
+                    type: .baseline, script: configuration.baselineDescription, checksum: nil,
                     installedBy: installedBy(session), executionTime: 0, success: true),
                 rank: 1, on: session.work)
             logger.info("Successfully baselined schema with version: \(configuration.baselineVersion)")
@@ -220,7 +220,7 @@ extension Engine {
         if !createdSchemas.isEmpty {
             try history.insert(
                 .init(
-                    version: nil, description: "<< Flyway Schema Creation >>", type: "SCHEMA",
+                    version: nil, description: "<< Flyway Schema Creation >>", type: .schema,
                     script: createdSchemas.map(quoteIdentifier).joined(separator: ","), checksum: nil,
                     installedBy: installedBy(session), executionTime: 0, success: true),
                 rank: baseline ? nil : 0, on: session.work)
@@ -318,7 +318,7 @@ extension Engine {
                         try applyInTransaction(prepared, row: &row, started: started, context: context, progress)
                         break
                     } catch
-                        where error.sqlState == "55P03" && progress.transactionEnd == nil
+                        where error.sqlState == .lockNotAvailable && progress.transactionEnd == nil
                         && attempt < configuration.ddlSafety.lockTimeoutRetries
                     {
                         // lock_timeout: everything was rolled back; let the application's queries through, then run
@@ -776,7 +776,7 @@ extension Engine {
                     + "so statements up to its COMMIT stay applied; run repair after fixing it)"
                 : "Please restore backups and roll back database and code! (the migration is not transactional, so "
                     + "statements before the failing one stay applied; run repair after fixing it)"
-        if error.sqlState == "55P03", let timeout = configuration.ddlSafety.lockTimeoutMilliseconds {
+        if error.sqlState == .lockNotAvailable, let timeout = configuration.ddlSafety.lockTimeoutMilliseconds {
             error.hint = [
                 error.hint,
                 "The migration waited longer than lock_timeout (\(timeout) ms) for a lock held by another session "

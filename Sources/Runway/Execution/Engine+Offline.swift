@@ -3,8 +3,8 @@ import Logging
 
 /// One problem a CI check found, pointing at a file and line where it can.
 public struct CIFinding: Sendable, Hashable, Codable {
-    /// Errors fail the build; warnings are reported only.
-    public enum Severity: String, Sendable, Hashable, Codable { case error, warning }
+    /// Errors fail the build; warnings are reported only. The same type as a lint finding's severity.
+    public typealias Severity = LintFinding.Severity
 
     /// Errors fail the build.
     public var severity: Severity
@@ -81,7 +81,7 @@ extension Engine {
             findings.append(CIFinding(severity: .error, code: "INVALID_NAME", file: file, line: nil, message: message))
         }
         for error in fileErrors {
-            add(error, code: error.message.contains("script config") ? "SCRIPT_CONFIG" : "INVALID_ENCODING")
+            add(error, code: error.fileProblem == .scriptConfig ? "SCRIPT_CONFIG" : "INVALID_ENCODING")
         }
 
         let replacer = PlaceholderReplacer(
@@ -126,12 +126,14 @@ extension Engine {
             } catch {
                 var error = error
                 error.file = error.file ?? file.relativePath
-                add(error, code: error.message.contains("placeholder") ? "UNDEFINED_PLACEHOLDER" : "INVALID_SQL")
+                let undefined = error.fileProblem == .undefinedPlaceholder
+                add(error, code: undefined ? "UNDEFINED_PLACEHOLDER" : "INVALID_SQL")
             }
         }
         resolved.sort(by: MigrationResolver.flywayOrder)
         for error in MigrationResolver.duplicates(in: resolved) {
-            add(error, code: error.message.contains("repeatable") ? "DUPLICATE_DESCRIPTION" : "DUPLICATE_VERSION")
+            let repeatable = error.fileProblem == .duplicateDescription
+            add(error, code: repeatable ? "DUPLICATE_DESCRIPTION" : "DUPLICATE_VERSION")
         }
         if options.linter != nil {
             let order = Dictionary(uniqueKeysWithValues: resolved.enumerated().map { ($1.script, $0) })
@@ -139,9 +141,7 @@ extension Engine {
                 ((order[$0.element.script] ?? .max), $0.offset) < ((order[$1.element.script] ?? .max), $1.offset)
             }
             findings += ordered.flatMap(\.element.findings).map {
-                CIFinding(
-                    severity: $0.severity == .error ? .error : .warning, code: $0.rule, file: $0.file, line: $0.line,
-                    message: $0.message)
+                CIFinding(severity: $0.severity, code: $0.rule, file: $0.file, line: $0.line, message: $0.message)
             }
         }
         if let base = options.base {

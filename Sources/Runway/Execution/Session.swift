@@ -178,6 +178,8 @@ final class Session {
     private static func explain(_ error: RunwayError, settings: ConnectionSettings) -> RunwayError {
         var error = error
         let target = settings.redactedDescription
+        // libpq's own words when `target_session_attrs=read-write` found only standbys ("session is read-only",
+        // "server is in hot standby mode"): no server error, so no SQLSTATE to match (as for ``LoginRefusal``).
         if error.message.contains("read-only") || error.message.contains("hot standby") {
             error.message =
                 "Unable to connect to a primary (read-write) server (\(target)): every host answered as a "

@@ -8,7 +8,7 @@ public struct AppliedMigration: Sendable, Hashable {
         var versionText: String?
         var version: MigrationVersion?
         var description: String
-        var type: String
+        var type: MigrationType
         var script: String
         var checksum: Int32?
         var installedBy: String
@@ -41,7 +41,7 @@ public struct AppliedMigration: Sendable, Hashable {
         set { CopyOnWriteBox.update(&box) { $0.description = newValue } }
     }
     /// `type`: `SQL`, `SQL_BASELINE`, `BASELINE`, `SCHEMA`, `DELETE`, `JDBC`, `SCRIPT`...
-    public var type: String {
+    public var type: MigrationType {
         get { box.value.type }
         set { CopyOnWriteBox.update(&box) { $0.type = newValue } }
     }
@@ -85,7 +85,7 @@ public struct AppliedMigration: Sendable, Hashable {
 
     /// Creates a row value.
     public init(
-        installedRank: Int, versionText: String?, description: String, type: String, script: String,
+        installedRank: Int, versionText: String?, description: String, type: MigrationType, script: String,
         checksum: Int32?, installedBy: String = "", installedOn: String = "", installedOnUTC: String = "",
         executionTime: Int = 0, success: Bool = true
     ) {
@@ -98,9 +98,9 @@ public struct AppliedMigration: Sendable, Hashable {
     }
 
     /// Marker rows Flyway writes that are not migrations (`SCHEMA`, `BASELINE`, `DELETE`).
-    public var isSynthetic: Bool { type == "SCHEMA" || type == "BASELINE" || type == "DELETE" }
+    public var isSynthetic: Bool { type.isSynthetic }
     /// Rows that set a baseline (`BASELINE` markers and applied `SQL_BASELINE` migrations).
-    public var isBaseline: Bool { type == "BASELINE" || type == "SQL_BASELINE" }
+    public var isBaseline: Bool { type == .baseline || type == .sqlBaseline }
 
     public static func == (lhs: AppliedMigration, rhs: AppliedMigration) -> Bool {
         lhs.box === rhs.box || lhs.box.value == rhs.box.value

@@ -114,7 +114,7 @@ struct SchemaHistory {
             }
             return AppliedMigration(
                 installedRank: row.integer(0) ?? 0, versionText: row.string(1), description: row.string(2) ?? "",
-                type: row.string(3) ?? "", script: row.string(4) ?? "",
+                type: MigrationType(rawValue: row.string(3) ?? ""), script: row.string(4) ?? "",
                 checksum: row.integer(5).flatMap { Int32(exactly: $0) }, installedBy: row.string(8) ?? "",
                 installedOn: installedOn, installedOnUTC: installedOnUTC, executionTime: row.integer(9) ?? 0,
                 success: row.isTrue(10))
@@ -185,7 +185,7 @@ struct SchemaHistory {
     struct NewRow {
         var version: String?
         var description: String
-        var type: String
+        var type: MigrationType
         var script: String
         var checksum: Int32?
         var installedBy: String
@@ -198,7 +198,7 @@ struct SchemaHistory {
     /// the row gets the next `installed_rank`.
     func insertStatement(_ row: NewRow, rank: Int? = nil, on connection: Connection) throws(RunwayError) -> String {
         let values = [
-            row.version, Self.abbreviateDescription(row.description), row.type,
+            row.version, Self.abbreviateDescription(row.description), row.type.rawValue,
             Self.abbreviateScript(row.script), row.checksum.map(String.init), row.installedBy,
         ]
         var literals: [String] = []

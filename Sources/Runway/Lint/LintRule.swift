@@ -1,11 +1,12 @@
 /// A lint finding: file, line, rule, severity, and a message that says why the statement is risky and what to do
 /// instead.
 public struct LintFinding: Sendable, Hashable, Codable, CustomStringConvertible {
-    /// How serious a finding is.
+    /// How serious a finding is: of a lint finding, and of every CI check (``CIFinding/Severity`` is this type).
     public enum Severity: String, Sendable, Hashable, Codable {
-        /// Worth a look; does not fail `migrate lint`.
+        /// Worth a look; reported only (a lint rule unless promoted through `MigrationLinter(errors:)`).
         case warning
-        /// Promoted through `MigrationLinter(errors:)`; fails `migrate lint`.
+        /// Fails the check: `migrate lint`, `validate --offline` (a lint rule promoted through
+        /// `MigrationLinter(errors:)`, or any other CI finding).
         case error
     }
 

@@ -8,7 +8,7 @@ public enum MigrationKind: String, Sendable, Hashable, Codable {
     case baseline
 
     /// The value of the history table's `type` column for this kind.
-    public var historyType: String { self == .baseline ? "SQL_BASELINE" : "SQL" }
+    public var historyType: MigrationType { self == .baseline ? .sqlBaseline : .sql }
 }
 
 /// File-name conventions (Flyway's `sqlMigrationPrefix`, `repeatableSqlMigrationPrefix`, separator and suffixes).

@@ -43,13 +43,13 @@ struct MigrationResolver {
                 errors.append(
                     .invalidMigration(
                         "Found more than one migration with version \(va)\nOffenders:\n-> \(a.path) (\(a.type))\n-> "
-                            + "\(b.path) (\(b.type))", file: b.script))
+                            + "\(b.path) (\(b.type))", file: b.script, problem: .duplicateVersion))
             }
             if a.kind == .repeatable, b.kind == .repeatable, a.description == b.description {
                 errors.append(
                     .invalidMigration(
                         "Found more than one repeatable migration with description \(a.description)\nOffenders:\n-> "
-                            + "\(a.path) (SQL)\n-> \(b.path) (SQL)", file: b.script))
+                            + "\(a.path) (SQL)\n-> \(b.path) (SQL)", file: b.script, problem: .duplicateDescription))
             }
         }
         return errors

@@ -287,7 +287,8 @@ struct MigrationScanner {
             guard let data = FileManager.default.contents(atPath: confPath),
                 let text = String(data: data, encoding: .utf8)
             else {
-                throw .invalidMigration("Unable to read script config \(confPath)", file: confRelative)
+                throw .invalidMigration(
+                    "Unable to read script config \(confPath)", file: confRelative, problem: .scriptConfig)
             }
             config = try ScriptConfig.parse(text, file: confRelative)
         }

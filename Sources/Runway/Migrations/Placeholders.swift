@@ -132,13 +132,13 @@ public struct PlaceholderReplacer: Sendable {
         let placeholder = prefix + name + suffix
         // Flyway tests the name as written, case-sensitively, anywhere in it.
         if Self.firstIndex(of: Array("flyway:".utf8), in: Array(name.utf8), from: 0) != nil {
-            return RunwayError(
-                .invalidMigration, "Failed to populate value for default placeholder: \(placeholder)", file: file,
-                line: line)
+            return .invalidMigration(
+                "Failed to populate value for default placeholder: \(placeholder)", file: file, line: line,
+                problem: .undefinedPlaceholder)
         }
-        return RunwayError(
-            .invalidMigration, "No value provided for placeholder: \(placeholder).  Check your configuration!",
-            file: file, line: line)
+        return .invalidMigration(
+            "No value provided for placeholder: \(placeholder).  Check your configuration!", file: file, line: line,
+            problem: .undefinedPlaceholder)
     }
 
     // MARK: - Bytes

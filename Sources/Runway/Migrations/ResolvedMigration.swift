@@ -53,7 +53,7 @@ public struct ResolvedMigration: Sendable, Hashable {
     }
 
     /// The history table `type` value (`SQL` or `SQL_BASELINE`).
-    public var type: String { kind.historyType }
+    public var type: MigrationType { kind.historyType }
 
     /// Whether a stored checksum matches this file (either checksum counts; a `nil` stored checksum matches).
     public func checksumMatches(_ stored: Int32?) -> Bool {

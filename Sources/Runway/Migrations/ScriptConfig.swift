@@ -22,7 +22,8 @@ struct ScriptConfig: Sendable, Hashable {
             let line = rawLine.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix("!") { continue }
             guard let separator = line.firstIndex(where: { $0 == "=" || $0 == ":" }) else {
-                throw .invalidMigration("Invalid line in script config \(file): \(line)", file: file)
+                throw .invalidMigration(
+                    "Invalid line in script config \(file): \(line)", file: file, problem: .scriptConfig)
             }
             let key = line[..<separator].trimmingCharacters(in: .whitespaces)
             let value = line[line.index(after: separator)...].trimmingCharacters(in: .whitespaces)
@@ -32,11 +33,12 @@ struct ScriptConfig: Sendable, Hashable {
             case "encoding": config.encoding = value
             case "shouldExecute":
                 throw .invalidMigration(
-                    "shouldExecute in \(file) is a Flyway Teams feature that Runway does not support", file: file)
+                    "shouldExecute in \(file) is a Flyway Teams feature that Runway does not support", file: file,
+                    problem: .scriptConfig)
             default:
                 throw .invalidMigration(
                     "Unknown script config parameter '\(key)' in \(file) (expected executeInTransaction, encoding or "
-                        + "placeholderReplacement)", file: file)
+                        + "placeholderReplacement)", file: file, problem: .scriptConfig)
             }
         }
         return config
@@ -48,7 +50,8 @@ struct ScriptConfig: Sendable, Hashable {
         case "false": return false
         default:
             throw .invalidMigration(
-                "Invalid value for \(key) (should be either true or false): \(value) in \(file)", file: file)
+                "Invalid value for \(key) (should be either true or false): \(value) in \(file)", file: file,
+                problem: .scriptConfig)
         }
     }
 }

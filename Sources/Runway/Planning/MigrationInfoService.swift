@@ -49,7 +49,7 @@ public struct MigrationInfoService: Sendable {
     /// `nil`, printed as `<< Empty Schema >>`).
     public var current: MigrationInfo? {
         func counts(_ info: MigrationInfo) -> Bool {
-            info.state.isApplied && info.state != .deleted && info.state != .undone && info.type != "DELETE"
+            info.state.isApplied && info.state != .deleted && info.state != .undone && info.type != .delete
         }
         var best: (info: MigrationInfo, version: MigrationVersion)?
         for info in all where counts(info) {
@@ -180,7 +180,7 @@ public struct MigrationInfoService: Sendable {
                     + "\(info.description).\nRun migrate to execute this migration.")
         }
 
-        guard let file = info.resolved, let row = info.applied, row.type != "DELETE" else { return nil }
+        guard let file = info.resolved, let row = info.applied, row.type != .delete else { return nil }
         if let version = info.version, let appliedBaseline, version <= appliedBaseline { return nil }
         let id = row.version.map { "version \($0.text)" } ?? row.script
         func mismatch(_ what: String, _ code: String, _ stored: String, _ local: String) -> ValidationProblem {
@@ -191,7 +191,7 @@ public struct MigrationInfoService: Sendable {
                     + "Either revert the changes to the migration, or run repair to update the schema history.")
         }
         if file.type != row.type {
-            return mismatch("type", "TYPE_MISMATCH", row.type, file.type)
+            return mismatch("type", "TYPE_MISMATCH", row.type.rawValue, file.type.rawValue)
         }
         let comparesChecksum =
             file.version != nil || (rules.pendingIgnored && state != .outdated && state != .superseded)
@@ -299,20 +299,14 @@ extension MigrationInfoService {
         var order = 0
         var version: MigrationVersion? { applied != nil ? applied?.version : resolved?.version }
         var description: String { applied?.description ?? resolved?.description ?? "" }
-        var type: String { applied?.type ?? resolved?.type ?? "SQL" }
+        var type: MigrationType { applied?.type ?? resolved?.type ?? .sql }
     }
 
     /// Versioned files are keyed by version and type, so `B2` and `V2` are different migrations.
     struct VersionKey: Hashable {
         var version: MigrationVersion
-        var type: String
+        var type: MigrationType
     }
-
-    /// `SQL_BASELINE` (and Java's `JDBC_BASELINE`) rows: migrations that set a baseline, unlike the `BASELINE` marker.
-    static func isBaselineMigration(_ type: String) -> Bool { type == "SQL_BASELINE" || type == "JDBC_BASELINE" }
-
-    /// Flyway's `CoreMigrationType.isBaseline()` plus baseline-migration types.
-    static func isBaselineType(_ type: String) -> Bool { type == "BASELINE" || isBaselineMigration(type) }
 
     struct Builder {
         var context: Context
@@ -354,15 +348,15 @@ extension MigrationInfoService {
             var pendingVersioned = versionedFiles
             for entry in versionedRows {
                 guard let row = entry.applied, let version = row.version, entry.resolved != nil, !entry.deleted,
-                    row.type != "DELETE"
+                    row.type != .delete
                 else { continue }
                 pendingVersioned[VersionKey(version: version, type: row.type)] = nil
             }
             // Any deterministic order will do here: the final sort decides.
             let pendingFiles = pendingVersioned.sorted {
-                ($0.key.version, $0.key.type) < ($1.key.version, $1.key.type)
+                ($0.key.version, $0.key.type.rawValue) < ($1.key.version, $1.key.type.rawValue)
             }.map(\.value)
-            for file in pendingFiles where MigrationInfoService.isBaselineMigration(file.type) {
+            for file in pendingFiles where file.type.isBaselineMigration {
                 if let version = file.version, context.pendingBaseline.map({ version > $0 }) ?? true {
                     context.pendingBaseline = version
                 }
@@ -380,7 +374,7 @@ extension MigrationInfoService {
                     continue
                 }
                 repeatableWithFiles[index].resolved = file
-                if !repeatableWithFiles[index].deleted, row.type != "DELETE",
+                if !repeatableWithFiles[index].deleted, row.type != .delete,
                     row.installedRank == context.latestRepeatableRuns[row.description],
                     file.checksumMatches(row.checksum)
                 {
@@ -402,12 +396,12 @@ extension MigrationInfoService {
             var list: [Entry] = []
             for row in rows {
                 guard let version = row.version else { continue }
-                if MigrationInfoService.isBaselineType(row.type),
+                if row.type.isBaselineOrMarker,
                     context.appliedBaseline.map({ version > $0 }) ?? true
                 {
                     context.appliedBaseline = version
                 }
-                if row.type == "DELETE" && row.success {
+                if row.type == .delete && row.success {
                     // Mark the latest earlier non-synthetic row with this version.
                     let target = list.lastIndex { !($0.applied?.isSynthetic ?? true) && $0.version == version }
                     if let index = target {
@@ -430,7 +424,7 @@ extension MigrationInfoService {
             var list: [Entry] = []
             for row in rows where row.version == nil {
                 list.append(Entry(applied: row))
-                if row.type == "DELETE" && row.success,
+                if row.type == .delete && row.success,
                     let index = list.lastIndex(where: {
                         !($0.applied?.isSynthetic ?? true) && $0.applied?.description == row.description
                     })
@@ -447,7 +441,7 @@ extension MigrationInfoService {
             for index in list.indices {
                 guard let row = list[index].applied, let version = row.version else { continue }
                 if context.lastApplied.map({ version > $0 }) ?? true {
-                    if row.type != "DELETE" && !list[index].deleted { context.lastApplied = version }
+                    if row.type != .delete && !list[index].deleted { context.lastApplied = version }
                 } else {
                     list[index].outOfOrder = true
                 }
@@ -506,10 +500,10 @@ extension MigrationInfoService {
 
         /// Flyway's `BaseAppliedMigration.getState` and `BaselineAppliedMigration.getState`.
         func appliedState(_ row: AppliedMigration, _ entry: Entry) -> MigrationState {
-            if row.type == "DELETE" { return .success }
+            if row.type == .delete { return .success }
             let missing = missingState(row, entry.resolved)
-            if MigrationInfoService.isBaselineType(row.type) {
-                if MigrationInfoService.isBaselineMigration(row.type) {
+            if row.type.isBaselineOrMarker {
+                if row.type.isBaselineMigration {
                     if !row.success { return .failed }
                     if let missing { return missing }
                 }
@@ -533,7 +527,7 @@ extension MigrationInfoService {
             {
                 return nil
             }
-            if row.type == "SCHEMA" { return .success }
+            if row.type == .schema { return .success }
             let belowNewestFile: Bool
             if let version = row.version {
                 belowNewestFile = context.lastResolved.map { version < $0 } ?? false
@@ -560,8 +554,8 @@ extension MigrationInfoService {
             switch (a.version, b.version) {
             case (let x?, let y?):
                 if x != y { return x < y }
-                let aBaseline = MigrationInfoService.isBaselineMigration(a.type)
-                let bBaseline = MigrationInfoService.isBaselineMigration(b.type)
+                let aBaseline = a.type.isBaselineMigration
+                let bBaseline = b.type.isBaselineMigration
                 if aBaseline != bBaseline { return bBaseline }
             case (.some, nil): return true
             case (nil, .some): return false

@@ -63,13 +63,13 @@ public struct MigrationInfo: Sendable {
     /// The description, from the row or else the file.
     public var description: String { applied?.description ?? resolved?.description ?? "" }
     /// The `type` column value.
-    public var type: String { applied?.type ?? resolved?.type ?? "SQL" }
+    public var type: MigrationType { applied?.type ?? resolved?.type ?? .sql }
     /// The script path relative to its location.
     public var script: String { applied?.script ?? resolved?.script ?? "" }
     /// Flyway's category column: `Versioned`, `Repeatable`, `Baseline` or empty for markers.
     public var category: String {
         if let applied, applied.isSynthetic { return "" }
-        if type == "SQL_BASELINE" { return "Baseline" }
+        if type == .sqlBaseline { return "Baseline" }
         return version == nil ? "Repeatable" : "Versioned"
     }
 }

@@ -124,7 +124,7 @@ final class AdvisoryLock {
                 // Nothing is held yet, so nothing is lost: wait on a new session.
                 logger.warning(
                     "The connection waiting for the migration lock was closed; reconnecting",
-                    metadata: ["error": "\(error.message)", "sqlstate": "\(error.sqlState ?? "")"])
+                    metadata: ["error": "\(error.message)", "sqlstate": "\(error.sqlState?.rawValue ?? "")"])
                 connection = try reopen?() ?? connection
                 proxied = try checkStableSession()
                 continue
@@ -191,9 +191,11 @@ final class AdvisoryLock {
     /// The text the check's error carries.
     private static let lossMarker = "Runway no longer holds the migration lock in session"
 
-    /// Whether `error` is the failure of ``heldCheckSQL``.
+    /// Whether `error` is the failure of ``heldCheckSQL``: the failed cast's code, and Runway's own marker, which the
+    /// server quotes as the value it could not cast (it translates the words around it, never the value) and which
+    /// tells the check apart from any other failed cast.
     static func isLossError(_ error: RunwayError) -> Bool {
-        error.sqlState == "22P02" && error.message.contains(lossMarker)
+        error.sqlState == .invalidTextRepresentation && error.message.contains(lossMarker)
     }
 
     /// Releases the session lock; failures are logged (closing the connection frees it anyway).

@@ -19,18 +19,18 @@
 /// the safe side; only a missing password is recognised in every language.
 struct LoginRefusal: Equatable {
     /// `28P01`, `28000`, or `nil` when libpq reported the refusal itself (no password).
-    let sqlState: String?
+    let sqlState: SQLState?
 
     /// The refusal in a failed connection's message, or `nil` when the failure may be transient.
     init?(message: String, needsPassword: Bool) {
         if needsPassword {
             sqlState = nil
         } else if message.contains("password authentication failed for user") {
-            sqlState = "28P01"
+            sqlState = .invalidPassword
         } else if message.contains(/role ".*" does not exist/)
             || message.contains(/role ".*" is not permitted to log in/)
         {
-            sqlState = "28000"
+            sqlState = .invalidAuthorizationSpecification
         } else {
             return nil
         }

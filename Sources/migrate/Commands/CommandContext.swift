@@ -117,8 +117,8 @@ struct FailureReporter: Sendable {
     static func metadata(_ error: RunwayError, operation: String) -> Logger.Metadata {
         var metadata: Logger.Metadata = ["operation": "\(operation)", "code": "\(error.code.rawValue)"]
         let text: [(String, String?)] = [
-            ("file", error.file), ("sqlstate", error.sqlState), ("detail", error.detail), ("hint", error.hint),
-            ("statement", error.statement),
+            ("file", error.file), ("sqlstate", error.sqlState?.rawValue), ("detail", error.detail),
+            ("hint", error.hint), ("statement", error.statement),
         ]
         for case (let key, let value?) in text { metadata[key] = "\(value)" }
         if let line = error.line { metadata["line"] = .stringConvertible(line) }

@@ -18,7 +18,7 @@ enum JSONOutput {
                     result.migrations.map { m in
                         .object([
                             ("category", .string(m.category)), ("version", .string(m.version ?? "")),
-                            ("description", .string(m.description)), ("type", .string(m.type)),
+                            ("description", .string(m.description)), ("type", .string(m.type.rawValue)),
                             ("filepath", .string(m.filepath)), ("executionTime", .int(m.executionTime)),
                             ("script", .string(m.script)), ("transactional", .bool(m.transactional)),
                         ])
@@ -44,11 +44,11 @@ enum JSONOutput {
 
     static func migration(_ entry: MigrationInfo) -> JSONValue {
         let undoable =
-            entry.versionText == nil || entry.type == "DELETE" || entry.applied?.isSynthetic == true ? "" : "No"
+            entry.versionText == nil || entry.type == .delete || entry.applied?.isSynthetic == true ? "" : "No"
         return .object([
             ("category", .string(entry.category)), ("version", .string(entry.versionText ?? "")),
             ("rawVersion", .string(entry.versionText ?? "")), ("description", .string(entry.description)),
-            ("type", .string(entry.type)), ("installedOnUTC", .string(entry.applied?.installedOnUTC ?? "")),
+            ("type", .string(entry.type.rawValue)), ("installedOnUTC", .string(entry.applied?.installedOnUTC ?? "")),
             ("state", .string(entry.state.displayName)), ("undoable", .string(undoable)),
             ("filepath", .string(entry.resolved?.path ?? "")), ("undoFilepath", .string("")),
             ("installedBy", .string(entry.applied?.installedBy ?? "")), ("shouldExecuteExpression", .null),
@@ -140,7 +140,9 @@ enum JSONOutput {
         var fields: [(String, JSONValue)] = [
             ("errorCode", .string(error.code.rawValue)), ("message", .string(error.description)),
         ]
-        if let sqlState = error.sqlState { fields += [("sqlState", .string(sqlState)), ("sqlErrorCode", .int(0))] }
+        if let sqlState = error.sqlState {
+            fields += [("sqlState", .string(sqlState.rawValue)), ("sqlErrorCode", .int(0))]
+        }
         if let line = error.line { fields.append(("lineNumber", .int(line))) }
         if let file = error.file { fields.append(("path", .string(file))) }
         fields.append(("cause", .null))

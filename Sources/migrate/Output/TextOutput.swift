@@ -20,12 +20,12 @@ enum TextOutput {
     static func info(_ result: InfoResult) -> String {
         let rows = result.migrations.map { entry -> [String] in
             let undoable: String = {
-                if entry.versionText == nil || entry.type == "DELETE" || entry.state == .deleted { return "" }
+                if entry.versionText == nil || entry.type == .delete || entry.state == .deleted { return "" }
                 if entry.applied?.isSynthetic == true { return "" }
                 return "No"
             }()
             return [
-                entry.category, entry.versionText ?? "", entry.description, entry.type,
+                entry.category, entry.versionText ?? "", entry.description, entry.type.rawValue,
                 entry.applied?.installedOn ?? "", entry.state.displayName, undoable,
             ]
         }

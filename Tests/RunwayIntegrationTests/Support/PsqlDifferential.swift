@@ -132,7 +132,8 @@ enum PsqlDifferential {
         do {
             try await migrator.migrate()
         } catch {
-            failure = ApplyOutcome.Failure(line: error.line, sqlState: error.sqlState, message: error.description)
+            failure = ApplyOutcome.Failure(
+                line: error.line, sqlState: error.sqlState?.rawValue, message: error.description)
         }
         let (data, schema) = try await offPool { try snapshot(database) }
         return ApplyOutcome(failure: failure, data: data, schema: schema)
