@@ -14,30 +14,26 @@ struct ExactlyOnceLockTests {
     @Test("terminating the session that holds the lock stops its runner (retryable) and a second runner applies once")
     func lockHolderTerminated() async throws {
         let db = try TestDatabase("holderkill")
+        let gate = try Gate(db)
         let folder = try MigrationFolder([
             "V1__effects.sql": "CREATE TABLE effects (n int);",
-            "V2__slow.sql": "INSERT INTO effects VALUES (2);\nSELECT pg_sleep(3);",
+            "V2__slow.sql": "INSERT INTO effects VALUES (2);\nSELECT count(*) FROM gate.gate;",
         ])
         let first = Task { try await db.migrator([folder.path]).migrate() }
+        // The backend holding the lock (it waits at the gate in V2): an operator ends the session the lock
+        // diagnostics point at.
+        let holder = try await gate.waiter(db)
         let admin = try db.connect()
-        // The backend holding the lock: an operator ends the session the lock diagnostics point at.
-        try await eventually {
+        #expect(
             try admin.execute(
                 """
-                SELECT count(*) FROM pg_stat_activity
-                WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep(3)%'
-                """
-            ).scalar == "1"
-        }
-        let holder = try #require(
-            try admin.execute(
-                """
-                SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = \(Self.key & 0xFFFF_FFFF)
+                SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = \(holder)
                   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
                 """
-            ).scalar)
+            ).scalar == "1", "the backend running the migration holds the lock")
         try admin.execute("SELECT pg_terminate_backend(\(holder))")
         let second = Task { try await db.migrator([folder.path]).migrate() }
+        try gate.open()
         let firstError = await #expect(throws: RunwayError.self) { try await first.value }
         #expect(firstError?.code == .connection, "retryable, exit 3: \(String(describing: firstError))")
         #expect(firstError?.message.contains("nothing of it was committed") == true)
