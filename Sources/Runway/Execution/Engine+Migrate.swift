@@ -57,32 +57,33 @@ extension Engine {
             retries: configuration.lockRetryCount, timeout: configuration.lockWaitTimeout, body)
     }
 
-    /// Everything `migrate` does while holding the lock. The history is (re-)read here, after the lock was taken.
+    /// Everything `migrate` does while holding the lock. The history is read once here, after the lock was taken,
+    /// and that one plan carries the run (it is read again only after this run created the table, which then holds
+    /// at most a baseline and a schema-creation row).
     private func migrateLocked(_ context: Context, started: Date) throws(RunwayError) -> MigrateResult {
         let session = context.session
         let schemaName = quoteIdentifier(session.defaultSchema)
+        let historyExisted = try session.history.exists(on: session.work)
+        var service = try infoService(context, historyExists: historyExisted)
         if configuration.validateOnMigrate {
             let validation = try withCallbacks("Validate", context) { () throws(RunwayError) in
-                try validate(context, patterns: configuration.ignoreMigrationPatterns + [.anyPending])
+                try validate(context, patterns: configuration.ignoreMigrationPatterns + [.anyPending], service: service)
             }
             if !validation.isValid { throw Self.validationError(validation.problems) }
         }
         // On a first run every migration is pending: read, replace and split them all before the history table (or
         // any schema) is created, so a broken script leaves the database exactly as it was.
         var preparedBeforeCreation: [String: PreparedMigration] = [:]
-        if !(try session.history.exists(on: session.work)) {
-            let empty = try MigrationInfoService(
-                resolved: context.resolved, applied: [], target: configuration.target,
-                outOfOrder: configuration.outOfOrder)
-            for entry in empty.pending {
+        if !historyExisted {
+            for entry in service.pending {
                 guard let migration = entry.resolved, let file = context.file(for: migration) else { continue }
                 preparedBeforeCreation[migration.path] = try prepare(
                     migration, file: file, session: session, outOfOrder: false)
                 if configuration.target == .next { break }
             }
+            try prepareSchemasAndHistory(context)
+            service = try infoService(context, historyExists: true)
         }
-        try prepareSchemasAndHistory(context)
-        let service = try infoService(context)
         let initialVersion = service.current?.versionText
         logger.info("Current version of schema \(schemaName): \(initialVersion ?? "<< Empty Schema >>")")
         if configuration.outOfOrder {
@@ -129,7 +130,12 @@ extension Engine {
         if !reports.isEmpty { try fire("afterMigrateApplied", callbacks: context.callbacks, session: session) }
         try fire("afterMigrate", callbacks: context.callbacks, session: session)
 
-        let finalVersion = try infoService(context).current?.versionText
+        // The plan's current version, moved on by the versioned migrations this run applied.
+        let appliedVersions = prepared.prefix(reports.count).compactMap(\.migration.version)
+        let finalVersion =
+            appliedVersions.max().map { applied in
+                service.current?.version.map { $0 > applied ? $0 : applied } ?? applied
+            }?.text ?? initialVersion
         let total = Int(Date().timeIntervalSince(started) * 1000)
         if reports.isEmpty {
             logger.info("Schema \(schemaName) is up to date. No migration necessary.")

@@ -169,7 +169,10 @@ struct Engine {
     }
 
     /// Flyway's validate (§6) with the given ignore patterns.
-    func validate(_ context: Context, patterns: [ValidatePattern]) throws(RunwayError) -> ValidateResult {
+    /// `service`: the plan a caller has just read under the lock (the history is then not read again).
+    func validate(
+        _ context: Context, patterns: [ValidatePattern], service known: MigrationInfoService? = nil
+    ) throws(RunwayError) -> ValidateResult {
         let session = context.session
         guard try session.schemaExists(session.defaultSchema) else {
             if context.resolved.isEmpty || patterns.ignores(.pending) {
@@ -177,7 +180,8 @@ struct Engine {
             }
             throw RunwayError(.validation, "Schema \(quoteIdentifier(session.defaultSchema)) doesn't exist yet")
         }
-        let service = try infoService(context)
+        let service: MigrationInfoService
+        if let known { service = known } else { service = try infoService(context) }
         try service.validateTarget()
         let problems = service.validate(ignoring: patterns)
         var warnings = context.files.skippedLocations
