@@ -316,4 +316,24 @@ struct MigrationOptionsTests {
         try await third.migrator([folder.path]) { $0.placeholderReplacement = false }.migrate()
         #expect(try third.scalar("SELECT u FROM a") == "${flyway:user}")
     }
+
+    @Test("placeholderSeparator names the built-ins: ${flyway_user} with _, as Flyway")
+    func placeholderSeparator() async throws {
+        let db = try TestDatabase("placeholdersep")
+        let folder = try MigrationFolder([
+            "V1__a.sql": "CREATE TABLE a AS SELECT '${flyway_user}' AS u, '${flyway_database}' AS d, "
+                + "'${flyway_defaultSchema}' AS s, '${flyway_table}' AS t, '${flyway_filename}' AS f;",
+            "R__r.sql": "CREATE OR REPLACE VIEW r AS SELECT '${flyway_filename}'::text AS f;",
+        ])
+        try await db.migrator([folder.path]) { $0.placeholderSeparator = "_" }.migrate()
+        #expect(
+            try db.rows("SELECT u, d, s, t, f FROM a") == [
+                [db.endpoint.user, db.name, "public", "flyway_schema_history", "V1__a.sql"]
+            ])
+        #expect(try db.scalar("SELECT f FROM r") == "R__r.sql")
+        // With the default separator the same names are ordinary placeholders without a value.
+        let other = try TestDatabase("placeholdersep2")
+        let error = await #expect(throws: RunwayError.self) { try await other.migrator([folder.path]).migrate() }
+        #expect(error?.message.contains("No value provided for placeholder: ${flyway_") == true)
+    }
 }

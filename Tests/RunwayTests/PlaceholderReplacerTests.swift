@@ -105,6 +105,22 @@ struct PlaceholderReplacerTests {
         #expect(try replacer.replace("${a} ${FLYWAY:FILENAME}", file: nil) == "1 V2__x.sql")
     }
 
+    @Test func placeholderSeparatorNamesTheBuiltIns() throws {
+        var configuration = Configuration()
+        configuration.placeholderSeparator = "_"
+        configuration.placeholders = ["app": "shop"]
+        let values = Session.placeholderValues(configuration, defaultSchema: "s", user: "u", database: "d")
+        let replacer = PlaceholderReplacer(values: values, separator: configuration.placeholderSeparator)
+            .forFile("sub/V1__x.sql")
+        #expect(
+            try replacer.replace("${flyway_user} ${flyway_defaultSchema} ${FLYWAY_FILENAME} ${app}", file: nil)
+                == "u s V1__x.sql shop")
+        // `flyway:` names are no built-ins any more; Flyway still words their error as a default placeholder's.
+        let error = #expect(throws: RunwayError.self) { try replacer.replace("${flyway:user}", file: "V1__x.sql") }
+        #expect(error?.message == "Failed to populate value for default placeholder: ${flyway:user}")
+        #expect(PlaceholderReplacer.builtInName("user") == "flyway:user")
+    }
+
     @Test func namesDifferingOnlyInCaseResolveDeterministically() throws {
         let replacer = PlaceholderReplacer(values: ["A": "upper", "a": "lower"])
         #expect(try replacer.replace("${a}", file: nil) == "lower")

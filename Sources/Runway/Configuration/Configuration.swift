@@ -83,7 +83,8 @@ public struct Configuration: Sendable {
     /// Flyway's `postgresql.transactional.lock`. Accepted for compatibility: Runway always holds a session-level
     /// lock on an idle connection, which excludes Flyway in either mode and never blocks `CREATE INDEX CONCURRENTLY`.
     public var transactionalLock = true
-    /// Separator of built-in placeholders such as `${flyway:user}` (Flyway's `placeholderSeparator`, default `:`).
+    /// Separator of built-in placeholders such as `${flyway:user}` (Flyway's `placeholderSeparator`, default `:`):
+    /// with `_`, the built-ins are `${flyway_user}`, `${flyway_defaultSchema}`...
     public var placeholderSeparator = ":"
     /// The folder relative locations are resolved against (Flyway's `workingDirectory`); `nil` = current directory.
     public var workingDirectory: String?

@@ -86,7 +86,7 @@ extension Engine {
 
         let replacer = PlaceholderReplacer(
             values: offlinePlaceholderValues(), prefix: configuration.placeholderPrefix,
-            suffix: configuration.placeholderSuffix)
+            suffix: configuration.placeholderSuffix, separator: configuration.placeholderSeparator)
         let resolver = MigrationResolver(
             placeholders: replacer, placeholderReplacement: configuration.placeholderReplacement)
         var resolved: [ResolvedMigration] = []

@@ -45,7 +45,7 @@ struct Engine {
     func replacer(for session: Session) -> PlaceholderReplacer {
         PlaceholderReplacer(
             values: session.placeholderValues(), prefix: configuration.placeholderPrefix,
-            suffix: configuration.placeholderSuffix)
+            suffix: configuration.placeholderSuffix, separator: configuration.placeholderSeparator)
     }
 
     /// Resolves checksums (repeatables after placeholder replacement), sorts and rejects duplicates.

@@ -301,20 +301,24 @@ final class Session {
         Self.placeholderValues(configuration, defaultSchema: defaultSchema, user: originalRole, database: database)
     }
 
-    /// Configured placeholders (names lower-cased) plus Flyway's built-ins for the given connection facts.
+    /// Configured placeholders (names lower-cased) plus Flyway's built-ins for the given connection facts, named
+    /// with the configured `placeholderSeparator` (`flyway:user`, or `flyway_user` with `_`).
     static func placeholderValues(
         _ configuration: Configuration, defaultSchema: String, user: String, database: String
     ) -> [String: String] {
         var values: [String: String] = [:]
         for (key, value) in configuration.placeholders { values[key.lowercased()] = value }
-        values["flyway:defaultschema"] = defaultSchema
-        values["flyway:user"] = user
-        values["flyway:database"] = database
-        values["flyway:timestamp"] = Timestamps.local()
-        values["flyway:filename"] = ""
-        values["flyway:workingdirectory"] = configuration.workingDirectory ?? FileManager.default.currentDirectoryPath
-        values["flyway:table"] = configuration.table
-        values["flyway:environment"] = "default"
+        func builtIn(_ name: String) -> String {
+            PlaceholderReplacer.builtInName(name, separator: configuration.placeholderSeparator).lowercased()
+        }
+        values[builtIn("defaultSchema")] = defaultSchema
+        values[builtIn("user")] = user
+        values[builtIn("database")] = database
+        values[builtIn("timestamp")] = Timestamps.local()
+        values[builtIn("filename")] = ""
+        values[builtIn("workingDirectory")] = configuration.workingDirectory ?? FileManager.default.currentDirectoryPath
+        values[builtIn("table")] = configuration.table
+        values[builtIn("environment")] = "default"
         return values
     }
 }

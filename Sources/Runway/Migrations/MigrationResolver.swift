@@ -70,9 +70,9 @@ struct MigrationResolver {
 }
 
 extension PlaceholderReplacer {
-    /// A copy whose `${flyway:filename}` is the given script's file name.
+    /// A copy whose `${flyway:filename}` (with the configured separator) is the given script's file name.
     func forFile(_ relativePath: String) -> PlaceholderReplacer {
         let filename = relativePath.split(separator: "/").last.map(String.init) ?? relativePath
-        return withValue(filename, for: "flyway:filename")
+        return withValue(filename, for: Self.builtInName("filename", separator: separator))
     }
 }

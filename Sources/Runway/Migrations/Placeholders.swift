@@ -18,22 +18,32 @@ public struct PlaceholderReplacer: Sendable {
     public let prefix: String
     /// The characters that close a placeholder (Flyway's `placeholderSuffix`).
     public let suffix: String
+    /// What joins `flyway` and a built-in's name, `:` in `${flyway:filename}` (Flyway's `placeholderSeparator`).
+    public let separator: String
     /// The values, keyed by lower-cased name.
     private(set) var values: [String: String]
 
     /// Creates a replacer; names are matched case-insensitively.
     ///
     /// When two names differ only in case, the one that sorts last wins, so the outcome does not depend on dictionary
-    /// order. An empty `prefix` disables replacement.
-    public init(values: [String: String], prefix: String = "${", suffix: String = "}") {
+    /// order. An empty `prefix` disables replacement. `separator` names the per-file built-in
+    /// (``builtInName(_:separator:)``); the other built-ins are among `values`.
+    public init(values: [String: String], prefix: String = "${", suffix: String = "}", separator: String = ":") {
         self.prefix = prefix
         self.suffix = suffix
+        self.separator = separator
         var lowered: [String: String] = [:]
         lowered.reserveCapacity(values.count)
         for name in values.keys.sorted() {
             lowered[name.lowercased()] = values[name]
         }
         self.values = lowered
+    }
+
+    /// The name of Flyway's built-in placeholder `name` with `separator` (Flyway's `placeholderSeparator`):
+    /// `flyway:user` by default, `flyway_user` with `_`.
+    public static func builtInName(_ name: String, separator: String = ":") -> String {
+        "flyway" + separator + name
     }
 
     /// A copy in which `name` (case-insensitive) has `value`, for example `flyway:filename` for one script.
@@ -49,8 +59,8 @@ public struct PlaceholderReplacer: Sendable {
     ///
     /// - Throws: `RunwayError(.invalidMigration)` for a placeholder that has no value:
     ///   `No value provided for placeholder: ${name}.  Check your configuration!`, or for a name containing
-    ///   `flyway:`, `Failed to populate value for default placeholder: ${flyway:name}`. The error's `line` is the
-    ///   line of the placeholder.
+    ///   `flyway:` (whatever the ``separator``, as in Flyway), `Failed to populate value for default placeholder:
+    ///   ${flyway:name}`. The error's `line` is the line of the placeholder.
     public func replace(_ text: String, file: String?) throws(RunwayError) -> String {
         guard !prefix.isEmpty else { return text }
         var text = text
