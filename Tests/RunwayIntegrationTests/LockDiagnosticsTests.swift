@@ -26,7 +26,7 @@ struct LockDiagnosticsTests {
         var configuration = db.configuration([folder.path])
         configuration.lockRetryCount = 60
         let run = Task { try await Migrator(configuration: configuration, logger: capture.logger).migrate() }
-        try await pollUntil(30, "a waiting line") {
+        try await pollUntil(120, "a waiting line") {
             capture.messages.contains { $0.hasPrefix("Waiting for the migration lock") }
         }
         let line = capture.messages.first { $0.hasPrefix("Waiting for the migration lock") } ?? ""
@@ -105,7 +105,7 @@ struct LockDiagnosticsTests {
         configuration.locations = [folder.path]
         let run = Task { try await Migrator(configuration: configuration, logger: Logger(label: "t")).migrate() }
         let probe = try db.connect()
-        try await pollUntil(30, "the session named orders-migrations") {
+        try await pollUntil(120, "the session named orders-migrations") {
             try probe.query(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'orders-migrations'",
                 [db.name]

@@ -18,7 +18,7 @@ struct ConnectingCLITests {
                 "DB_HOST": "127.0.0.1", "DB_PORT": String(server.port), "DB_NAME": "app", "DB_USERNAME": "app",
                 "DB_PASSWORD": "never-used",
             ])
-        try await eventually(30) { server.hasClient }
+        try await eventually { server.hasClient }
         kill(running.processIdentifier, signal)
         // Not a speed target: libpq's blocking connect never returned, so the process never ended.
         let (output, hung) = try await running.finish(killingAfter: 10)

@@ -872,13 +872,16 @@ struct Scanner {
     }
 
     /// `Parser.readAdditionalIdentifierParts`: `.part` or `."part"`, at most twice.
-    private func endOfAdditionalIdentifierParts(from dot: Int) -> Int {
+    private mutating func endOfAdditionalIdentifierParts(from dot: Int) -> Int {
         var index = dot
         for _ in 0..<2 {
             guard byte(index) == ASCII.dot else { break }
             index += 1
             if byte(index) == ASCII.doubleQuote {
-                index = endOfQuoted(from: index + 1, quote: ASCII.doubleQuote, backslashEscapes: false).end
+                let (end, closed) = endOfQuoted(from: index + 1, quote: ASCII.doubleQuote, backslashEscapes: false)
+                // A quoted part left open runs to the end of the script, as a quoted identifier does.
+                noteUnterminated("quoted identifier", closed: closed)
+                index = end
             } else {
                 while index < count {
                     let (scalar, length) = decodeScalar(at: index)

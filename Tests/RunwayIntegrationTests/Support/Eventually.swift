@@ -1,7 +1,9 @@
 import Foundation
 
-/// Polls `condition` every 100 ms without blocking a thread; fails after `seconds`.
-func eventually(_ seconds: Double = 30, _ condition: () throws -> Bool) async throws {
+/// Polls `condition` every 100 ms without blocking a thread; fails after `seconds`. The default is generous on
+/// purpose: under AddressSanitizer, with the whole suite running in parallel on two cores, a test task can wait tens
+/// of seconds for a thread; the wait ends as soon as the condition holds.
+func eventually(_ seconds: Double = 120, _ condition: () throws -> Bool) async throws {
     let deadline = Date(timeIntervalSinceNow: seconds)
     while Date() < deadline {
         if try condition() { return }

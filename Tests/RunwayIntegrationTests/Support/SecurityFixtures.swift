@@ -4,7 +4,7 @@ import Logging
 @testable import Runway
 
 /// Polls `condition` every 100 ms without blocking a thread; throws after `seconds`.
-func pollUntil(_ seconds: Double = 30, _ what: String, _ condition: () throws -> Bool) async throws {
+func pollUntil(_ seconds: Double = 120, _ what: String, _ condition: () throws -> Bool) async throws {
     let deadline = Date(timeIntervalSinceNow: seconds)
     while Date() < deadline {
         if try condition() { return }
