@@ -56,6 +56,8 @@ struct StatementStreamTests {
             ("SELECT \"id;\n", "quoted identifier", 1),
             ("SELECT 1;\n\n/* open", "block comment", 3),
             ("SELECT 'closed';", nil, nil),
+            // Found by the sql-lexer fuzz target: an open quoted part of a dotted name.
+            ("SE.\"PEt y';", "quoted identifier", 1),
         ]
         for (text, construct, line) in cases {
             for window in [1, 5, 4096] {
