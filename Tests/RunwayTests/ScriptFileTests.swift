@@ -93,12 +93,11 @@ struct ScriptFileTests {
     @Test("a file edited between the scan and the execution is refused")
     func changedAfterScan() throws {
         let file = try File(Array("SELECT 1;\n".utf8))
-        let (_, stamp) = try ScriptFileReader.checksum(path: file.path, relativePath: "V1__x.sql")
-        _ = try ScriptBytes(path: file.path, relativePath: "V1__x.sql", expected: stamp)
+        let (checksum, stamp) = try ScriptFileReader.checksum(path: file.path, relativePath: "V1__x.sql")
+        let source = ScriptSource.file(path: file.path, relativePath: "V1__x.sql", stamp: stamp, checksum: checksum)
+        _ = try ScriptBytes(reading: source, expectedSize: stamp.size)
         try Data("SELECT 2; -- edited\n".utf8).write(to: URL(fileURLWithPath: file.path))
-        let error = #expect(throws: RunwayError.self) {
-            try ScriptBytes(path: file.path, relativePath: "V1__x.sql", expected: stamp)
-        }
+        let error = #expect(throws: RunwayError.self) { try ScriptBytes(reading: source, expectedSize: stamp.size) }
         #expect(error?.message.contains("changed on disk") == true)
     }
 

@@ -45,7 +45,7 @@ extension Engine {
         _ event: String, callbacks: Callbacks, session: Session, inTransaction: Bool = false
     ) throws(RunwayError) {
         for (description, file) in callbacks.scripts(for: event) {
-            let source = try source(of: file, placeholders: replacer(for: session))
+            let source = try source(of: file, placeholders: session.placeholders)
             let outline = try outline(of: source, file: file, session: session)
             let transactional =
                 (file.config.executeInTransaction ?? configuration.executeInTransaction) && outline.canExecuteInTransaction
@@ -90,24 +90,19 @@ extension Engine {
     func source(of file: ScannedFile, placeholders: PlaceholderReplacer) throws(RunwayError) -> ScriptSource {
         try attributed(to: file) { () throws(RunwayError) in
             let replaces = file.config.placeholderReplacement ?? configuration.placeholderReplacement
+            func replaced(_ bytes: ScriptBytes) throws(RunwayError) -> ScriptBytes? {
+                try placeholders.forFile(file.relativePath).replacing(in: bytes, file: file.relativePath)
+            }
             guard let stamp = file.stamp, file.decodedText == nil else {
                 let bytes = try file.bytes()
-                guard replaces else { return .memory(bytes, relativePath: file.relativePath) }
-                let replaced = try withExtendedLifetime(bytes) { () throws(RunwayError) in
-                    try placeholders.forFile(file.relativePath).replacing(
-                        in: bytes.bytes, file: file.relativePath)
-                }
-                return .memory(replaced.map { ScriptBytes.holding($0) } ?? bytes, relativePath: file.relativePath)
+                return .memory((replaces ? try replaced(bytes) : nil) ?? bytes, relativePath: file.relativePath)
             }
             let onDisk = ScriptSource.file(
                 path: file.path, relativePath: file.relativePath, stamp: stamp, checksum: file.rawChecksum)
-            guard replaces, try onDisk.contains(configuration.placeholderPrefix) else { return onDisk }
-            let bytes = try file.bytes()
-            let replaced = try withExtendedLifetime(bytes) { () throws(RunwayError) in
-                try placeholders.forFile(file.relativePath).replacing(in: bytes.bytes, file: file.relativePath)
-            }
-            guard let replaced else { return onDisk }
-            return .memory(ScriptBytes.holding(replaced), relativePath: file.relativePath)
+            guard replaces, try onDisk.contains(configuration.placeholderPrefix),
+                let replacedBytes = try replaced(try file.bytes())
+            else { return onDisk }
+            return .memory(replacedBytes, relativePath: file.relativePath)
         }
     }
 

@@ -289,7 +289,7 @@ extension Engine {
     private func prepare(
         _ migration: ResolvedMigration, file: ScannedFile, session: Session, outOfOrder: Bool
     ) throws(RunwayError) -> PreparedMigration {
-        let source = try source(of: file, placeholders: replacer(for: session))
+        let source = try source(of: file, placeholders: session.placeholders)
         let outline = try outline(of: source, file: file, session: session)
         let executeInTransaction = file.config.executeInTransaction ?? configuration.executeInTransaction
         if file.config.executeInTransaction == nil, executeInTransaction, !configuration.mixed,
@@ -392,7 +392,7 @@ extension Engine {
         } catch {
             session.rollback()  // a failed statement inside the script's own BEGIN
             if !error.endedSession {
-                _ = try? session.executeHoldingLock(
+                _ = try? session.recordInHistory(
                     session.history.finishStatement(
                         rank: rank, success: false, executionTime: Self.milliseconds(since: started)))
             }
@@ -400,9 +400,8 @@ extension Engine {
         }
         row.executionTime = Self.milliseconds(since: started)
         session.rollback()  // a script that leaves a transaction open: psql's end of file rolls it back too
-        try session.executeHoldingLock(
-            session.restoreRoleSQL + ";\n"
-                + session.history.finishStatement(rank: rank, success: true, executionTime: row.executionTime))
+        try session.recordInHistory(
+            session.history.finishStatement(rank: rank, success: true, executionTime: row.executionTime))
     }
 
     /// Inserts `row` (in autocommit, under the lock check) and returns its `installed_rank`: the failed row a
@@ -410,7 +409,7 @@ extension Engine {
     private func insertInProgress(_ row: SchemaHistory.NewRow, session: Session) throws(RunwayError) -> Int {
         let history = session.history
         let sql = try history.insertStatement(row, on: session.work) + " RETURNING \"installed_rank\"::text"
-        guard let rank = try session.executeHoldingLock(sql).scalar.flatMap({ Int($0) }) else {
+        guard let rank = try session.recordInHistory(sql).scalar.flatMap({ Int($0) }) else {
             throw RunwayError(.database, "Unable to record the start of a migration in \(history.qualifiedName)")
         }
         return rank
@@ -600,11 +599,7 @@ extension Engine {
     /// according to `standard_conforming_strings` (it is checked against the session before it is sent), not `COPY`
     /// (libpq runs no COPY in a pipeline).
     private static func canPipeline(_ statement: SQLStatement) -> Bool {
-        guard !statement.copyDataFollows, statement.splitWithStandardStrings == nil else { return false }
-        return switch statement.firstWord {
-        case "BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE", "PREPARE", "COPY": false
-        default: true
-        }
+        !statement.runsOnItsOwn && !statement.copyDataFollows && statement.splitWithStandardStrings == nil
     }
 
     /// Command tags of statements that end the transaction (`COMMIT AND CHAIN` keeps one open after committing).
@@ -711,8 +706,7 @@ extension Engine {
     private func recordFailure(_ row: SchemaHistory.NewRow, session: Session) {
         do {
             session.rollback()
-            try session.executeHoldingLock(
-                session.restoreRoleSQL + ";\n" + (try session.history.insertStatement(row, on: session.work)))
+            try session.recordInHistory(try session.history.insertStatement(row, on: session.work))
         } catch {
             logger.error(
                 "Unable to record the failed migration in the schema history", metadata: ["error": "\(error.message)"])

@@ -41,17 +41,11 @@ struct Engine {
         return result
     }
 
-    /// The placeholder replacer with the configured and built-in values.
-    func replacer(for session: Session) -> PlaceholderReplacer {
-        PlaceholderReplacer(
-            values: session.placeholderValues(), prefix: configuration.placeholderPrefix,
-            suffix: configuration.placeholderSuffix, separator: configuration.placeholderSeparator)
-    }
 
     /// Resolves checksums (repeatables after placeholder replacement), sorts and rejects duplicates.
     func resolve(_ scan: ScanResult, session: Session) throws(RunwayError) -> [ResolvedMigration] {
         try MigrationResolver(
-            placeholders: replacer(for: session), placeholderReplacement: configuration.placeholderReplacement
+            placeholders: session.placeholders, placeholderReplacement: configuration.placeholderReplacement
         ).resolve(scan.migrations)
     }
 

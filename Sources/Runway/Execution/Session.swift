@@ -296,6 +296,19 @@ final class Session {
     /// is written as the original role (as Flyway does).
     var restoreRoleSQL: String { "SET ROLE \(quoteIdentifier(originalRole))" }
 
+    /// The placeholder replacer with the configured values and the built-ins of this session, made once per session
+    /// (as Flyway fills its placeholders once per run): resolving and loading every script shares it.
+    private(set) lazy var placeholders = PlaceholderReplacer(
+        values: placeholderValues(), prefix: configuration.placeholderPrefix, suffix: configuration.placeholderSuffix,
+        separator: configuration.placeholderSeparator)
+
+    /// Writes to the history in autocommit as the role the session started with (a migration may have changed it),
+    /// behind the lock check: nothing of it commits unless the lock is still held.
+    @discardableResult
+    func recordInHistory(_ sql: String) throws(RunwayError) -> QueryResult {
+        try executeHoldingLock(restoreRoleSQL + ";\n" + sql)
+    }
+
     /// The built-in `${flyway:*}` placeholders plus the configured ones.
     func placeholderValues() -> [String: String] {
         Self.placeholderValues(configuration, defaultSchema: defaultSchema, user: originalRole, database: database)

@@ -42,7 +42,9 @@ final class ScannedFile: Sendable {
     func bytes() throws(RunwayError) -> ScriptBytes {
         if let decodedText { return ScriptBytes.holding(decodedText) }
         guard let stamp else { throw .invalidMigration("Unable to read migration file \(path)", file: relativePath) }
-        return try ScriptBytes(path: path, relativePath: relativePath, expected: stamp)
+        return try ScriptBytes(
+            reading: .file(path: path, relativePath: relativePath, stamp: stamp, checksum: rawChecksum),
+            expectedSize: stamp.size)
     }
 
     /// The file's text (read again; see ``bytes()``).

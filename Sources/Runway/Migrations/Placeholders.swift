@@ -70,10 +70,12 @@ public struct PlaceholderReplacer: Sendable {
         return try result.get() ?? text
     }
 
-    /// The replaced text of UTF-8 `bytes`, or `nil` when they hold no placeholder prefix (nothing to replace).
-    func replacing(in bytes: UnsafeBufferPointer<UInt8>, file: String?) throws(RunwayError) -> String? {
+    /// A script's bytes with their placeholders replaced, or `nil` when they hold no placeholder prefix (nothing to
+    /// replace). `bytes` are kept alive while they are read.
+    func replacing(in bytes: ScriptBytes, file: String?) throws(RunwayError) -> ScriptBytes? {
         guard !prefix.isEmpty else { return nil }
-        return try replace(bytes, file: file)
+        let text = try withExtendedLifetime(bytes) { () throws(RunwayError) in try replace(bytes.bytes, file: file) }
+        return text.map { ScriptBytes.holding($0) }
     }
 
     // MARK: - Scanner

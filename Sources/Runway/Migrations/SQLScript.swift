@@ -28,6 +28,10 @@ public struct SQLStatement: Sendable, Equatable {
     /// with a backslash in it): the value it was split with. The executor checks that the session still has that
     /// value when the statement is sent; `nil` for every other statement.
     var splitWithStandardStrings: Bool?
+    /// Whether the statement must be sent on its own, never pipelined behind others: it controls the transaction
+    /// (its first word is `BEGIN`, `START`, `COMMIT`, `END`, `ROLLBACK`, `ABORT`, `SAVEPOINT`, `RELEASE` or
+    /// `PREPARE`), or it is a `COPY` other than `FROM STDIN` (which ``copyData`` or ``copyDataFollows`` mark).
+    var runsOnItsOwn = false
     /// For `COPY ... FROM STDIN` read from a ``StatementStream``: its data follows in the stream
     /// (``StatementStream/copyData(_:)``).
     var copyDataFollows = false
@@ -38,38 +42,6 @@ public struct SQLStatement: Sendable, Equatable {
         self.line = line
         self.canExecuteInTransaction = canExecuteInTransaction
         self.copyData = copyData
-    }
-}
-
-extension SQLStatement {
-    /// The statement's first word after its leading comments, upper-cased (`INSERT`, `COMMIT`); empty when it does
-    /// not start with a letter.
-    var firstWord: String {
-        var rest = Substring(sql)
-        while true {
-            rest = rest.drop { $0.isWhitespace }
-            if rest.hasPrefix("--") {
-                rest = rest.drop { $0 != "\n" }
-            } else if rest.hasPrefix("/*") {
-                var depth = 0
-                var index = rest.startIndex
-                repeat {
-                    if rest[index...].hasPrefix("/*") {
-                        depth += 1
-                        index = rest.index(index, offsetBy: 2)
-                    } else if rest[index...].hasPrefix("*/") {
-                        depth -= 1
-                        index = rest.index(index, offsetBy: 2)
-                    } else {
-                        index = rest.index(after: index)
-                    }
-                } while depth > 0 && index < rest.endIndex
-                rest = rest[index...]
-            } else {
-                break
-            }
-        }
-        return String(rest.prefix { $0.isLetter || $0 == "_" }).uppercased()
     }
 }
 
@@ -166,6 +138,11 @@ struct StatementSplitter {
         initialStandardStrings = standardConformingStrings
         self.serverMajorVersion = serverMajorVersion
     }
+
+    /// First words of the statements that control the transaction (``SQLStatement/runsOnItsOwn``).
+    private static let transactionControl: Set<String> = [
+        "BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE", "PREPARE",
+    ]
 
     /// Whether `COPY` data is left for the caller to read (``StatementStream``): the statement is returned with
     /// ``SQLStatement/copyDataFollows`` and the scanner stops after its delimiter.
@@ -266,6 +243,8 @@ struct StatementSplitter {
         }
         var statement = SQLStatement(sql: sql, line: state.line, canExecuteInTransaction: canExecuteInTransaction)
         if scanner.backslashInStandardString { statement.splitWithStandardStrings = scanner.standardStrings }
+        let firstWord = state.head.first ?? ""
+        statement.runsOnItsOwn = Self.transactionControl.contains(firstWord) || (firstWord == "COPY" && !state.isCopy)
         // psql follows the session's setting statement by statement; a script that changes it with a plain SET or
         // RESET is split the same way (anything else is caught by the executor's check).
         switch StandardStringsSetting(head: state.head) {
@@ -669,16 +648,12 @@ struct Scanner {
         case ASCII.upperE where second == ASCII.quote, ASCII.lowerE where second == ASCII.quote:
             // `E'...'` in either case: a backslash escapes the next character. (Flyway reads only the upper-case
             // prefix and splits `e'it\'s; x'` inside the literal; psql and the server do not.)
-            let (end, closed) = endOfQuoted(from: pos + 2, quote: ASCII.quote, backslashEscapes: true)
-            noteUnterminated("string literal", closed: closed)
-            advance(to: end)
+            skipLiteral(bodyStart: pos + 2, backslashEscapes: true)
             return token(.string, pos)
         case ASCII.upperB where second == ASCII.quote, ASCII.lowerB where second == ASCII.quote,
             ASCII.upperX where second == ASCII.quote, ASCII.lowerX where second == ASCII.quote:
             // Bit strings: no backslash escapes, whatever standard_conforming_strings says.
-            let (end, closed) = endOfQuoted(from: pos + 2, quote: ASCII.quote, backslashEscapes: false)
-            noteUnterminated("string literal", closed: closed)
-            advance(to: end)
+            skipLiteral(bodyStart: pos + 2, backslashEscapes: false)
             return token(.string, pos)
         case ASCII.upperN where second == ASCII.quote, ASCII.lowerN where second == ASCII.quote:
             // `N'...'`: a plain literal of the national character type.
@@ -686,9 +661,7 @@ struct Scanner {
             return token(.string, pos)
         case ASCII.upperU where second == ASCII.ampersand && byte(pos + 2) == ASCII.quote,
             ASCII.lowerU where second == ASCII.ampersand && byte(pos + 2) == ASCII.quote:
-            let (end, closed) = endOfQuoted(from: pos + 3, quote: ASCII.quote, backslashEscapes: false)
-            noteUnterminated("string literal", closed: closed)
-            advance(to: end)
+            skipLiteral(bodyStart: pos + 3, backslashEscapes: false)
             return token(.string, pos)
         case ASCII.semicolon:
             advance(to: pos + 1)
@@ -771,12 +744,20 @@ struct Scanner {
     /// A plain `'...'` literal (or `N'...'`): `''` stays inside; with `standard_conforming_strings` off a backslash
     /// also escapes the next character. Notes a backslash in it (the statement's split then depends on the setting).
     private mutating func skipStandardString(bodyStart: Int) {
-        let (end, closed) = endOfQuoted(from: bodyStart, quote: ASCII.quote, backslashEscapes: !standardStrings)
-        noteUnterminated("string literal", closed: closed)
+        let end = skipLiteral(bodyStart: bodyStart, backslashEscapes: !standardStrings)
         if !backslashInStandardString, bodyStart < end, bytes[bodyStart..<end].contains(ASCII.backslash) {
             backslashInStandardString = true
         }
+    }
+
+    /// Moves past a `'...'` literal whose body starts at `bodyStart` (after its prefix and opening quote), noting it
+    /// when it is never closed; returns where it ends.
+    @discardableResult
+    private mutating func skipLiteral(bodyStart: Int, backslashEscapes: Bool) -> Int {
+        let (end, closed) = endOfQuoted(from: bodyStart, quote: ASCII.quote, backslashEscapes: backslashEscapes)
+        noteUnterminated("string literal", closed: closed)
         advance(to: end)
+        return end
     }
 
     /// `swallowUntilIncludingWithEscape(quote, true[, '\\'])`: a doubled quote stays inside the literal; with

@@ -265,32 +265,25 @@ final class ScriptBytes: @unchecked Sendable {
         return text.withUTF8 { ScriptBytes(copying: $0) }
     }
 
-    /// Reads the file whole with `read(2)` (never mapped: a file that shrinks under a mapping kills the process with
-    /// SIGBUS), after checking it is still the file the scan saw (`stamp`).
-    init(path: String, relativePath: String, expected stamp: FileStamp) throws(RunwayError) {
-        let handle = try ScriptFileHandle(path: path, relativePath: relativePath)
-        guard handle.stamp == stamp else {
-            throw .invalidMigration(
-                "Migration \(relativePath) changed on disk while Runway was running (its checksum was computed from "
-                    + "an earlier version); run the command again", file: relativePath)
-        }
-        let size = stamp.size
-        let storage = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(size, 1))
+    /// Reads a source whole through ``ScriptReader``, which refuses a file that changed since the scan (its stamp
+    /// when opened, its size and checksum as read) and drops a byte order mark.
+    init(reading source: ScriptSource, expectedSize: Int) throws(RunwayError) {
+        let reader = try ScriptReader(source)
+        // One byte more than expected: the read that finds the end is the one that checks size and checksum.
+        let storage = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: expectedSize + 1)
         var filled = 0
-        while filled < size {
-            let got = read(handle.descriptor, storage.baseAddress! + filled, size - filled)
-            if got < 0, errno == EINTR { continue }
-            guard got > 0 else {
-                storage.deallocate()
-                throw .invalidMigration(
-                    "Unable to read migration file \(path): it became shorter while being read", file: relativePath)
+        do {
+            while true {
+                let got = try reader.read(into: UnsafeMutableBufferPointer(rebasing: storage[filled...]))
+                if got == 0 { break }
+                filled += got
             }
-            filled += got
+        } catch {
+            storage.deallocate()
+            throw error
         }
         owned = storage
-        var bytes = UnsafeBufferPointer(rebasing: storage[..<size])
-        if bytes.starts(with: Self.byteOrderMark) { bytes = UnsafeBufferPointer(rebasing: bytes[Self.byteOrderMark.count...]) }
-        self.bytes = bytes
+        bytes = UnsafeBufferPointer(rebasing: storage[..<filled])
     }
 
     /// U+FEFF in UTF-8.

@@ -312,8 +312,8 @@ final class Connection: @unchecked Sendable {
     }
 
     /// The result of the oldest statement sent with ``sendPipelined(_:)`` whose result was not read yet. A
-    /// statement the server skipped after an earlier error throws an error with code `.database` and SQLSTATE
-    /// `25P02`-like wording; callers stop at the first error and drain the rest with ``endPipeline()``.
+    /// statement the server skipped after an earlier error throws a `.database` error without SQLSTATE ("not run");
+    /// callers stop at the first error and drain the rest with ``endPipeline(pending:)``.
     func nextPipelinedResult() throws(RunwayError) -> QueryResult {
         var last = QueryResult()
         var failure: RunwayError?
