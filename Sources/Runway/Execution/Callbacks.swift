@@ -48,7 +48,8 @@ extension Engine {
             let source = try source(of: file, placeholders: session.placeholders)
             let outline = try outline(of: source, file: file, session: session)
             let transactional =
-                (file.config.executeInTransaction ?? configuration.executeInTransaction) && outline.canExecuteInTransaction
+                (file.config.executeInTransaction ?? configuration.executeInTransaction)
+                && outline.canExecuteInTransaction
             logger.info(
                 "Executing SQL callback: \(event) - \(description)\(transactional ? "" : " [non-transactional]")")
             func body() throws(RunwayError) {

@@ -97,7 +97,8 @@ extension Engine {
             do throws(RunwayError) {
                 if case .migration = file.name { resolved += try resolver.resolveAllowingDuplicates([file]) }
                 let source = try source(of: file, placeholders: replacer)
-                let outline = try ScriptOutline(try source.statements(serverMajorVersion: 15, standardConformingStrings: true))
+                let outline = try ScriptOutline(
+                    try source.statements(serverMajorVersion: 15, standardConformingStrings: true))
                 if let problem = outline.unterminated {
                     findings.append(
                         CIFinding(
@@ -118,10 +119,12 @@ extension Engine {
                 if case .migration = file.name, let linter = options.linter {
                     let statements = try source.statements(serverMajorVersion: 15, standardConformingStrings: true)
                     lintFindings.append(
-                        (file.relativePath,
-                         try linter.lint(
-                            file: file.relativePath, statements: statements,
-                            isTransactional: outline.canExecuteInTransaction)))
+                        (
+                            file.relativePath,
+                            try linter.lint(
+                                file: file.relativePath, statements: statements,
+                                isTransactional: outline.canExecuteInTransaction)
+                        ))
                 }
             } catch {
                 var error = error

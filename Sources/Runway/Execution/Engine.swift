@@ -41,7 +41,6 @@ struct Engine {
         return result
     }
 
-
     /// Resolves checksums (repeatables after placeholder replacement), sorts and rejects duplicates.
     func resolve(_ scan: ScanResult, session: Session) throws(RunwayError) -> [ResolvedMigration] {
         try MigrationResolver(

@@ -212,7 +212,9 @@ struct StatementSplitter {
             if state.head.count < StandardStringsSetting.headLength, token.depth == 0,
                 token.kind != .comment && token.kind != .blankLines
             {
-                state.head.append(token.kind == .keyword ? scanner.comparableText(of: token) : scanner.string(token.start..<token.end))
+                state.head.append(
+                    token.kind == .keyword ? scanner.comparableText(of: token) : scanner.string(token.start..<token.end)
+                )
             }
             if state.keywordCount <= keywordCutoff && (token.kind == .keyword || token.isAtSign) && token.depth == 0
                 && (!state.isCopy || state.canExecuteInTransaction == nil)

@@ -193,7 +193,9 @@ enum UTF8Validation {
                 guard word & 0x8080_8080_8080_8080 == 0 else { break }
                 index += 32
             }
-            while index + 8 <= count, raw.loadUnaligned(fromByteOffset: index, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+            while index + 8 <= count,
+                raw.loadUnaligned(fromByteOffset: index, as: UInt64.self) & 0x8080_8080_8080_8080 == 0
+            {
                 index += 8
             }
             while index < count, base[index] < 0x80 { index += 1 }

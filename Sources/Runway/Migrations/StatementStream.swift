@@ -360,7 +360,8 @@ extension SQLScriptParser {
         package var copyDataRunsToEnd: Bool
 
         package static func == (lhs: Ending, rhs: Ending) -> Bool {
-            lhs.unterminated?.construct == rhs.unterminated?.construct && lhs.unterminated?.line == rhs.unterminated?.line
+            lhs.unterminated?.construct == rhs.unterminated?.construct
+                && lhs.unterminated?.line == rhs.unterminated?.line
                 && lhs.copyDataRunsToEnd == rhs.copyDataRunsToEnd
         }
     }
@@ -368,7 +369,9 @@ extension SQLScriptParser {
     /// How `text` ends (``Ending``), split from a window of `window` bytes, as a file is read.
     ///
     /// - Throws: ``RunwayError`` when the script cannot be split (an unfinished `BEGIN ATOMIC` block).
-    package static func ending(of text: String, window: Int = StatementStream.initialWindow) throws(RunwayError) -> Ending {
+    package static func ending(of text: String, window: Int = StatementStream.initialWindow) throws(RunwayError)
+        -> Ending
+    {
         let stream = try StatementStream(
             reader: try ScriptReader(.memory(.holding(text), relativePath: "")), serverMajorVersion: 15,
             standardConformingStrings: true, window: window)
