@@ -673,6 +673,52 @@ struct MigrationLinterTests {
         #expect(tokens.last?.identifier == "t" && tokens.first?.keyword == "SELECT")
     }
 
+    /// The splitter and the linter read with one lexer: a statement the splitter cut never holds a `;` that the
+    /// linter reads outside a literal or comment (parentheses are left out: the splitter keeps a `;` inside them). With two lexers this failed, e.g. for `'a\'; b'` after
+    /// `SET standard_conforming_strings = off` (one literal to the splitter, a `;` between two to the old linter).
+    @Test func linterReadsEachStatementAsTheSplitterCutIt() throws {
+        let vocabulary = [
+            "SELECT", "x", "'", "E'", "e'", "N'", "B'", "U&'", "\\", "\\'", "''", "$$", "$a$", "$1", "\"", "--", "/*",
+            "*/", ";", "\n", "SET standard_conforming_strings = off;", "RESET standard_conforming_strings;",
+            "SET standard_conforming_strings TO on;", "1.5", ".",
+        ]
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        var checked = 0
+        for _ in 0..<3_000 {
+            let sql = (0..<next(30)).map { _ in vocabulary[next(vocabulary.count)] }.joined(
+                separator: next(3) == 0 ? "" : " ")
+            guard let statements = try? SQLScriptParser.parse(sql) else { continue }
+            for statement in statements {
+                let standardStrings = statement.splitWithStandardStrings ?? true
+                let tokens = LintLexer.tokens(statement.sql, keepComments: true, standardStrings: standardStrings)
+                #expect(!tokens.contains { $0.isSymbol(";") }, "\(sql) -> \(statement.sql)")
+                checked += 1
+            }
+        }
+        #expect(checked > 1_000)
+    }
+
+    @Test func lexerReadsPlainLiteralsAsTheSessionDoes() {
+        let off = LintLexer.tokens("SELECT 'a\\'; b', 1", standardStrings: false)
+        #expect(off.filter { $0.kind == .string }.map(\.text) == ["a'; b"])
+        #expect(!off.contains { $0.isSymbol(";") })
+        let on = LintLexer.tokens("SELECT 'a\\'; b'", standardStrings: true)
+        #expect(on.filter { $0.kind == .string }.map(\.text) == ["a\\", ""])
+        #expect(on.contains { $0.isSymbol(";") })
+    }
+
+    @Test func lexerReadsNamesAndNumbersAsTheServerDoes() {
+        let tokens = LintLexer.tokens("SET lock_timeout = 0.5; ALTER TABLE s.\"T\".c ADD x numeric DEFAULT .5e-3")
+        #expect(tokens.filter { $0.kind == .number }.map(\.text) == ["0.5", ".5e-3"])
+        let name = tokens.drop { !$0.isKeyword("TABLE") }.dropFirst().prefix(5)
+        #expect(name.map(\.text) == ["s", ".", "T", ".", "c"])
+        #expect(name.map(\.kind) == [.word, .symbol, .quotedIdentifier, .symbol, .word])
+    }
+
     @Test func lexerTracksParenthesisDepth() {
         let tokens = LintLexer.tokens("a (b (c)) d ) e")
         #expect(tokens.filter { $0.kind == .word }.map(\.depth) == [0, 1, 2, 0, 0])

@@ -256,7 +256,7 @@ struct LintFileAnalysis {
 
     /// Analyses one statement and updates what the file has created and set.
     mutating func analyze(_ statement: SQLStatement) -> LintStatementOutcome {
-        let tokens = LintLexer.tokens(statement.sql)
+        let tokens = LintLexer.tokens(statement.sql, standardStrings: statement.splitWithStandardStrings ?? true)
         guard let first = tokens.first else { return LintStatementOutcome() }
         var context = LintStatementContext(tokens: tokens, statementLine: statement.line, firstTokenLine: first.line)
         switch first.keyword {

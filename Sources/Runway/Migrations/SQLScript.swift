@@ -461,8 +461,23 @@ struct Token {
     var isAtSign = false
 }
 
+/// The one SQL lexer: the splitter, the linter (``LintLexer``) and the offline checks all read literals, quoted
+/// identifiers, dollar quotes, comments and `standard_conforming_strings` through it, so they can never disagree on
+/// where a string or a comment ends.
 struct Scanner {
+    /// How words and numbers are read; everything else is read the same way in both.
+    enum Reading {
+        /// As Flyway's parser reads them, to split statements: a dotted name (`a.b`, `"a"."b"`) is one token and a
+        /// number is a run of ASCII digits.
+        case flyway
+        /// As the server's lexer reads them, to look inside a statement: each part of a dotted name is a token of its
+        /// own, and a number takes its fraction and exponent (`0.5`, `.5`, `1e3`).
+        case server
+    }
+
     let bytes: UnsafeBufferPointer<UInt8>
+    /// How words and numbers are read.
+    var reading = Reading.flyway
     private(set) var pos = 0
     private(set) var line = 1
     private(set) var column = 1
@@ -643,9 +658,10 @@ struct Scanner {
             advance(to: end)
             return token(.comment, pos)
         case ASCII.zero...ASCII.nine:
-            var index = pos + 1
-            while let digit = byte(index), digit >= ASCII.zero && digit <= ASCII.nine { index += 1 }
-            advance(to: index)
+            advance(to: reading == .server ? endOfServerNumber(from: pos) : endOfDigits(from: pos + 1))
+            return token(.numeric, pos)
+        case ASCII.dot where reading == .server && isDigit(second):
+            advance(to: endOfServerNumber(from: pos))
             return token(.numeric, pos)
         case ASCII.upperE where second == ASCII.quote, ASCII.lowerE where second == ASCII.quote:
             // `E'...'` in either case: a backslash escapes the next character. (Flyway reads only the upper-case
@@ -713,6 +729,30 @@ struct Scanner {
         var symbol = token(.symbol, pos)
         symbol.isAtSign = first == ASCII.at
         return symbol
+    }
+
+    // MARK: Numbers
+
+    private func isDigit(_ byte: UInt8?) -> Bool {
+        guard let byte else { return false }
+        return byte >= ASCII.zero && byte <= ASCII.nine
+    }
+
+    private func endOfDigits(from start: Int) -> Int {
+        var index = start
+        while isDigit(byte(index)) { index += 1 }
+        return index
+    }
+
+    /// The server's `decimal` and `real`: digits, then `.` and digits, then an exponent when digits follow it.
+    private func endOfServerNumber(from start: Int) -> Int {
+        var index = endOfDigits(from: start)
+        if byte(index) == ASCII.dot { index = endOfDigits(from: index + 1) }
+        if byte(index) == ASCII.upperE || byte(index) == ASCII.lowerE {
+            let sign = byte(index + 1) == ASCII.plus || byte(index + 1) == ASCII.minus ? 1 : 0
+            if isDigit(byte(index + 1 + sign)) { index = endOfDigits(from: index + 1 + sign) }
+        }
+        return index
     }
 
     // MARK: Literals and comments
@@ -827,7 +867,7 @@ struct Scanner {
             first = false
             index += length
         }
-        if byte(index) == ASCII.dot {
+        if reading == .flyway, byte(index) == ASCII.dot {
             index = endOfAdditionalIdentifierParts(from: index)
             isKeyword = false
         }
@@ -844,7 +884,7 @@ struct Scanner {
         noteUnterminated("quoted identifier", closed: closed)
         var index = end
         var plain = true
-        if byte(index) == ASCII.dot {
+        if reading == .flyway, byte(index) == ASCII.dot {
             index = endOfAdditionalIdentifierParts(from: index)
             plain = false
         }
@@ -881,6 +921,51 @@ struct Scanner {
 
     func string(_ range: Range<Int>) -> String {
         String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+    }
+
+    /// A string token's content as the server reads it: without its prefix, quotes or dollar tags, `''` read as `'`,
+    /// and a backslash escaping the next character where the literal takes escapes (`E'...'`, or a plain literal
+    /// read with `standard_conforming_strings` off). An unterminated literal's content runs to the end.
+    func literalContent(of token: Token) -> String {
+        var index = token.start
+        guard index < token.end else { return "" }
+        if bytes[index] == ASCII.dollar {
+            var tagEnd = index + 1
+            while tagEnd < token.end && bytes[tagEnd] != ASCII.dollar { tagEnd += 1 }
+            tagEnd = min(tagEnd + 1, token.end)
+            let tag = bytes[index..<tagEnd]
+            let closed =
+                token.end - tagEnd >= tag.count && bytes[(token.end - tag.count)..<token.end].elementsEqual(tag)
+            return string(tagEnd..<(closed ? token.end - tag.count : token.end))
+        }
+        var backslashEscapes = !standardStrings
+        while index < token.end && bytes[index] != ASCII.quote {
+            switch bytes[index] {
+            case ASCII.upperE, ASCII.lowerE: backslashEscapes = true
+            case ASCII.upperN, ASCII.lowerN: break
+            default: backslashEscapes = false
+            }
+            index += 1
+        }
+        var content: [UInt8] = []
+        index += 1
+        while index < token.end {
+            let current = bytes[index]
+            index += 1
+            if backslashEscapes && current == ASCII.backslash {
+                if index < token.end {
+                    content.append(bytes[index])
+                    index += 1
+                }
+                continue
+            }
+            if current == ASCII.quote {
+                guard index < token.end && bytes[index] == ASCII.quote else { break }
+                index += 1
+            }
+            content.append(current)
+        }
+        return String(decoding: content, as: UTF8.self)
     }
 
     /// A keyword's text as Flyway compares it: `toUpperCase(Locale.ENGLISH)`.
@@ -1063,6 +1148,7 @@ private enum ASCII {
     static let openParenthesis: UInt8 = 0x28
     static let closeParenthesis: UInt8 = 0x29
     static let star: UInt8 = 0x2A
+    static let plus: UInt8 = 0x2B
     static let minus: UInt8 = 0x2D
     static let dot: UInt8 = 0x2E
     static let slash: UInt8 = 0x2F
