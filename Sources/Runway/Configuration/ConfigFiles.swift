@@ -45,14 +45,14 @@ package enum ConfigFiles {
     /// `~/flyway.conf`, `./flyway.conf`, `<workingDirectory>/flyway.conf` (Flyway's `<installDir>/conf` is skipped:
     /// Runway has no installation folder).
     static func defaultConfLocations(home: String, currentDirectory: String, workingDirectory: String?) -> [String] {
-        unique([home, currentDirectory, workingDirectory].compactMap { $0 }.map { join($0, "flyway.conf") })
+        unique([home, currentDirectory, workingDirectory].compactMap { $0 }.map { FilePaths.join($0, "flyway.conf") })
     }
 
     /// `flyway.toml` then `flyway.user.toml`, in `~`, `.` and `<workingDirectory>`, later winning.
     static func defaultTOMLLocations(home: String, currentDirectory: String, workingDirectory: String?) -> [String] {
         unique(
             [home, currentDirectory, workingDirectory].compactMap { $0 }.flatMap {
-                [join($0, "flyway.toml"), join($0, "flyway.user.toml")]
+                [FilePaths.join($0, "flyway.toml"), FilePaths.join($0, "flyway.user.toml")]
             })
     }
 
@@ -97,16 +97,6 @@ package enum ConfigFiles {
         if !defaultTOML.isEmpty { return ConfigFileSelection(format: .toml, files: defaultTOML) }
         if !defaultConf.isEmpty { return ConfigFileSelection(format: .conf, files: defaultConf) }
         return ConfigFileSelection(format: .toml, files: [])
-    }
-
-    /// `path` made absolute against `directory` (`~/` is not expanded: the shell does that).
-    static func absolute(_ path: String, relativeTo directory: String) -> String {
-        let joined = path.hasPrefix("/") ? path : join(directory, path)
-        return URL(fileURLWithPath: joined).standardizedFileURL.path
-    }
-
-    private static func join(_ directory: String, _ name: String) -> String {
-        URL(fileURLWithPath: directory).appendingPathComponent(name).standardizedFileURL.path
     }
 
     private static func unique(_ paths: [String]) -> [String] {

@@ -124,12 +124,12 @@ struct ConfigurationLoader {
         let gathered = try gather()
         // What the loader itself needs before reading files.
         let flywayWorkingDirectory = gathered.arguments.last { $0.key == "workingDirectory" }.map {
-            ConfigFiles.absolute($0.value.text, relativeTo: sources.workingDirectory)
+            FilePaths.absolute($0.value.text, relativeTo: sources.workingDirectory)
         }
         var explicitFiles: [(path: String, source: SettingSource)] = []
         for setting in [gathered.variables, gathered.arguments].compactMap({ $0.last { $0.key == "configFiles" } }) {
             explicitFiles += setting.value.items.map {
-                (ConfigFiles.absolute($0, relativeTo: sources.workingDirectory), setting.source)
+                (FilePaths.absolute($0, relativeTo: sources.workingDirectory), setting.source)
             }
         }
         let selection = try ConfigFiles.select(
@@ -320,7 +320,7 @@ struct ConfigurationLoader {
             return location  // classpath: and the like are refused later with a clear error
         }
         guard !path.hasPrefix("/") else { return location }
-        return prefix + ConfigFiles.absolute(path, relativeTo: directory)
+        return prefix + FilePaths.absolute(path, relativeTo: directory)
     }
 
     // MARK: - Connection

@@ -1,68 +1,6 @@
 import Foundation
 import Logging
 
-/// One problem a CI check found, pointing at a file and line where it can.
-public struct CIFinding: Sendable, Hashable, Codable {
-    /// Errors fail the build; warnings are reported only. The same type as a lint finding's severity.
-    public typealias Severity = LintFinding.Severity
-
-    /// Errors fail the build.
-    public var severity: Severity
-    /// A stable code: `INVALID_NAME`, `DUPLICATE_VERSION`, `INVALID_ENCODING`, `UNTERMINATED_SQL`,
-    /// `UNDEFINED_PLACEHOLDER`, `MIXED_TRANSACTIONALITY`, `SCRIPT_CONFIG`, `CHANGED_AFTER_RELEASE`,
-    /// `DELETED_AFTER_RELEASE`, `VERSION_CLASH`, `OUT_OF_ORDER`, `MIGRATION_FAILED`, a lint rule id, or a Flyway
-    /// validation code.
-    public var code: String
-    /// The file, relative to its location (or to the repository for git checks).
-    public var file: String?
-    /// The 1-based line.
-    public var line: Int?
-    /// What is wrong and what to do.
-    public var message: String
-
-    /// Creates a finding.
-    public init(severity: Severity, code: String, file: String?, line: Int?, message: String) {
-        self.severity = severity
-        self.code = code
-        self.file = file
-        self.line = line
-        self.message = message
-    }
-}
-
-/// What an offline (or scratch) validation found.
-public struct CIReport: Sendable {
-    /// Every finding, errors and warnings, in file order.
-    public var findings: [CIFinding]
-    /// Migration files checked.
-    public var migrationsChecked: Int
-    /// For `--scratch`: each migration applied and its time.
-    public var applied: [AppliedMigrationReport]
-    /// Whether no finding is an error.
-    public var isValid: Bool { !findings.contains { $0.severity == .error } }
-
-    /// Creates a report.
-    public init(findings: [CIFinding], migrationsChecked: Int, applied: [AppliedMigrationReport] = []) {
-        self.findings = findings
-        self.migrationsChecked = migrationsChecked
-        self.applied = applied
-    }
-}
-
-/// Options of the checks that need no database.
-public struct OfflineValidationOptions: Sendable {
-    /// A git revision (`origin/main`) whose migrations must be unchanged and below every new version.
-    public var base: String?
-    /// The DDL safety lint; `nil` turns it off.
-    public var linter: MigrationLinter?
-
-    /// No git check, the lint with its defaults (warnings).
-    public init(base: String? = nil, linter: MigrationLinter? = MigrationLinter()) {
-        self.base = base
-        self.linter = linter
-    }
-}
-
 extension Engine {
     /// `validate --offline`: every check that needs no database (naming, duplicates, encodings, lexical errors,
     /// undefined placeholders, mixed transactionality, `.sql.conf` errors, the lint), plus the git checks against

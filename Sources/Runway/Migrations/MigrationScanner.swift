@@ -113,7 +113,7 @@ struct MigrationScanner {
                     )
                 }
             }
-            let normalised = ConfigFiles.absolute(path, relativeTo: base)
+            let normalised = FilePaths.absolute(path, relativeTo: base)
             if found.contains(where: { $0.path == normalised }) {
                 logger.warning("Discarding duplicate location", metadata: ["location": "\(descriptor)"])
                 continue
@@ -139,7 +139,7 @@ struct MigrationScanner {
     /// directory when relative), else the current directory.
     static func baseDirectory(_ workingDirectory: String?) -> String {
         let currentDirectory = FileManager.default.currentDirectoryPath
-        return workingDirectory.map { ConfigFiles.absolute($0, relativeTo: currentDirectory) } ?? currentDirectory
+        return workingDirectory.map { FilePaths.absolute($0, relativeTo: currentDirectory) } ?? currentDirectory
     }
 
     /// The folders of ``resolve(_:workingDirectory:logger:)``.

@@ -126,3 +126,51 @@ public struct WaitResult: Sendable {
     /// How many checks it took.
     public var attempts: Int
 }
+
+/// One problem a CI check found, pointing at a file and line where it can.
+public struct CIFinding: Sendable, Hashable, Codable {
+    /// Errors fail the build; warnings are reported only. The same type as a lint finding's severity.
+    public typealias Severity = LintFinding.Severity
+
+    /// Errors fail the build.
+    public var severity: Severity
+    /// A stable code: `INVALID_NAME`, `DUPLICATE_VERSION`, `INVALID_ENCODING`, `UNTERMINATED_SQL`,
+    /// `UNDEFINED_PLACEHOLDER`, `MIXED_TRANSACTIONALITY`, `SCRIPT_CONFIG`, `CHANGED_AFTER_RELEASE`,
+    /// `DELETED_AFTER_RELEASE`, `VERSION_CLASH`, `OUT_OF_ORDER`, `MIGRATION_FAILED`, a lint rule id, or a Flyway
+    /// validation code.
+    public var code: String
+    /// The file, relative to its location (or to the repository for git checks).
+    public var file: String?
+    /// The 1-based line.
+    public var line: Int?
+    /// What is wrong and what to do.
+    public var message: String
+
+    /// Creates a finding.
+    public init(severity: Severity, code: String, file: String?, line: Int?, message: String) {
+        self.severity = severity
+        self.code = code
+        self.file = file
+        self.line = line
+        self.message = message
+    }
+}
+
+/// What an offline (or scratch) validation found.
+public struct CIReport: Sendable {
+    /// Every finding, errors and warnings, in file order.
+    public var findings: [CIFinding]
+    /// Migration files checked.
+    public var migrationsChecked: Int
+    /// For `--scratch`: each migration applied and its time.
+    public var applied: [AppliedMigrationReport]
+    /// Whether no finding is an error.
+    public var isValid: Bool { !findings.contains { $0.severity == .error } }
+
+    /// Creates a report.
+    public init(findings: [CIFinding], migrationsChecked: Int, applied: [AppliedMigrationReport] = []) {
+        self.findings = findings
+        self.migrationsChecked = migrationsChecked
+        self.applied = applied
+    }
+}
