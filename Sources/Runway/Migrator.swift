@@ -106,9 +106,7 @@ public struct Migrator: Sendable {
     /// operation was: the server rolled back what was open and released the lock with the session.
     private static func retryableWhenSessionEnded(_ error: RunwayError) -> RunwayError {
         guard error.endedSession, error.code != .cancelled else { return error }
-        var error = error
-        error.code = .connection
-        return error
+        return error.refined { $0.code = .connection }
     }
 
     /// Runs an engine operation on its own thread, forwarding task cancellation to libpq, once the configuration

@@ -64,32 +64,76 @@ public struct RunwayError: Error, Sendable, CustomStringConvertible {
         public static let timeout = Code(.timeout)
     }
 
-    // The fields are set where the error is made and refined on its way up (the file and line of the statement,
-    // a clearer message); code outside Runway reads them.
+    // The fields never change once the error is made; on its way up an error is replaced by a refined copy (the file
+    // and line of the statement, a clearer message: ``refined(_:)``).
 
     /// What kind of failure this is.
-    public internal(set) var code: Code
+    public let code: Code
     /// A message that says what went wrong and, where possible, what to do next.
-    public internal(set) var message: String
+    public let message: String
     /// The migration or callback file at fault, relative to its location, when there is one.
-    public internal(set) var file: String?
+    public let file: String?
     /// The 1-based line in `file` of the failing statement.
-    public internal(set) var line: Int?
+    public let line: Int?
     /// The server's SQLSTATE (for example ``SQLState/undefinedTable``, `42P01`).
-    public internal(set) var sqlState: SQLState?
+    public let sqlState: SQLState?
     /// The server's DETAIL field.
-    public internal(set) var detail: String?
+    public let detail: String?
     /// The server's HINT field.
-    public internal(set) var hint: String?
+    public let hint: String?
     /// The failing SQL statement (possibly shortened).
-    public internal(set) var statement: String?
+    public let statement: String?
     /// The server's error position: a 1-based character offset into `statement`.
-    public internal(set) var position: Int?
+    public let position: Int?
     /// Set when the session was found to no longer hold the migration lock (the session itself is still there).
-    var lockLost = false
+    let lockLost: Bool
     /// What was wrong with a migration file, where `validate --offline` reports problems apart (the public
     /// ``code`` is ``Code/invalidMigration`` for all of them).
-    var fileProblem: FileProblem?
+    let fileProblem: FileProblem?
+
+    /// An error's fields, to build a refined copy of it.
+    struct Fields {
+        var code: Code
+        var message: String
+        var file: String?
+        var line: Int?
+        var sqlState: SQLState?
+        var detail: String?
+        var hint: String?
+        var statement: String?
+        var position: Int?
+        var lockLost = false
+        var fileProblem: FileProblem?
+    }
+
+    /// The error's fields.
+    var fields: Fields {
+        Fields(
+            code: code, message: message, file: file, line: line, sqlState: sqlState, detail: detail, hint: hint,
+            statement: statement, position: position, lockLost: lockLost, fileProblem: fileProblem)
+    }
+
+    /// An error made of `fields`.
+    init(_ fields: Fields) {
+        code = fields.code
+        message = fields.message
+        file = fields.file
+        line = fields.line
+        sqlState = fields.sqlState
+        detail = fields.detail
+        hint = fields.hint
+        statement = fields.statement
+        position = fields.position
+        lockLost = fields.lockLost
+        fileProblem = fields.fileProblem
+    }
+
+    /// A copy with `change` applied to its fields.
+    func refined(_ change: (inout Fields) -> Void) -> RunwayError {
+        var fields = fields
+        change(&fields)
+        return RunwayError(fields)
+    }
 
     /// The problems with a migration file that `validate --offline` gives their own finding codes.
     enum FileProblem: Sendable, Hashable {
@@ -117,14 +161,10 @@ public struct RunwayError: Error, Sendable, CustomStringConvertible {
         _ code: Code, _ message: String, file: String? = nil, line: Int? = nil, sqlState: SQLState? = nil,
         detail: String? = nil, hint: String? = nil, statement: String? = nil
     ) {
-        self.code = code
-        self.message = message
-        self.file = file
-        self.line = line
-        self.sqlState = sqlState
-        self.detail = detail
-        self.hint = hint
-        self.statement = statement
+        self.init(
+            Fields(
+                code: code, message: message, file: file, line: line, sqlState: sqlState, detail: detail, hint: hint,
+                statement: statement))
     }
 
     /// A multi-line, user-facing description in the shape Flyway prints for failed scripts.
@@ -146,8 +186,6 @@ extension RunwayError {
     static func invalidMigration(
         _ message: String, file: String? = nil, line: Int? = nil, problem: FileProblem? = nil
     ) -> RunwayError {
-        var error = RunwayError(.invalidMigration, message, file: file, line: line)
-        error.fileProblem = problem
-        return error
+        RunwayError(Fields(code: .invalidMigration, message: message, file: file, line: line, fileProblem: problem))
     }
 }

@@ -116,9 +116,7 @@ package struct RawSetting: Sendable, Equatable {
     /// Re-throws a parser's error with the source appended.
     func wrapping<T>(_ body: () throws(RunwayError) -> T) throws(RunwayError) -> T {
         do { return try body() } catch {
-            var error = error
-            error.message += " (set by \(source))"
-            throw error
+            throw error.refined { $0.message += " (set by \(source))" }
         }
     }
 }

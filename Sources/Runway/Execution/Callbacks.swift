@@ -59,13 +59,13 @@ extension Engine {
                     do throws(RunwayError) {
                         try execute(statement, from: statements, on: session.work)
                     } catch {
-                        var error = error
-                        error.message = "Error while executing \(event) callback: \(error.message)"
-                        error.file = file.relativePath
-                        error.line = Self.line(of: statement, position: error.position)
-                        error.statement = Self.shorten(statement.sql)
-                        if error.code == .database { error.code = .migrationFailed }
-                        throw error
+                        throw error.refined {
+                            $0.message = "Error while executing \(event) callback: \($0.message)"
+                            $0.file = file.relativePath
+                            $0.line = Self.line(of: statement, position: $0.position)
+                            $0.statement = Self.shorten(statement.sql)
+                            if $0.code == .database { $0.code = .migrationFailed }
+                        }
                     }
                 }
             }
@@ -147,9 +147,7 @@ extension Engine {
         do throws(RunwayError) {
             return try body()
         } catch {
-            var error = error
-            error.file = error.file ?? file.relativePath
-            throw error
+            throw error.refined { $0.file = $0.file ?? file.relativePath }
         }
     }
 }

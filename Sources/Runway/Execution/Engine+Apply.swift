@@ -316,31 +316,31 @@ extension Engine {
     func failure(
         _ error: RunwayError, _ prepared: PreparedMigration, schema: String, progress: ScriptProgress, attempts: Int
     ) -> RunwayError {
-        var error = error
+        var refined = error.fields
         let schemaName = quoteIdentifier(schema)
         let rolledBack = prepared.transactional && progress.transactionEnd == nil
         if cancellation.isCancelled {
-            error.code = .cancelled
-            error.message =
+            refined.code = .cancelled
+            refined.message =
                 "Cancelled while migrating schema \(schemaName) to \(prepared.label): "
                 + (rolledBack
                     ? "changes successfully rolled back."
                     : "the migration was interrupted after part of it committed; it is recorded as failed.")
-            return error
+            return RunwayError(refined)
         }
         if error.lockLost {
-            error.message =
+            refined.message =
                 "Migration \(prepared.file.relativePath) stopped: \(error.message)\nMigration of schema \(schemaName) "
                 + "to \(prepared.label) did not complete. "
                 + (rolledBack
                     ? "Its transaction was rolled back."
                     : "Statements that completed before stay committed and the migration is recorded as failed: check "
                         + "what it applied, then run repair and migrate again.")
-            return error
+            return RunwayError(refined)
         }
         if error.endedSession {
             // The server rolled back the open transaction and released the lock with the session: retryable.
-            error.message =
+            refined.message =
                 "Migration \(prepared.file.relativePath) was interrupted: the database session ended (\(error.message))"
                 + "\nMigration of schema \(schemaName) to \(prepared.label) did not complete. "
                 + (rolledBack
@@ -348,10 +348,10 @@ extension Engine {
                         + "nothing of it was committed. Run migrate again."
                     : "Statements that completed before the interruption stay committed and the migration is "
                         + "recorded as failed: check what it applied, then run repair and migrate again.")
-            error.code = .connection
-            return error
+            refined.code = .connection
+            return RunwayError(refined)
         }
-        guard error.code == .database || error.code == .migrationFailed else { return error }
+        guard refined.code == .database || refined.code == .migrationFailed else { return error }
         let outcome =
             rolledBack
             ? "Changes successfully rolled back."
@@ -360,19 +360,19 @@ extension Engine {
                     + "so statements up to its COMMIT stay applied; run repair after fixing it)"
                 : "Please restore backups and roll back database and code! (the migration is not transactional, so "
                     + "statements before the failing one stay applied; run repair after fixing it)"
-        if error.sqlState == .lockNotAvailable, let timeout = configuration.ddlSafety.lockTimeoutMilliseconds {
-            error.hint = [
+        if refined.sqlState == .lockNotAvailable, let timeout = configuration.ddlSafety.lockTimeoutMilliseconds {
+            refined.hint = [
                 error.hint,
                 "The migration waited longer than lock_timeout (\(timeout) ms) for a lock held by another session "
                     + "\(attempts == 1 ? "once" : "on each of \(attempts) attempts"). Run it again at a quieter "
                     + "time, or raise --lock-timeout\(attempts == 1 ? " or --lock-timeout-retries" : "").",
             ].compactMap { $0 }.joined(separator: " ")
         }
-        error.message =
+        refined.message =
             "Migration \(prepared.file.relativePath) failed: \(error.message)\n"
             + "Migration of schema \(schemaName) to \(prepared.label) failed! \(outcome)"
-        if error.code == .database { error.code = .migrationFailed }
-        return error
+        if refined.code == .database { refined.code = .migrationFailed }
+        return RunwayError(refined)
     }
 
     static func milliseconds(since start: Date) -> Int { Int(Date().timeIntervalSince(start) * 1000) }

@@ -65,8 +65,7 @@ extension Engine {
                         ))
                 }
             } catch {
-                var error = error
-                error.file = error.file ?? file.relativePath
+                let error = error.refined { $0.file = $0.file ?? file.relativePath }
                 let undefined = error.fileProblem == .undefinedPlaceholder
                 add(error, code: undefined ? "UNDEFINED_PLACEHOLDER" : "INVALID_SQL")
             }

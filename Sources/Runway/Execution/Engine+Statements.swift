@@ -72,18 +72,18 @@ extension Engine {
                         ])
                 }
             } catch {
-                var error = error
-                error.file = prepared.file.relativePath
-                error.line = error.line ?? Self.line(of: statement, position: error.position)
-                error.statement = error.statement ?? Self.shorten(statement.sql)
+                var fields = error.fields
+                fields.file = prepared.file.relativePath
+                fields.line = error.line ?? Self.line(of: statement, position: error.position)
+                fields.statement = error.statement ?? Self.shorten(statement.sql)
                 if statementCallbacks {
                     fireQuietly("afterEachMigrateStatementError", callbacks: callbacks, session: session)
                 }
                 if autocommit || progress.transactionEnd != nil {
-                    error.detail = [error.detail, partialProgress(prepared, progress, session: session)]
+                    fields.detail = [error.detail, partialProgress(prepared, progress, session: session)]
                         .compactMap { $0 }.joined(separator: "\n")
                 }
-                throw error
+                throw RunwayError(fields)
             }
             progress.completed(statement)
         }

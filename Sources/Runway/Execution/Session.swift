@@ -112,14 +112,14 @@ final class Session {
     /// A failed lock check becomes a retryable error that says what happened; other errors pass unchanged.
     private static func explainLockLoss(_ error: RunwayError) -> RunwayError {
         guard AdvisoryLock.isLossError(error) else { return error }
-        var lost = error
-        lost.code = .connection
-        lost.lockLost = true
-        lost.sqlState = nil
-        lost.message =
-            "This session no longer holds the migration lock (a statement released it: pg_advisory_unlock_all() or "
-            + "DISCARD ALL in a migration?). Nothing was committed after the loss was found; run migrate again."
-        return lost
+        return error.refined {
+            $0.code = .connection
+            $0.lockLost = true
+            $0.sqlState = nil
+            $0.message =
+                "This session no longer holds the migration lock (a statement released it: pg_advisory_unlock_all() "
+                + "or DISCARD ALL in a migration?). Nothing was committed after the loss was found; run migrate again."
+        }
     }
     /// Opens a connection, retrying connection errors `connectRetries` times with doubling waits (1, 2, 4... seconds,
     /// capped at `connectRetriesInterval`), as Flyway does; each attempt is logged. Cancellation stops an attempt
@@ -158,10 +158,10 @@ final class Session {
         let connection = opened!
         if let initSql = configuration.initSql, !initSql.isEmpty {
             do { try connection.execute(initSql) } catch {
-                var error = error
-                error.code = .configuration
-                error.message = "initSql failed: \(error.message)"
-                throw error
+                throw error.refined {
+                    $0.code = .configuration
+                    $0.message = "initSql failed: \($0.message)"
+                }
             }
         }
         cancellation.track(connection)
@@ -176,26 +176,26 @@ final class Session {
 
     /// Adds what to do next to libpq's message.
     private static func explain(_ error: RunwayError, settings: ConnectionSettings) -> RunwayError {
-        var error = error
         let target = settings.redactedDescription
+        var message: String
         // libpq's own words when `target_session_attrs=read-write` found only standbys ("session is read-only",
         // "server is in hot standby mode"): no server error, so no SQLSTATE to match (as for ``LoginRefusal``).
         if error.message.contains("read-only") || error.message.contains("hot standby") {
-            error.message =
+            message =
                 "Unable to connect to a primary (read-write) server (\(target)): every host answered as a "
                 + "read-only standby. Point DB_HOST at the primary Service, or list all hosts so libpq can find the "
                 + "primary. libpq said: \(error.message)"
         } else {
-            error.message =
+            message =
                 "Unable to connect to the database (\(target)): "
                 + error.message.replacingOccurrences(of: "Unable to connect to the database: ", with: "")
         }
         if error.code == .authentication {
-            error.message +=
+            message +=
                 "\nThe server refused the login: check the user (DB_USERNAME) and the password (DB_PASSWORD_FILE or "
                 + "DB_PASSWORD). Not retried: connecting again with the same credentials cannot succeed."
         }
-        return error
+        return error.refined { $0.message = message }
     }
 
     // MARK: - Session state

@@ -214,9 +214,7 @@ public struct MigrationLinter: Sendable {
         do {
             statements = try SQLScriptParser.parse(text, serverMajorVersion: serverMajorVersion)
         } catch {
-            var located = error
-            located.file = file
-            throw located
+            throw error.refined { $0.file = file }
         }
         return lint(file: file, text: text, statements: statements)
     }

@@ -450,13 +450,12 @@ final class Connection: @unchecked Sendable {
 
     private func serverError(_ result: OpaquePointer) -> RunwayError {
         let message = field(result, "M") ?? Self.scrub(String(cString: PQresultErrorMessage(result)), secrets: secrets)
-        var error = RunwayError(
-            .database, message.trimmingCharacters(in: .whitespacesAndNewlines),
-            sqlState: field(result, "C").map(SQLState.init(rawValue:)), detail: field(result, "D"),
-            hint: field(result, "H"))
-        if let position = field(result, "P").flatMap(Int.init) { error.position = position }
-        if PQstatus(handle) != CONNECTION_OK { error.code = .connection }
-        return error
+        return RunwayError(
+            RunwayError.Fields(
+                code: PQstatus(handle) == CONNECTION_OK ? .database : .connection,
+                message: message.trimmingCharacters(in: .whitespacesAndNewlines),
+                sqlState: field(result, "C").map(SQLState.init(rawValue:)), detail: field(result, "D"),
+                hint: field(result, "H"), position: field(result, "P").flatMap(Int.init)))
     }
 
     private func connectionError() -> RunwayError {
