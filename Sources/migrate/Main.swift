@@ -45,13 +45,12 @@ struct Main: AsyncParsableCommand {
             reportUsageError("ERROR: ", error.description, arguments: arguments)
             Foundation.exit(ExitStatus.usage)
         }
-        FlywaySettingsArguments.settings = flyway.settings
         do {
             var command = try parseAsRoot(flyway.remaining)
-            if var asyncCommand = command as? AsyncParsableCommand {
-                try await asyncCommand.run()
+            if let runway = command as? any RunwayCommand {
+                try await runway.run(flywaySettings: flyway.settings)
             } else {
-                try command.run()
+                try command.run()  // the root command without a subcommand: help
             }
         } catch let exit as ExitCode {
             Foundation.exit(exit.rawValue)
@@ -82,9 +81,16 @@ struct Main: AsyncParsableCommand {
     }
 }
 
-/// The Flyway-style `-key=value` settings from the command line, split off before ArgumentParser runs.
-enum FlywaySettingsArguments {
-    nonisolated(unsafe) static var settings: [(String, String)] = []
+/// A subcommand. `Main` runs it with the Flyway-style `-key=value` settings it split off the command line before
+/// ArgumentParser saw the rest.
+protocol RunwayCommand: AsyncParsableCommand {
+    func run(flywaySettings: [(String, String)]) async throws
+}
+
+extension RunwayCommand {
+    /// ArgumentParser's entry point, unused: `Main.main()` parses the arguments itself and calls
+    /// ``run(flywaySettings:)`` with the settings it split off.
+    func run() async throws { try await run(flywaySettings: []) }
 }
 
 /// The documented exit codes.

@@ -37,10 +37,9 @@ struct CommandContext {
 
     /// Flyway's layers (config files < `FLYWAY_*`/`DB_*` environment < `-key=value` arguments), then Runway's flags.
     func configuration(
-        connection: ConnectionOptions, migrations: MigrationOptions
+        connection: ConnectionOptions, migrations: MigrationOptions, flywaySettings: [(String, String)]
     ) throws(RunwayError) -> Configuration {
-        var configuration = try Configuration.load(
-            ConfigurationSources(arguments: FlywaySettingsArguments.settings), logger: logger)
+        var configuration = try Configuration.load(ConfigurationSources(arguments: flywaySettings), logger: logger)
         try connection.apply(to: &configuration)
         try migrations.apply(to: &configuration)
         return configuration
@@ -50,7 +49,8 @@ struct CommandContext {
     /// print its result in the chosen format, and map failures onto exit codes.
     /// With `ciFormats`, `--output github|junit` are allowed and `text` must already hold that rendering.
     static func run(
-        output: OutputOptions, operation: String, ciFormats: Bool = false, _ connection: ConnectionOptions,
+        output: OutputOptions, flywaySettings: [(String, String)], operation: String, ciFormats: Bool = false,
+        _ connection: ConnectionOptions,
         _ migrations: MigrationOptions,
         _ body: @escaping @Sendable (Migrator) async throws(RunwayError) -> CommandOutput
     ) async throws {
@@ -63,7 +63,8 @@ struct CommandContext {
         }
         let rendered: CommandOutput
         do throws(RunwayError) {
-            let configuration = try context.configuration(connection: connection, migrations: migrations)
+            let configuration = try context.configuration(
+                connection: connection, migrations: migrations, flywaySettings: flywaySettings)
             let migrator = Migrator(configuration: configuration, logger: context.logger)
             let reporter = context.reporter(operation: operation)
             rendered = try await SignalCancellation.run(report: reporter.report) { () async throws(RunwayError) in

@@ -2,7 +2,7 @@ import ArgumentParser
 import Runway
 
 /// `migrate info`: show every migration and its state.
-struct InfoCommand: AsyncParsableCommand {
+struct InfoCommand: RunwayCommand {
     static let configuration = CommandConfiguration(
         commandName: "info", abstract: "Show every migration with its Flyway state; changes nothing.")
 
@@ -10,8 +10,10 @@ struct InfoCommand: AsyncParsableCommand {
     @OptionGroup var migrations: MigrationOptions
     @OptionGroup var output: OutputOptions
 
-    func run() async throws {
-        try await CommandContext.run(output: output, operation: "info", connection, migrations) {
+    func run(flywaySettings: [(String, String)]) async throws {
+        try await CommandContext.run(
+            output: output, flywaySettings: flywaySettings, operation: "info", connection, migrations
+        ) {
             (migrator: Migrator) throws(RunwayError) in
             let result = try await migrator.info()
             return CommandOutput(json: JSONOutput.info(result), text: TextOutput.info(result), ok: true)

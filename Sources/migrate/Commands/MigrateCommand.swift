@@ -2,7 +2,7 @@ import ArgumentParser
 import Runway
 
 /// `migrate migrate`: apply pending migrations.
-struct MigrateCommand: AsyncParsableCommand {
+struct MigrateCommand: RunwayCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate", abstract: "Apply pending migrations under Flyway's advisory lock.")
 
@@ -10,8 +10,10 @@ struct MigrateCommand: AsyncParsableCommand {
     @OptionGroup var migrations: MigrationOptions
     @OptionGroup var output: OutputOptions
 
-    func run() async throws {
-        try await CommandContext.run(output: output, operation: "migrate", connection, migrations) {
+    func run(flywaySettings: [(String, String)]) async throws {
+        try await CommandContext.run(
+            output: output, flywaySettings: flywaySettings, operation: "migrate", connection, migrations
+        ) {
             (migrator: Migrator) throws(RunwayError) in
             let result = try await migrator.migrate()
             return CommandOutput(json: JSONOutput.migrate(result), text: TextOutput.migrate(result), ok: true)

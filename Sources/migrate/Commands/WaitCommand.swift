@@ -2,7 +2,7 @@ import ArgumentParser
 import Runway
 
 /// `migrate wait`: block until the schema is migrated (for init containers).
-struct WaitCommand: AsyncParsableCommand {
+struct WaitCommand: RunwayCommand {
     static let configuration = CommandConfiguration(
         commandName: "wait",
         abstract: """
@@ -23,7 +23,7 @@ struct WaitCommand: AsyncParsableCommand {
     @OptionGroup var migrations: MigrationOptions
     @OptionGroup var output: OutputOptions
 
-    func run() async throws {
+    func run(flywaySettings: [(String, String)]) async throws {
         let until = try self.until.map { text throws(RunwayError) in
             do { return try MigrationVersion(text) } catch {
                 throw RunwayError(.configuration, "--until '\(text)' is not a valid version")
@@ -31,7 +31,9 @@ struct WaitCommand: AsyncParsableCommand {
         }
         let timeout = timeout
         let interval = interval
-        try await CommandContext.run(output: output, operation: "wait", connection, migrations) {
+        try await CommandContext.run(
+            output: output, flywaySettings: flywaySettings, operation: "wait", connection, migrations
+        ) {
             (migrator: Migrator) throws(RunwayError) in
             guard timeout > 0, interval > 0 else {
                 throw RunwayError(.configuration, "--timeout and --interval must be positive")
