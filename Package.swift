@@ -67,17 +67,24 @@ let package = Package(
             name: "RunwayTests",
             dependencies: ["Runway"]
         ),
+        // What the database tests share: the throwaway server, test databases, private clusters, gates, the psql
+        // differential. Built only with the tests (it imports Runway with @testable, which debug builds allow).
+        .target(
+            name: "RunwayTestSupport",
+            dependencies: ["Runway", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/RunwayTestSupport"
+        ),
         .testTarget(
             name: "RunwayIntegrationTests",
             dependencies: [
-                "Runway", "RunwayServiceLifecycle", .product(name: "Logging", package: "swift-log"),
+                "Runway", "RunwayTestSupport", "RunwayServiceLifecycle", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "migrateTests",
-            dependencies: ["migrate", "Runway"]
+            dependencies: ["migrate", "Runway", "RunwayTestSupport"]
         ),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import RunwayTestSupport
 
 /// Test fixtures shipped as resources (database states written by Flyway 12.0.2).
 enum Fixtures {

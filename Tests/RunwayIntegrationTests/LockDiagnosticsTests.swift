@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import RunwayTestSupport
 
 @testable import Runway
 
@@ -26,7 +27,7 @@ struct LockDiagnosticsTests {
         var configuration = db.configuration([folder.path])
         configuration.lockRetryCount = 60
         let run = Task { try await Migrator(configuration: configuration, logger: capture.logger).migrate() }
-        try await pollUntil(120, "a waiting line") {
+        try await eventually(120, "a waiting line") {
             capture.messages.contains { $0.hasPrefix("Waiting for the migration lock") }
         }
         let line = capture.messages.first { $0.hasPrefix("Waiting for the migration lock") } ?? ""
@@ -105,7 +106,7 @@ struct LockDiagnosticsTests {
         configuration.locations = [folder.path]
         let run = Task { try await Migrator(configuration: configuration, logger: Logger(label: "t")).migrate() }
         let probe = try db.connect()
-        try await pollUntil(120, "the session named orders-migrations") {
+        try await eventually(120, "the session named orders-migrations") {
             try probe.query(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'orders-migrations'",
                 [db.name]

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import RunwayTestSupport
 
 /// Differential test against psql (issue 12): for any script, what is stored, and whether and where it fails, equal
 /// what `psql -X -v ON_ERROR_STOP=1 -1 -f` does (non-transactional scripts: without `-1`).

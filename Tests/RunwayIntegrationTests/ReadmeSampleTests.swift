@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Runway
 import Testing
+import RunwayTestSupport
 
 /// The README's library sample, compiled with the tests. Never run: it would migrate the database the `DB_*`
 /// variables name with migrations this target does not have.

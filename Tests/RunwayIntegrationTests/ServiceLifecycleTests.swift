@@ -3,6 +3,7 @@ import Logging
 import RunwayServiceLifecycle
 import ServiceLifecycle
 import Testing
+import RunwayTestSupport
 
 @testable import Runway
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import RunwayTestSupport
 
 @testable import Runway
 
@@ -104,14 +105,25 @@ struct ValidateInfoTests {
         #expect(!SchemaHistory.printsISOInUTC(connection))
         #expect(try history.read(on: connection) == fast)
         // Without times (validate, migrate) both are empty.
-        #expect(try history.read(on: connection, times: false).allSatisfy { $0.installedOn.isEmpty && $0.installedOnUTC.isEmpty })
+        #expect(
+            try history.read(on: connection, times: false).allSatisfy {
+                $0.installedOn.isEmpty && $0.installedOnUTC.isEmpty
+            })
     }
 
     @Test("the ISO text of a timestamp becomes both formats; other shapes are left to the server")
     func isoTextShapes() {
-        #expect(SchemaHistory.times(isoText: "2026-11-21 08:38:54.184418")! == ("2026-11-21 08:38:54", "2026-11-21T08:38:54.184418Z"))
-        #expect(SchemaHistory.times(isoText: "2026-11-21 08:38:54.5")! == ("2026-11-21 08:38:54", "2026-11-21T08:38:54.500000Z"))
-        for other in ["10000-01-01 00:00:00", "2026-11-21 08:38:54 BC", "21/11/2026 08:38:54", "2026-11-21 08:38:54.", ""] {
+        #expect(
+            SchemaHistory.times(isoText: "2026-11-21 08:38:54.184418")! == (
+                "2026-11-21 08:38:54", "2026-11-21T08:38:54.184418Z"
+            ))
+        #expect(
+            SchemaHistory.times(isoText: "2026-11-21 08:38:54.5")! == (
+                "2026-11-21 08:38:54", "2026-11-21T08:38:54.500000Z"
+            ))
+        for other in [
+            "10000-01-01 00:00:00", "2026-11-21 08:38:54 BC", "21/11/2026 08:38:54", "2026-11-21 08:38:54.", "",
+        ] {
             #expect(SchemaHistory.times(isoText: other) == nil, "\(other)")
         }
     }

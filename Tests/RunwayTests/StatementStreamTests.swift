@@ -11,7 +11,8 @@ struct StatementStreamTests {
     /// `BEGIN ATOMIC` bodies, standard_conforming_strings changes, multi-byte characters, CR LF.
     static let pieces = [
         "SELECT 1;\n", "INSERT INTO t VALUES ('a;b', 'it''s');\n", "SELECT e'x\\';y';\n", "SELECT E'\\\\';\n",
-        "SELECT $$a;$b$;$$;\n", "SELECT $tag$ $$ ; $tag$;\n", "-- comment ; here\n", "/* a /* nested ; */ b */ SELECT 2;\n",
+        "SELECT $$a;$b$;$$;\n", "SELECT $tag$ $$ ; $tag$;\n", "-- comment ; here\n",
+        "/* a /* nested ; */ b */ SELECT 2;\n",
         "SELECT U&'\\0041;' UESCAPE '!';\n", "SELECT B'10', X'ff';\n", "CREATE TABLE \"we;ird\" (id int);\n",
         "COPY t FROM STDIN;\n1\tone;\n2\t'two'\n\\.\n", "SET standard_conforming_strings = off;\n",
         "SELECT 'back\\'slash;';\n", "RESET standard_conforming_strings;\n", "SELECT 'héllo €uro 𝄞';\r\n",
@@ -37,7 +38,8 @@ struct StatementStreamTests {
         ).all()
     }
 
-    @Test("every window size gives the statements splitting the whole text gives", arguments: [1, 2, 3, 7, 16, 61, 4096])
+    @Test(
+        "every window size gives the statements splitting the whole text gives", arguments: [1, 2, 3, 7, 16, 61, 4096])
     func windowsAgree(window: Int) throws {
         for seed in 1...40 as ClosedRange<UInt64> {
             let text = Self.script(seed: seed, count: 30)

@@ -3,6 +3,7 @@ import Foundation
     import FoundationXML
 #endif
 import Testing
+import RunwayTestSupport
 
 @testable import Runway
 
@@ -125,8 +126,8 @@ struct CIValidateTests {
             "db/migrations/V2__b.sql": "CREATE TABLE b (id int);\n",
             "db/migrations/V3__c.sql": "CREATE TABLE c (id int);\n", "db/migrations/R__v.sql": "SELECT 1;\n",
         ])
-        let git = { (command: String) in
-            try TestCluster.shell(
+        let git = { (command: String) throws in
+            _ = try TestCluster.shell(
                 "cd \(TestCluster.singleQuoted(repo.path)) && git -c user.name=t -c user.email=t@example.com \(command)"
             )
         }

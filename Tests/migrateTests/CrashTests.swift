@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import RunwayTestSupport
 
 @testable import Runway
 
@@ -58,21 +59,24 @@ struct CrashTests {
             #expect(try connection.execute("SELECT count(*) FROM marks.applied").scalar == "0", "trial \(trial)")
             return
         }
-        let history = try connection.execute(
-            """
-            SELECT coalesce(string_agg(version, ',' ORDER BY version::int), '') FROM flyway_schema_history
-            WHERE type = 'SQL' AND success
-            """
-        ).scalar ?? ""
-        let tables = try connection.execute(
-            """
-            SELECT coalesce(string_agg(substr(relname, 2), ',' ORDER BY substr(relname, 2)::int), '') FROM pg_class
-            WHERE relname ~ '^m[0-9]+$' AND relkind = 'r'
-            """
-        ).scalar ?? ""
-        let marks = try connection.execute(
-            "SELECT coalesce(string_agg(version::text, ',' ORDER BY version), '') FROM marks.applied"
-        ).scalar ?? ""
+        let history =
+            try connection.execute(
+                """
+                SELECT coalesce(string_agg(version, ',' ORDER BY version::int), '') FROM flyway_schema_history
+                WHERE type = 'SQL' AND success
+                """
+            ).scalar ?? ""
+        let tables =
+            try connection.execute(
+                """
+                SELECT coalesce(string_agg(substr(relname, 2), ',' ORDER BY substr(relname, 2)::int), '') FROM pg_class
+                WHERE relname ~ '^m[0-9]+$' AND relkind = 'r'
+                """
+            ).scalar ?? ""
+        let marks =
+            try connection.execute(
+                "SELECT coalesce(string_agg(version::text, ',' ORDER BY version), '') FROM marks.applied"
+            ).scalar ?? ""
         let failed = try connection.execute("SELECT count(*) FROM flyway_schema_history WHERE NOT success").scalar
         #expect(history == tables, "trial \(trial): history \(history) vs tables \(tables)")
         #expect(history == marks, "trial \(trial): history \(history) vs marks \(marks)")

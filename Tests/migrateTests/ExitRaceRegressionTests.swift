@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import RunwayTestSupport
 
 // Found by scripts/test-asan.sh (a SEGV report from a `migrate` that its hostile-input test expected to fail with
 // exit 1, which ASan's exit code hid): when the scan of the migration files fails while the connection is still

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import RunwayTestSupport
 
 @testable import Runway
 
@@ -708,7 +709,10 @@ struct HostileInputTests {
             ["migrate", "--locations", project.path + "/sql"], environment: db.environment, directory: project.path,
             seconds: 300)
         #expect(run.output.status == 0, "\(run.output.all)")
-        #expect(try db.rows("SELECT count(*), min(id), max(id) FROM load") == [["\(rowsPerChunk * chunks)", "0", "\(rowsPerChunk * chunks - 1)"]])
+        #expect(
+            try db.rows("SELECT count(*), min(id), max(id) FROM load") == [
+                ["\(rowsPerChunk * chunks)", "0", "\(rowsPerChunk * chunks - 1)"]
+            ])
         #expect(try db.rows("SELECT count(*) FROM marker") == [["1"]])
         if sanitizerEnvironment["ASAN_OPTIONS"] == nil {  // AddressSanitizer's shadow memory is not the file's
             #expect(run.peakMegabytes < 64, "peak RSS \(run.peakMegabytes) MB for a \(size >> 20) MB file")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import RunwayTestSupport
 
 /// `--log-format json`: what a log pipeline reads from a Job's stderr.
 @Suite("--log-format json through the CLI (built binary, real PostgreSQL)")

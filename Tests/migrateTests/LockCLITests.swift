@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import RunwayTestSupport
 
 @testable import Runway
 
@@ -47,7 +48,7 @@ struct LockCLITests {
         let first = try startMigrate(
             ["migrate", "--locations", folder.path] + flags, environment: db.environment.merging(variables) { $1 })
         // The first runner holds the migration lock while its migration waits on the gate.
-        try await pollUntil(120, "the first runner inside its migration") {
+        try await eventually(120, "the first runner inside its migration") {
             try db.scalar(
                 """
                 SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import RunwayTestSupport
 
 /// Which login failures a Job retries (exit 3) and which are permanent (exit 6): see the README's exit codes.
 @Suite("login failures through the CLI: permanent ones exit 6 at once, transient ones exit 3 after retrying")

@@ -1,4 +1,5 @@
 import Foundation
+import RunwayTestSupport
 
 /// The sanitizer settings of the test process, which `scripts/test-asan.sh` sets, for the `migrate` processes that
 /// tests start with an environment of their own.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import RunwayTestSupport
 
 @testable import Runway
 @testable import migrate
@@ -179,7 +180,7 @@ struct SecretScanTests {
             ["migrate", "--locations", files.path + "/migrations"] + invocation.arguments,
             environment: invocation.environment, directory: invocation.directory)
         // Waiting for the lock means it parsed its arguments and connected (its work connection polls for the lock).
-        try await pollUntil(120, "migrate waiting for the lock") {
+        try await eventually(120, "migrate waiting for the lock") {
             try holder.query(
                 """
                 SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'runway'

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import RunwayTestSupport
 
 /// `migrate wait`, the init container of Strategy B: it lets a pod start only once the schema matches the files
 /// that pod ships, with the same validation `migrate` runs.

@@ -54,7 +54,7 @@ struct ResultRow {
 /// Every call blocks the calling thread; Runway only calls it from its own worker thread (see ``Migrator``), never
 /// from Swift's cooperative pool. Opening one can be interrupted from another thread (``ConnectionInterrupt``);
 /// `cancel()` may be called from any thread: it sends a libpq cancel request for the statement that is running.
-final class Connection: @unchecked Sendable {
+package final class Connection: @unchecked Sendable {
     private let handle: OpaquePointer
     private let cancelHandle: OpaquePointer?
     private let noticeBox: NoticeBox

@@ -1,12 +1,12 @@
 /// SplitMix64 (Steele, Lea and Flood, 2014): a tiny PRNG whose output depends only on the seed, on every platform
 /// and Swift version (unlike `SystemRandomNumberGenerator`, or `Int.random(in:using:)`, whose reduction is the
 /// standard library's business).
-struct SplitMix64: RandomNumberGenerator {
+package struct SplitMix64: RandomNumberGenerator {
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    package init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -15,15 +15,15 @@ struct SplitMix64: RandomNumberGenerator {
     }
 
     /// A number in `0..<bound` (the modulo bias is far below anything a test could notice).
-    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
+    package mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
 
     /// True `percent` times in 100.
-    mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
+    package mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
 
-    mutating func pick<T>(_ choices: [T]) -> T { choices[below(choices.count)] }
+    package mutating func pick<T>(_ choices: [T]) -> T { choices[below(choices.count)] }
 
     /// One of `choices`, each as likely as its weight.
-    mutating func weighted<T>(_ choices: [(Int, T)]) -> T {
+    package mutating func weighted<T>(_ choices: [(Int, T)]) -> T {
         var roll = below(choices.reduce(0) { $0 + $1.0 })
         for (weight, choice) in choices {
             if roll < weight { return choice }
@@ -34,14 +34,14 @@ struct SplitMix64: RandomNumberGenerator {
 }
 
 /// A migration script together with what psql must do with it.
-struct GeneratedScript: Sendable {
+package struct GeneratedScript: Sendable {
     /// The seed that generates exactly this script (`RUNWAY_DIFF_SEED` with `RUNWAY_DIFF_COUNT=1`).
-    var seed: UInt64
-    var text: String
+    package var seed: UInt64
+    package var text: String
     /// Whether psql applies it with `-1` (no statement in it refuses a transaction block).
-    var transactional: Bool
+    package var transactional: Bool
     /// The line of the first statement written to fail, where psql stops; `nil` when every statement succeeds.
-    var expectedFailureLine: Int?
+    package var expectedFailureLine: Int?
 }
 
 /// Generates migration scripts that stress statement splitting and execution, deterministically from a seed.
@@ -69,7 +69,7 @@ struct GeneratedScript: Sendable {
 /// Runway the line where it starts), and a statement that changes `standard_conforming_strings` (a `SET`, or a
 /// `ROLLBACK` that undoes one) always ends its line, since psql lexes each input line with the setting it had when
 /// the line began.
-struct ScriptGenerator {
+package struct ScriptGenerator {
     private var random: SplitMix64
     private var output = ""
     private var line = 1
@@ -89,7 +89,7 @@ struct ScriptGenerator {
     private var expectedFailureLine: Int?
 
     /// The script for `seed`.
-    static func script(seed: UInt64) -> GeneratedScript {
+    package static func script(seed: UInt64) -> GeneratedScript {
         var generator = ScriptGenerator(seed: seed)
         generator.generate()
         return GeneratedScript(

@@ -1,71 +1,9 @@
 import Foundation
 import Logging
 import Testing
+import RunwayTestSupport
 
 @testable import Runway
-
-@Suite("DDL safety policy: lock_timeout with retries, statement_timeout")
-struct DDLSafetyTests {
-    @Test("a migration that hits lock_timeout is rolled back and retried; the application's writes go through meanwhile")
-    func lockTimeoutRetries() async throws {
-        let db = try TestDatabase("locktimeout")
-        try db.connect().execute("CREATE TABLE t (id int)")
-        let folder = try MigrationFolder(["V1__add_column.sql": "ALTER TABLE t ADD COLUMN note text;"])
-        let blocker = try db.connect()
-        try blocker.execute("BEGIN; LOCK TABLE t IN ACCESS SHARE MODE")  // a long report query, say
-        let capture = LogCapture()
-        var configuration = db.configuration([folder.path])
-        configuration.baselineOnMigrate = true
-        configuration.baselineVersion = "0"
-        configuration.ddlSafety.lockTimeoutMilliseconds = 300
-        configuration.ddlSafety.lockTimeoutRetries = 10
-        let run = Task { try await Migrator(configuration: configuration, logger: capture.logger).migrate() }
-        try await eventually { capture.messages.contains { $0.hasPrefix("Migration waited longer than lock_timeout") } }
-        // The blocker still holds its lock, yet a write completes: the migration does not sit in the lock queue.
-        let writer = try db.connect()
-        try writer.execute("SET lock_timeout = '20s'; INSERT INTO t VALUES (1)")
-        #expect(try db.scalar("SELECT count(*) FROM t") == "1")
-        try blocker.execute("COMMIT")
-        let result = try await run.value
-        #expect(result.migrations.map(\.version) == ["1"])
-        #expect(try db.scalar("SELECT count(*) FROM information_schema.columns WHERE column_name = 'note'") == "1")
-    }
-
-    @Test("when every retry times out the error says so, with SQLSTATE 55P03, and nothing is applied")
-    func lockTimeoutExhausted() async throws {
-        let db = try TestDatabase("locktimeout2")
-        try db.connect().execute("CREATE TABLE t (id int)")
-        let folder = try MigrationFolder(["V1__add_column.sql": "ALTER TABLE t ADD COLUMN note text;"])
-        let blocker = try db.connect()
-        try blocker.execute("BEGIN; LOCK TABLE t IN ACCESS SHARE MODE")
-        let error = await #expect(throws: RunwayError.self) {
-            try await db.migrator([folder.path]) {
-                $0.baselineOnMigrate = true
-                $0.baselineVersion = "0"
-                $0.ddlSafety.lockTimeoutMilliseconds = 100
-                $0.ddlSafety.lockTimeoutRetries = 1
-            }.migrate()
-        }
-        #expect(error?.sqlState == "55P03")
-        #expect(error?.hint?.contains("waited longer than lock_timeout (100 ms)") == true)
-        #expect(error?.file == "V1__add_column.sql")
-        try blocker.execute("COMMIT")
-        #expect(try db.scalar("SELECT count(*) FROM information_schema.columns WHERE column_name = 'note'") == "0")
-        #expect(try db.scalar("SELECT count(*) FROM flyway_schema_history WHERE version = '1'") == "0")
-    }
-
-    @Test("statement_timeout stops a runaway statement and rolls the migration back")
-    func statementTimeout() async throws {
-        let db = try TestDatabase("stmttimeout")
-        let folder = try MigrationFolder(["V1__slow.sql": "CREATE TABLE t (id int);\nSELECT pg_sleep(30);"])
-        let error = await #expect(throws: RunwayError.self) {
-            try await db.migrator([folder.path]) { $0.ddlSafety.statementTimeoutMilliseconds = 200 }.migrate()
-        }
-        #expect(error?.sqlState == "57014")
-        #expect(error?.line == 2)
-        #expect(try db.scalar("SELECT to_regclass('public.t') IS NULL") == "t")
-    }
-}
 
 @Suite("faults: half-applied non-transactional migrations, killed backends, server restarts")
 struct FaultTests {
@@ -74,7 +12,8 @@ struct FaultTests {
         let db = try TestDatabase("halfway")
         let folder = try MigrationFolder([
             "V1__t.sql": "CREATE TABLE t (id int, v int);\nINSERT INTO t VALUES (1, 1), (2, 1);",
-            "V2__indexes.sql": "CREATE INDEX CONCURRENTLY t_id_idx ON t (id);\n\nCREATE UNIQUE INDEX CONCURRENTLY t_v_key ON t (v);\n",
+            "V2__indexes.sql":
+                "CREATE INDEX CONCURRENTLY t_id_idx ON t (id);\n\nCREATE UNIQUE INDEX CONCURRENTLY t_v_key ON t (v);\n",
         ])
         let migrator = db.migrator([folder.path])
         let error = await #expect(throws: RunwayError.self) { try await migrator.migrate() }
@@ -100,16 +39,18 @@ struct FaultTests {
     func waitUntilGated(_ connection: Connection) async throws -> String {
         var pid = ""
         try await eventually {
-            pid = try connection.execute(
-                "SELECT pid::text FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND NOT granted "
-                    + "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-            ).scalar ?? ""
+            pid =
+                try connection.execute(
+                    "SELECT pid::text FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND NOT granted "
+                        + "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                ).scalar ?? ""
             return !pid.isEmpty
         }
         return pid
     }
 
-    @Test("the runner's backend terminated (pg_terminate_backend): clear error, rolled back, lock free, re-run completes")
+    @Test(
+        "the runner's backend terminated (pg_terminate_backend): clear error, rolled back, lock free, re-run completes")
     func terminatedBackend() async throws {
         let db = try TestDatabase("terminated")
         let folder = try MigrationFolder(["V1__gated.sql": Self.gated, "V2__next.sql": "CREATE TABLE next (id int);"])
@@ -152,7 +93,9 @@ struct FaultTests {
         _ = try await waitUntilGated(gate)
         let mode = kind == "restart" ? "restart -m fast" : "stop -m immediate"
         try TestCluster.shell(
-            cluster.asServerUser("'\(cluster.bin)/pg_ctl' -D '\(cluster.directory)/data' -w \(mode) -l '\(cluster.directory)/log' >/dev/null 2>&1"))
+            cluster.asServerUser(
+                "'\(cluster.bin)/pg_ctl' -D '\(cluster.directory)/data' -w \(mode) -l '\(cluster.directory)/log' >/dev/null 2>&1"
+            ))
         let error = await #expect(throws: RunwayError.self) { try await run.value }
         #expect(error?.code == .connection || error?.code == .migrationFailed)
         #expect(error?.message.isEmpty == false)

@@ -3,19 +3,9 @@ import Logging
 
 @testable import Runway
 
-/// Polls `condition` every 100 ms without blocking a thread; throws after `seconds`.
-func pollUntil(_ seconds: Double = 120, _ what: String, _ condition: () throws -> Bool) async throws {
-    let deadline = Date(timeIntervalSinceNow: seconds)
-    while Date() < deadline {
-        if try condition() { return }
-        try await Task.sleep(for: .milliseconds(100))
-    }
-    throw TestFailure("\(what): not the case within \(seconds) s")
-}
-
 /// Runs blocking set-up (initdb, pg_ctl, openssl, pgbouncer) on a Dispatch thread, so that Swift's cooperative pool
 /// (two threads on a two-core machine) stays free for the tests running in parallel.
-func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+package func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
     }
@@ -31,24 +21,24 @@ func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thro
 ///   whom `pg_hba.conf` lets in with a client certificate only.
 ///
 /// Password logins (the main test server's superuser and password) are accepted with and without TLS.
-final class TLSServer: @unchecked Sendable {
-    let cluster: TestCluster
-    let endpoint: TestServer.Endpoint
+package final class TLSServer: @unchecked Sendable {
+    package let cluster: TestCluster
+    package let endpoint: TestServer.Endpoint
     /// Where the certificates are.
-    let directory: String
+    package let directory: String
     /// The role that logs in with a client certificate (no password).
-    static let certUser = "certuser"
+    package static let certUser = "certuser"
     /// The passphrase of `client.key`.
-    let clientKeyPassphrase = "Key-Passphrase-\(UUID().uuidString.prefix(8))"
+    package let clientKeyPassphrase = "Key-Passphrase-\(UUID().uuidString.prefix(8))"
 
-    var port: Int { cluster.port }
-    var caFile: String { directory + "/ca.crt" }
-    var otherCAFile: String { directory + "/other-ca.crt" }
-    var clientCertFile: String { directory + "/client.crt" }
-    var clientKeyFile: String { directory + "/client.key" }
+    package var port: Int { cluster.port }
+    package var caFile: String { directory + "/ca.crt" }
+    package var otherCAFile: String { directory + "/other-ca.crt" }
+    package var clientCertFile: String { directory + "/client.crt" }
+    package var clientKeyFile: String { directory + "/client.key" }
 
     /// Generates the certificates, starts the server with the certificate for `serverName`.
-    init(serverName: String = "localhost") throws {
+    package init(serverName: String = "localhost") throws {
         endpoint = try TestServer.endpoint()
         cluster = try TestCluster()
         try cluster.initPrimary()
@@ -107,7 +97,7 @@ final class TLSServer: @unchecked Sendable {
 
     /// Stops the server off Swift's cooperative pool (`pg_ctl` waits for the shutdown); `deinit` would otherwise
     /// do it on whichever thread drops the last reference.
-    func stop() async {
+    package func stop() async {
         let command = cluster.asServerUser("'\(cluster.bin)/pg_ctl' -D '\(cluster.directory)/data' -m fast stop")
         _ = try? await offPool { try TestCluster.shell(command) }
     }
@@ -120,7 +110,7 @@ final class TLSServer: @unchecked Sendable {
     }
 
     /// A superuser connection without TLS, for setting up and checking.
-    func admin() throws -> Connection {
+    package func admin() throws -> Connection {
         var settings = try cluster.settings()
         settings.sslMode = "disable"
         settings.applicationName = "runway-tests"
@@ -128,7 +118,7 @@ final class TLSServer: @unchecked Sendable {
     }
 
     /// `DB_*` variables for this server: the superuser with its password, TLS settings to be added by the test.
-    func environment(host: String = "localhost", database: String = "postgres") -> [String: String] {
+    package func environment(host: String = "localhost", database: String = "postgres") -> [String: String] {
         [
             "DB_HOST": host, "DB_PORT": String(port), "DB_NAME": database, "DB_USERNAME": endpoint.user,
             "DB_PASSWORD": endpoint.password, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
@@ -141,17 +131,17 @@ final class TLSServer: @unchecked Sendable {
 /// A PgBouncer (Debian's `pgbouncer`, run as `postgres` when the tests run as root: it refuses root) on 127.0.0.1
 /// in front of the main test server, for one database, with SCRAM authentication from a userlist holding the test
 /// password. Stopped (by its pid) when the value goes away.
-final class PgBouncer: @unchecked Sendable {
-    let directory: String
-    let port: Int
+package final class PgBouncer: @unchecked Sendable {
+    package let directory: String
+    package let port: Int
     private var pid: Int32?
 
     /// Where Debian installs it.
-    static let executable = "/usr/sbin/pgbouncer"
+    package static let executable = "/usr/sbin/pgbouncer"
 
     /// Starts PgBouncer in `poolMode` (`session` or `transaction`) for `database`, with `settings` added to
     /// `[pgbouncer]` (for example `server_round_robin = 1`).
-    init(database: String, poolMode: String, settings: [String] = []) throws {
+    package init(database: String, poolMode: String, settings: [String] = []) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
             throw TestFailure("\(Self.executable) is missing: install Debian's pgbouncer package (scripts/setup.sh)")
         }
@@ -218,15 +208,15 @@ final class PgBouncer: @unchecked Sendable {
     }
 
     /// ``terminate()`` off Swift's cooperative pool.
-    func stop() async {
+    package func stop() async {
         _ = try? await offPool { [self] in terminate() }
     }
 
     /// PgBouncer's log (for failure messages).
-    var log: String { (try? String(contentsOfFile: directory + "/pgbouncer.log", encoding: .utf8)) ?? "" }
+    package var log: String { (try? String(contentsOfFile: directory + "/pgbouncer.log", encoding: .utf8)) ?? "" }
 
     /// Connection settings for `database` through PgBouncer.
-    func settings(database: String) throws -> ConnectionSettings {
+    package func settings(database: String) throws -> ConnectionSettings {
         var settings = try TestCluster.settings(port: port, database: database)
         settings.applicationName = "runway-tests"
         return settings

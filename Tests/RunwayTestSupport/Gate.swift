@@ -5,9 +5,9 @@ import Testing
 
 /// A table the test holds locked, so that a migration statement reading it waits exactly until the test lets
 /// it go: the faults land at a known statement, however loaded the machine is.
-final class Gate {
-    let holder: Connection
-    init(_ db: TestDatabase) throws {
+package final class Gate {
+    package let holder: Connection
+    package init(_ db: TestDatabase) throws {
         let admin = try db.connect()
         try admin.execute("CREATE SCHEMA gate; CREATE TABLE gate.gate (x int)")
         holder = try db.connect()
@@ -15,7 +15,7 @@ final class Gate {
     }
 
     /// Waits until a backend of the database waits for the gate; returns its pid.
-    func waiter(_ db: TestDatabase) async throws -> String {
+    package func waiter(_ db: TestDatabase) async throws -> String {
         let probe = try db.connect()
         var pid: String?
         try await eventually {
@@ -30,5 +30,5 @@ final class Gate {
         return pid ?? ""
     }
 
-    func open() throws { try holder.execute("COMMIT") }
+    package func open() throws { try holder.execute("COMMIT") }
 }

@@ -5,11 +5,11 @@ import Foundation
 /// `.silent`: the connection is made and then nothing is said (a hung server, a proxy waiting for its backend); the
 /// server takes the connections, reads nothing and writes nothing. `.unanswered`: the listener's backlog is kept
 /// full, so the kernel drops a client's SYN and its TCP handshake never completes (an unreachable host).
-final class SilentServer: @unchecked Sendable {
-    enum Kind { case silent, unanswered }
+package final class SilentServer: @unchecked Sendable {
+    package enum Kind { case silent, unanswered }
 
-    let kind: Kind
-    let port: Int
+    package let kind: Kind
+    package let port: Int
     private let listener: Int32
     private let lock = NSLock()
     /// The connections that fill the backlog (`.unanswered`).
@@ -17,7 +17,7 @@ final class SilentServer: @unchecked Sendable {
     /// The connections taken (`.silent`).
     private var clients: [Int32] = []
 
-    init(_ kind: Kind = .silent) throws {
+    package init(_ kind: Kind = .silent) throws {
         self.kind = kind
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         self.listener = listener
@@ -66,7 +66,7 @@ final class SilentServer: @unchecked Sendable {
     }
 
     /// Whether a client has connected (`.silent`; the connections waiting are taken) or is sending SYNs (`.unanswered`).
-    var hasClient: Bool {
+    package var hasClient: Bool {
         lock.withLock {
             switch kind {
             case .silent:
@@ -80,7 +80,7 @@ final class SilentServer: @unchecked Sendable {
 
     /// Whether every client has closed its end (`.silent`: what it sent is read and dropped) or stopped its handshake
     /// (`.unanswered`).
-    var clientsClosed: Bool {
+    package var clientsClosed: Bool {
         lock.withLock {
             switch kind {
             case .silent:

@@ -4,14 +4,14 @@ import Foundation
 
 /// Extra PostgreSQL servers a test starts itself: a late-starting primary, or a streaming standby of the main
 /// test server (`pg_basebackup -R`). As root, the server runs as the `postgres` user (initdb refuses root).
-final class TestCluster: @unchecked Sendable {
-    let directory: String
-    let port: Int
-    let bin: String
+package final class TestCluster: @unchecked Sendable {
+    package let directory: String
+    package let port: Int
+    package let bin: String
     private(set) var running = false
 
     /// A free TCP port on 127.0.0.1.
-    static func freePort() throws -> Int {
+    package static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
@@ -28,7 +28,7 @@ final class TestCluster: @unchecked Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    init(port: Int? = nil) throws {
+    package init(port: Int? = nil) throws {
         let endpoint = try TestServer.endpoint()
         guard !endpoint.bin.isEmpty else { throw TestFailure("RUNWAY_TEST_PGBIN is not set (run scripts/test.sh)") }
         bin = endpoint.bin
@@ -40,38 +40,33 @@ final class TestCluster: @unchecked Sendable {
     }
 
     deinit {
-        if running { try? Self.shell(asServerUser("'\(bin)/pg_ctl' -D '\(directory)/data' -m immediate stop")) }
+        if running { _ = try? Self.shell(asServerUser("'\(bin)/pg_ctl' -D '\(directory)/data' -m immediate stop")) }
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    static var isRoot: Bool { getuid() == 0 }
+    package static var isRoot: Bool { getuid() == 0 }
 
-    func asServerUser(_ command: String) -> String {
+    package func asServerUser(_ command: String) -> String {
         Self.isRoot ? "runuser -u postgres -- sh -c \(Self.singleQuoted(command))" : command
     }
 
-    static func singleQuoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+    package static func singleQuoted(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
 
     /// Connection settings for the test superuser on 127.0.0.1:`port`: a private cluster, a standby, a TLS server
     /// or a PgBouncer (each has the main test server's user and password).
-    static func settings(port: Int, database: String = "postgres") throws -> ConnectionSettings {
-        let endpoint = try TestServer.endpoint()
-        var settings = ConnectionSettings()
-        settings.host = "127.0.0.1"
-        settings.port = port
-        settings.user = endpoint.user
-        settings.password = endpoint.password
-        settings.database = database
-        return settings
+    package static func settings(port: Int, database: String = "postgres") throws -> ConnectionSettings {
+        try TestServer.endpoint().settings(database: database, port: port)
     }
 
     /// ``settings(port:database:)`` for this cluster.
-    func settings(database: String = "postgres") throws -> ConnectionSettings {
+    package func settings(database: String = "postgres") throws -> ConnectionSettings {
         try Self.settings(port: port, database: database)
     }
 
     /// A new primary with the same superuser and password as the main test server.
-    func initPrimary() throws {
+    package func initPrimary() throws {
         let endpoint = try TestServer.endpoint()
         try String(endpoint.password + "\n").write(toFile: directory + "/pw", atomically: true, encoding: .utf8)
         if Self.isRoot { try Self.shell("chown postgres '\(directory)/pw'") }
@@ -82,7 +77,7 @@ final class TestCluster: @unchecked Sendable {
     }
 
     /// A streaming standby of the primary listening on `port` (on 127.0.0.1).
-    func initStandby(from port: Int) throws {
+    package func initStandby(from port: Int) throws {
         let endpoint = try TestServer.endpoint()
         try Self.shell(
             asServerUser(
@@ -90,7 +85,7 @@ final class TestCluster: @unchecked Sendable {
                     + "-U \(endpoint.user) -D '\(directory)/data' -R -X stream"))
     }
 
-    func start() throws {
+    package func start() throws {
         // Both output streams go to a file: the server inherits pg_ctl's descriptors, and a pipe it keeps open would
         // never reach end-of-file.
         do {
@@ -111,7 +106,7 @@ final class TestCluster: @unchecked Sendable {
     /// Not Foundation's `Process`: its wait hung here when the command (`pg_ctl start` under `runuser`) left a
     /// daemon behind while other tests ran processes concurrently.
     @discardableResult
-    static func shell(_ command: String) throws -> String {
+    package static func shell(_ command: String) throws -> String {
         let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("sh-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
         let wrapped = "exec </dev/null >'\(outputPath)' 2>&1; " + command

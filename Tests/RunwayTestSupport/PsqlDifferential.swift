@@ -4,28 +4,28 @@ import Logging
 @testable import Runway
 
 /// What applying a script did: whether and where it failed, and what it left in the database.
-struct ApplyOutcome: Sendable, Equatable, CustomStringConvertible {
-    struct Failure: Sendable, Equatable {
+package struct ApplyOutcome: Sendable, Equatable, CustomStringConvertible {
+    package struct Failure: Sendable, Equatable {
         /// psql: the line where the failing statement ends; Runway: where it starts (or where the server's error
         /// position points). The same for a statement on one line.
-        var line: Int?
-        var sqlState: String?
+        package var line: Int?
+        package var sqlState: String?
         /// Shown, not compared: psql and Runway word errors differently.
-        var message: String
+        package var message: String
 
-        static func == (left: Failure, right: Failure) -> Bool {
+        package static func == (left: Failure, right: Failure) -> Bool {
             left.line == right.line && left.sqlState == right.sqlState
         }
     }
 
-    var failure: Failure?
+    package var failure: Failure?
     /// Each row of each table, as `table {json}` without the serial `id` (rows in `id` order): sequences are not
     /// transactional, so a rolled-back insert moves later ids without changing what is stored.
-    var data: [String]
+    package var data: [String]
     /// Relations (with columns, index definitions and validity) and function definitions.
-    var schema: [String]
+    package var schema: [String]
 
-    var description: String {
+    package var description: String {
         let failed =
             failure.map { "failed at line \($0.line.map(String.init) ?? "?"), SQLSTATE \($0.sqlState ?? "none")" }
             ?? "succeeded"
@@ -40,13 +40,13 @@ struct ApplyOutcome: Sendable, Equatable, CustomStringConvertible {
 
 /// Lets at most `width` scripts be applied at a time. Swift Testing starts every case of a parameterised test at
 /// once, and hundreds of concurrent `CREATE DATABASE` on two cores take longer than a few at a time.
-actor ScriptGate {
+package actor ScriptGate {
     private var available: Int
     private var waiting: [CheckedContinuation<Void, Never>] = []
 
-    init(width: Int) { available = width }
+    package init(width: Int) { available = width }
 
-    func run<T: Sendable>(_ body: @Sendable () async throws -> T) async rethrows -> T {
+    package func run<T: Sendable>(_ body: @Sendable () async throws -> T) async rethrows -> T {
         await enter()
         defer { leave() }
         return try await body()
@@ -68,12 +68,12 @@ actor ScriptGate {
 /// Applies a script with `psql -X -v ON_ERROR_STOP=1 [-1] -f` and with Runway (as the migration `V1__gen.sql`), each
 /// to a fresh database of the test server, and reads back what each left behind (issue 12's requirement: the same
 /// for any script).
-enum PsqlDifferential {
+package enum PsqlDifferential {
     /// Four scripts at a time: 150 scripts took 44 s here, against 50-100 s with 2, 8 or all at once.
-    static let gate = ScriptGate(width: 4)
+    package static let gate = ScriptGate(width: 4)
 
     /// Applies `script` with psql and with Runway, each to a fresh database (through ``gate``).
-    static func applyWithBoth(
+    package static func applyWithBoth(
         _ script: String, transactional: Bool
     ) async throws -> (psql: ApplyOutcome, runway: ApplyOutcome) {
         try await gate.run {
@@ -84,7 +84,7 @@ enum PsqlDifferential {
     }
 
     /// Applies `script` with psql: `-1` when `transactional`. The password goes through the environment only.
-    static func applyWithPsql(_ script: String, transactional: Bool) async throws -> ApplyOutcome {
+    package static func applyWithPsql(_ script: String, transactional: Bool) async throws -> ApplyOutcome {
         try await offPool {
             let database = try TestDatabase("diffpsql")
             let endpoint = database.endpoint
@@ -121,7 +121,7 @@ enum PsqlDifferential {
 
     /// Applies `script` with Runway as `V1__gen.sql`, Flyway's defaults otherwise; `mixed` for a non-transactional
     /// script (it also holds statements that could run in a transaction, which Flyway refuses without it).
-    static func applyWithRunway(_ script: String, transactional: Bool) async throws -> ApplyOutcome {
+    package static func applyWithRunway(_ script: String, transactional: Bool) async throws -> ApplyOutcome {
         let database = try await offPool { try TestDatabase("diffrunway") }
         let folder = try MigrationFolder(["V1__gen.sql": script])
         var configuration = database.configuration([folder.path])
@@ -140,7 +140,7 @@ enum PsqlDifferential {
     }
 
     /// The failure message: the script, ready to paste into the regression table, and both outcomes.
-    static func report(
+    package static func report(
         _ script: String, transactional: Bool, psql: ApplyOutcome, runway: ApplyOutcome, seed: UInt64? = nil
     ) -> String {
         let header =
@@ -162,7 +162,7 @@ enum PsqlDifferential {
     // MARK: - Reading the outcome
 
     /// The first `psql:FILE:LINE: ERROR:  SQLSTATE: message` line (`VERBOSITY=verbose`) with the lines after it.
-    static func psqlError(in output: String, file: String) -> ApplyOutcome.Failure? {
+    package static func psqlError(in output: String, file: String) -> ApplyOutcome.Failure? {
         let prefix = "psql:\(file):"
         let lines = output.split(separator: "\n", omittingEmptySubsequences: false)
         for (index, line) in lines.enumerated() where line.hasPrefix(prefix) {
@@ -185,7 +185,7 @@ enum PsqlDifferential {
     }
 
     /// The database's user tables (not the history table) and objects, in a deterministic order.
-    static func snapshot(_ database: TestDatabase) throws -> (data: [String], schema: [String]) {
+    package static func snapshot(_ database: TestDatabase) throws -> (data: [String], schema: [String]) {
         let connection = try database.connect()
         let tables = try connection.execute(
             """
@@ -232,7 +232,7 @@ enum PsqlDifferential {
 
     /// Runs `executable` with exactly `environment`, stdin and stdout on /dev/null; returns its exit status and
     /// what it wrote to stderr.
-    static func run(
+    package static func run(
         _ executable: String, _ arguments: [String], environment: [String: String]
     ) throws -> (status: Int32, stderr: String) {
         let errorPath = FileManager.default.temporaryDirectory.appendingPathComponent("psql-\(UUID().uuidString)").path
