@@ -85,6 +85,14 @@ public struct RunwayError: Error, Sendable, CustomStringConvertible {
     public internal(set) var statement: String?
     /// The server's error position: a 1-based character offset into `statement`.
     public internal(set) var position: Int?
+    /// For a `migrate` that failed while applying migrations: what the run did before the failure (the schema
+    /// version it started from and the migrations that stayed applied), as Flyway keeps it in its failed result.
+    /// `nil` when the run failed before it applied anything (configuration, connection, validation...).
+    public internal(set) var migrateResult: MigrateResult?
+    /// Flyway's error code where it names this failure more precisely than ``code`` does
+    /// (`FAILED_VERSIONED_MIGRATION`, `FAILED_REPEATABLE_MIGRATION`, `NON_EMPTY_SCHEMA_WITHOUT_SCHEMA_HISTORY_TABLE`,
+    /// `ERROR`); the CLI's JSON output carries it.
+    package var flywayErrorCode: String?
     /// Set when the session was found to no longer hold the migration lock (the session itself is still there).
     var lockLost = false
     /// What was wrong with a migration file, where `validate --offline` reports problems apart (the public

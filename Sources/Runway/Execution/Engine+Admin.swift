@@ -45,7 +45,9 @@ extension Engine {
                         throw RunwayError(.validation, "\(prefix) as this version was used for schema creation")
                     }
                     if rows.contains(where: { !$0.isSynthetic }) {
-                        throw RunwayError(.validation, "\(prefix) as it already contains migrations")
+                        var error = RunwayError(.validation, "\(prefix) as it already contains migrations")
+                        error.flywayErrorCode = "ERROR"  // what Flyway 12 reports for this refusal
+                        throw error
                     }
                     if rows.isEmpty {
                         throw RunwayError(
