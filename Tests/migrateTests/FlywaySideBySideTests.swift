@@ -67,8 +67,9 @@ struct FlywaySideBySideTests {
         for key in ["errorCode", "sqlState"] { #expect(ours[key] as? String == theirs[key] as? String, "\(key)") }
         #expect(ours["lineNumber"] as? Int == theirs["lineNumber"] as? Int)
         #expect(ours["sqlErrorCode"] as? Int == 0)
-        #expect(try db.scalar("SELECT string_agg(script, ',' ORDER BY installed_rank) FROM flyway_schema_history")
-            == "V1__a.sql")
+        #expect(
+            try db.scalar("SELECT string_agg(script, ',' ORDER BY installed_rank) FROM flyway_schema_history")
+                == "V1__a.sql")
     }
 
     @Test("a migrate with nothing to do reports a null targetSchemaVersion and Flyway's schemaName")
@@ -101,7 +102,10 @@ struct FlywaySideBySideTests {
                 _ = try db.connect().execute("DROP SCHEMA IF EXISTS \(schema) CASCADE")
             }
             let output = try await runMigrate(
-                ["migrate", "--locations", folder.path, "-schemas=alpha,beta,gamma", "-defaultSchema=\(defaultSchema)"],
+                [
+                    "migrate", "--locations", folder.path, "-schemas=alpha,beta,gamma",
+                    "-defaultSchema=\(defaultSchema)",
+                ],
                 environment: db.environment)
             #expect(output.status == 0, "\(output.all)")
             #expect(
@@ -110,7 +114,10 @@ struct FlywaySideBySideTests {
         }
         // The database now has defaultSchema=delta, as the recorded info.
         let info = try await runMigrate(
-            ["info", "--locations", folder.path, "-schemas=alpha,beta,gamma", "-defaultSchema=delta", "--output", "json"],
+            [
+                "info", "--locations", folder.path, "-schemas=alpha,beta,gamma", "-defaultSchema=delta", "--output",
+                "json",
+            ],
             environment: db.environment)
         #expect(info.status == 0, "\(info.all)")
         let flywayText = try String(contentsOf: try Self.recorded("info-schemas.json"), encoding: .utf8)
@@ -141,8 +148,10 @@ struct FlywaySideBySideTests {
         let text = try await runMigrate(["info"] + base, environment: db.environment)
         let recorded = try String(contentsOf: try Self.recorded("baseline-info.txt"), encoding: .utf8)
             .split(separator: "\n").map(String.init)
-        let table = text.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("|") || $0.hasPrefix("+") }
-            .map { $0.replacing(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/, with: "<installed-on-time>") }
+        let table = text.stdout.split(separator: "\n").map(String.init).filter {
+            $0.hasPrefix("|") || $0.hasPrefix("+")
+        }
+        .map { $0.replacing(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/, with: "<installed-on-time>") }
         #expect(table == recorded, "\(text.stdout)")
         let json = try Self.object(
             try await runMigrate(["info", "--output", "json"] + base, environment: db.environment).stdout)

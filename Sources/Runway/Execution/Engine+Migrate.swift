@@ -142,8 +142,9 @@ extension Engine {
     /// Prepares and applies the pending migrations (one group, or one at a time with the versioned/repeatable
     /// callbacks between them). `reports` holds the migrations that stayed applied, also when this throws.
     private func applyPending(
-        _ service: MigrationInfoService, context: Context, early preparedBeforeCreation: inout [String: PreparedMigration],
-        prepared: inout [PreparedMigration], reports: inout [AppliedMigrationReport]
+        _ service: MigrationInfoService, context: Context,
+        early preparedBeforeCreation: inout [String: PreparedMigration], prepared: inout [PreparedMigration],
+        reports: inout [AppliedMigrationReport]
     ) throws(RunwayError) {
         let session = context.session
         let currentVersion = service.current?.version

@@ -80,7 +80,8 @@ extension Engine {
             }
             // `migrate` (and Flyway) skip such files unless `validateMigrationNaming` is set: only then do they fail.
             let severity: CIFinding.Severity = configuration.validateMigrationNaming ? .error : .warning
-            findings.append(CIFinding(severity: severity, code: "INVALID_NAME", file: file, line: nil, message: message))
+            findings.append(
+                CIFinding(severity: severity, code: "INVALID_NAME", file: file, line: nil, message: message))
         }
         for error in fileErrors {
             add(error, code: error.fileProblem == .scriptConfig ? "SCRIPT_CONFIG" : "INVALID_ENCODING")
