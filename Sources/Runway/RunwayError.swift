@@ -85,6 +85,14 @@ public struct RunwayError: Error, Sendable, CustomStringConvertible {
     public let statement: String?
     /// The server's error position: a 1-based character offset into `statement`.
     public let position: Int?
+    /// For a `migrate` that failed while applying migrations: what the run did before the failure (the schema
+    /// version it started from and the migrations that stayed applied), as Flyway keeps it in its failed result.
+    /// `nil` when the run failed before it applied anything (configuration, connection, validation...).
+    public let migrateResult: MigrateResult?
+    /// Flyway's error code where it names this failure more precisely than ``code`` does
+    /// (`FAILED_VERSIONED_MIGRATION`, `FAILED_REPEATABLE_MIGRATION`, `NON_EMPTY_SCHEMA_WITHOUT_SCHEMA_HISTORY_TABLE`,
+    /// `ERROR`); the CLI's JSON output carries it.
+    package let flywayErrorCode: String?
     /// Set when the session was found to no longer hold the migration lock (the session itself is still there).
     let lockLost: Bool
     /// What was wrong with a migration file, where `validate --offline` reports problems apart (the public
@@ -102,6 +110,8 @@ public struct RunwayError: Error, Sendable, CustomStringConvertible {
         var hint: String?
         var statement: String?
         var position: Int?
+        var migrateResult: MigrateResult?
+        var flywayErrorCode: String?
         var lockLost = false
         var fileProblem: FileProblem?
     }
@@ -110,7 +120,8 @@ public struct RunwayError: Error, Sendable, CustomStringConvertible {
     var fields: Fields {
         Fields(
             code: code, message: message, file: file, line: line, sqlState: sqlState, detail: detail, hint: hint,
-            statement: statement, position: position, lockLost: lockLost, fileProblem: fileProblem)
+            statement: statement, position: position, migrateResult: migrateResult, flywayErrorCode: flywayErrorCode,
+            lockLost: lockLost, fileProblem: fileProblem)
     }
 
     /// An error made of `fields`.
@@ -124,6 +135,8 @@ public struct RunwayError: Error, Sendable, CustomStringConvertible {
         hint = fields.hint
         statement = fields.statement
         position = fields.position
+        migrateResult = fields.migrateResult
+        flywayErrorCode = fields.flywayErrorCode
         lockLost = fields.lockLost
         fileProblem = fields.fileProblem
     }

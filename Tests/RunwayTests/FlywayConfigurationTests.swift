@@ -408,15 +408,17 @@ struct FlywayConfigurationTests {
     @Test("DB_* override the parts of FLYWAY_URL and config-file urls, not those given on the command line")
     func databaseVariables() throws {
         let sandbox = try ConfigSandbox()
-        try sandbox.write("flyway.conf", "flyway.url=jdbc:postgresql://file-db:5432/file\nflyway.user=file_user\n")
+        try sandbox.write("flyway.conf", "flyway.url=jdbc:postgresql://file-db/file\nflyway.user=file_user\n")
+        // DB_HOST and DB_NAME agree with the URL (host compared without case); the URL names no port; user and
+        // password are not compared: DB_* win.
         let environment = [
-            "FLYWAY_URL": "jdbc:postgresql://pg-0:5433,pg-1:5434/orders", "FLYWAY_PASSWORD": "flyway_pw",
-            "DB_HOST": "db-a", "DB_NAME": "orders_db", "DB_USERNAME": "app", "DB_PASSWORD": "db_pw",
+            "FLYWAY_URL": "jdbc:postgresql://pg-0/orders", "FLYWAY_PASSWORD": "flyway_pw",
+            "DB_HOST": "PG-0", "DB_PORT": "5433", "DB_NAME": "orders", "DB_USERNAME": "app", "DB_PASSWORD": "db_pw",
         ]
         let fromEnvironment = try sandbox.load(environment: environment).connection
-        #expect(fromEnvironment.host == "db-a")
-        #expect(fromEnvironment.port == nil)  // the URL's two ports do not fit one host
-        #expect(fromEnvironment.database == "orders_db")
+        #expect(fromEnvironment.host == "PG-0")
+        #expect(fromEnvironment.port == 5433)
+        #expect(fromEnvironment.database == "orders")
         #expect(fromEnvironment.user == "app" && fromEnvironment.password == "db_pw")
 
         let fromArguments = try sandbox.load(
@@ -428,6 +430,31 @@ struct FlywayConfigurationTests {
 
         let port = try sandbox.load(environment: ["DB_PORT": "7000"]).connection
         #expect(port.host == "file-db" && port.port == 7000 && port.user == "file_user")
+    }
+
+    @Test(
+        "a url from a file or FLYWAY_URL and DB_HOST/DB_PORT/DB_NAME naming another server or database are refused",
+        arguments: [
+            ("jdbc:postgresql://db/orders", ["DB_NAME": "billing"], "DB_NAME", "'orders'"),
+            ("jdbc:postgresql://db-a/orders", ["DB_HOST": "db-b"], "DB_HOST", "'db-a'"),
+            ("jdbc:postgresql://db:5432/orders", ["DB_PORT": "5433"], "DB_PORT", "'5432'"),
+            ("jdbc:postgresql://pg-0:5433,pg-1:5434/orders", ["DB_HOST": "db-a"], "DB_HOST", "'pg-0,pg-1'"),
+        ])
+    func conflictingDatabaseVariables(url: String, variables: [String: String], variable: String, urlPart: String)
+        throws
+    {
+        let sandbox = try ConfigSandbox()
+        let fromVariable = try #require(
+            sandbox.loadError(environment: variables.merging(["FLYWAY_URL": url]) { $1 }))
+        #expect(fromVariable.code == .configuration)
+        #expect(fromVariable.message.contains("environment variable FLYWAY_URL"), "\(fromVariable.message)")
+        #expect(fromVariable.message.contains(variable) && fromVariable.message.contains(urlPart))
+        try sandbox.write("flyway.conf", "flyway.url=\(url)\n")
+        let fromFile = try #require(sandbox.loadError(environment: variables))
+        #expect(fromFile.message.contains("flyway.conf") && fromFile.message.contains(variable), "\(fromFile.message)")
+        // A -url argument decides: DB_* are not applied to its parts, and nothing is refused.
+        let argument = try sandbox.load([("url", url)], environment: variables).connection
+        #expect(argument.database == "orders")
     }
 
     @Test("invalid DB_* values are still rejected by name")

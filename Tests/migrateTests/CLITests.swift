@@ -266,7 +266,7 @@ struct CLITests {
         let object = try #require(JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any])
         #expect(object["operation"] as? String == "info")
         #expect(object["schemaVersion"] as? String == "1")
-        #expect(object["schemaName"] as? String == "public")
+        #expect(object["schemaName"] as? String == "")  // Flyway's: the configured schemas, none here
         #expect(object["database"] as? String == db.name)
         let migrations = try #require(object["migrations"] as? [[String: Any]])
         #expect(migrations.count == 2)

@@ -22,7 +22,7 @@ struct JSONOutputTests {
         #expect(migrate["success"] as? Bool == true)
         #expect(migrate["initialSchemaVersion"] is NSNull)
         #expect(migrate["targetSchemaVersion"] as? String == "1")
-        #expect(migrate["schemaName"] as? String == "public")
+        #expect(migrate["schemaName"] as? String == "")  // Flyway's: the configured schemas, none here
         #expect(migrate["migrationsExecuted"] as? Int == 2)
         #expect(migrate["databaseType"] as? String == "PostgreSQL")
         #expect(migrate["database"] as? String == db.name)
@@ -64,7 +64,7 @@ struct JSONOutputTests {
         let failed = try await runMigrate(["migrate"] + base, environment: env)
         #expect(failed.status == 1)
         let failure = try #require(try json(failed)["error"] as? [String: Any])
-        #expect(failure["errorCode"] as? String == "MIGRATION_FAILED")
+        #expect(failure["errorCode"] as? String == "FAILED_VERSIONED_MIGRATION")
         #expect(failure["sqlState"] as? String == "42P01")
         #expect(failure["lineNumber"] as? Int == 1)
         #expect(failure["path"] as? String == "V4__bad.sql")

@@ -88,6 +88,10 @@ public struct Configuration: Sendable {
     public var placeholderSeparator = ":"
     /// The folder relative locations are resolved against (Flyway's `workingDirectory`); `nil` = current directory.
     public var workingDirectory: String?
+    /// The name of the selected Flyway environment, the value of `${flyway:environment}` (default `default`). The
+    /// configuration loader sets it from `-environment=` or the `environment` that selects a `flyway.toml`
+    /// environment; it changes nothing else.
+    public var environment = "default"
 
     /// Flyway's defaults with `migrations` as the location.
     public init() {}

@@ -139,12 +139,15 @@ struct ConfigurationLoader {
             "Configuration files",
             metadata: ["format": "\(selection.format.rawValue)", "files": "\(selection.files.joined(separator: ", "))"])
 
-        let layers =
+        // `${flyway:environment}` names the environment the run uses: in TOML mode the one selected, in legacy mode
+        // only an `-environment=` argument changes it (Flyway 12 leaves `FLYWAY_ENVIRONMENT` out there).
+        let (layers, environment) =
             switch selection.format {
-            case .conf: try confLayers(selection.files, gathered)
+            case .conf: (try confLayers(selection.files, gathered), gathered.arguments.last { $0.key == "environment" })
             case .toml: try tomlLayers(selection.files, gathered)
             }
         var configuration = try apply(layers, toml: selection.format == .toml)
+        configuration.environment = environment?.value.text ?? "default"
         if let flywayWorkingDirectory {
             configuration.workingDirectory = flywayWorkingDirectory
             configuration.locations = configuration.locations.map { resolve($0, against: flywayWorkingDirectory) }
@@ -213,7 +216,9 @@ struct ConfigurationLoader {
 
     /// TOML mode: `[flyway]` of every file, the selected environment and its `flyway` overrides, then the
     /// environment variables, then the arguments.
-    private func tomlLayers(_ paths: [String], _ gathered: Gathered) throws(RunwayError) -> SettingLayers {
+    private func tomlLayers(
+        _ paths: [String], _ gathered: Gathered
+    ) throws(RunwayError) -> (SettingLayers, environment: RawSetting?) {
         var files: [TOMLConfiguration] = []
         for path in paths {
             logger.debug("Loading config file", metadata: ["file": "\(path)"])
@@ -250,7 +255,7 @@ struct ConfigurationLoader {
         try layers.add(try environmentFields(gathered.variableEnvironments[environment] ?? []))
         try layers.add(gathered.arguments)
         try layers.add(try environmentFields(gathered.argumentEnvironments[environment] ?? []))
-        return layers
+        return (layers, chosen)
     }
 
     /// Applies the winning settings through the key table, then builds the connection.
@@ -368,6 +373,9 @@ struct ConfigurationLoader {
         }
         var database = ConnectionSettings()
         try database.apply(environment: sources.environment)
+        if let urlSource, !urlSource.isArgument {
+            try refuseConflicts(url: result, source: urlSource, variables: database)
+        }
         if urlSource?.isArgument != true {
             if let host = database.host {
                 result.host = host
@@ -396,5 +404,31 @@ struct ConfigurationLoader {
         }
         try result.validate()
         return result
+    }
+
+    /// A `url` from a file or a `FLYWAY_*` variable and `DB_HOST`/`DB_PORT`/`DB_NAME` that name a different server
+    /// or database: an image that sets `DB_NAME` for the application and `FLYWAY_URL` for migrations would
+    /// otherwise migrate a database nobody meant. Parts only one of them names, and parts on which they agree, keep
+    /// the usual precedence; a `-url` argument owns its parts and is not compared.
+    private func refuseConflicts(
+        url: ConnectionSettings, source: SettingSource, variables: ConnectionSettings
+    ) throws(RunwayError) {
+        let parts: [(variable: String, what: String, fromURL: String?, fromVariable: String?)] = [
+            ("DB_HOST", "host", url.host?.lowercased(), variables.host?.lowercased()),
+            (
+                "DB_PORT", "port", url.ports.isEmpty ? nil : url.ports.map(String.init).joined(separator: ","),
+                variables.ports.isEmpty ? nil : variables.ports.map(String.init).joined(separator: ",")
+            ),
+            ("DB_NAME", "database", url.database, variables.database),
+        ]
+        for part in parts {
+            guard let fromURL = part.fromURL, let fromVariable = part.fromVariable, fromURL != fromVariable else {
+                continue
+            }
+            throw .configuration(
+                "Conflicting \(part.what): url (set by \(source)) names '\(fromURL)', environment variable "
+                    + "\(part.variable) names '\(fromVariable)'. Remove one of them or make them agree (a -url "
+                    + "argument on the command line decides explicitly).")
+        }
     }
 }

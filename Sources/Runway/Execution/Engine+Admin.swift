@@ -45,7 +45,10 @@ extension Engine {
                         throw RunwayError(.validation, "\(prefix) as this version was used for schema creation")
                     }
                     if rows.contains(where: { !$0.isSynthetic }) {
-                        throw RunwayError(.validation, "\(prefix) as it already contains migrations")
+                        // Flyway 12 reports this refusal with the code ERROR.
+                        throw RunwayError(.validation, "\(prefix) as it already contains migrations").refined {
+                            $0.flywayErrorCode = "ERROR"
+                        }
                     }
                     if rows.isEmpty {
                         throw RunwayError(

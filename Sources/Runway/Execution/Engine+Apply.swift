@@ -200,10 +200,11 @@ extension Engine {
                     try session.history.insert(row, on: session.work)
                     reports.append(report(prepared, executionTime: row.executionTime))
                 }
+                current = nil  // every statement ran: what fails now is the group's COMMIT
             }
         } catch {
             fireQuietly("afterEachMigrateError", callbacks: context.callbacks, session: session)
-            guard let current else { throw error }
+            guard let current else { throw groupCommitFailure(error, group, schema: session.defaultSchema) }
             throw failure(error, current, schema: session.defaultSchema, progress: progress, attempts: 1)
         }
         return reports
@@ -372,7 +373,28 @@ extension Engine {
             "Migration \(prepared.file.relativePath) failed: \(error.message)\n"
             + "Migration of schema \(schemaName) to \(prepared.label) failed! \(outcome)"
         if refined.code == .database { refined.code = .migrationFailed }
+        if refined.code == .migrationFailed {
+            refined.flywayErrorCode =
+                prepared.migration.version == nil ? "FAILED_REPEATABLE_MIGRATION" : "FAILED_VERSIONED_MIGRATION"
+        }
         return RunwayError(refined)
+    }
+
+    /// A group whose statements all ran but whose `COMMIT` failed (a deferred constraint or trigger, the lock
+    /// check): no single migration or line is at fault, so the error names the group, not its last file.
+    func groupCommitFailure(_ error: RunwayError, _ group: [PreparedMigration], schema: String) -> RunwayError {
+        guard !error.lockLost, !error.endedSession, !cancellation.isCancelled,
+            error.code == .database || error.code == .migrationFailed
+        else { return error }
+        return error.refined {
+            $0.message =
+                "Migration group failed at COMMIT: \(error.message)\nEvery statement of the group ran; the commit "
+                + "(deferred constraints and triggers) failed, so the group was rolled back and schema "
+                + "\(quoteIdentifier(schema)) is unchanged. Migrations in the group: "
+                + group.map(\.file.relativePath).joined(separator: ", ")
+            $0.code = .migrationFailed
+            $0.flywayErrorCode = "ERROR"  // Flyway 12: "Unable to commit transaction", code ERROR
+        }
     }
 
     static func milliseconds(since start: Date) -> Int { Int(Date().timeIntervalSince(start) * 1000) }

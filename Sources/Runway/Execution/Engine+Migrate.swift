@@ -95,6 +95,57 @@ extension Engine {
 
         try fire("beforeMigrate", callbacks: context.callbacks, session: session)
         var prepared: [PreparedMigration] = []
+        var reports: [AppliedMigrationReport] = []
+        do throws(RunwayError) {
+            try applyPending(
+                service, context: context, early: &preparedBeforeCreation, prepared: &prepared, reports: &reports)
+        } catch {
+            // Flyway's failed result: what stayed applied before the failure (nothing of a rolled-back group).
+            let result = MigrateResult(
+                initialSchemaVersion: initialVersion,
+                targetSchemaVersion: Self.versionReached(service, applied: prepared.prefix(reports.count))
+                    ?? initialVersion,
+                schemas: session.schemas, migrations: reports, database: session.database, warnings: warnings,
+                totalMigrationTime: Self.milliseconds(since: started))
+            throw error.refined { $0.migrateResult = result }
+        }
+        if !reports.isEmpty { try fire("afterMigrateApplied", callbacks: context.callbacks, session: session) }
+        try fire("afterMigrate", callbacks: context.callbacks, session: session)
+
+        // The plan's current version, moved on by the versioned migrations this run applied.
+        let finalVersion = Self.versionReached(service, applied: prepared.prefix(reports.count)) ?? initialVersion
+        let total = Int(Date().timeIntervalSince(started) * 1000)
+        if reports.isEmpty {
+            logger.info("Schema \(schemaName) is up to date. No migration necessary.")
+        } else {
+            let summary =
+                "Successfully applied \(reports.count) migration\(reports.count == 1 ? "" : "s") to schema "
+                + schemaName + (finalVersion.map { ", now at version v\($0)" } ?? "")
+                + " (execution time \(Self.formatDuration(total)))"
+            logger.info("\(summary)")
+        }
+        return MigrateResult(
+            initialSchemaVersion: initialVersion, targetSchemaVersion: finalVersion, schemas: session.schemas,
+            migrations: reports, database: session.database, warnings: warnings, totalMigrationTime: total)
+    }
+
+    /// The highest of the plan's current version and the versions of `applied`, or `nil` when neither has one.
+    private static func versionReached(
+        _ service: MigrationInfoService, applied: ArraySlice<PreparedMigration>
+    ) -> String? {
+        applied.compactMap(\.migration.version).max().map { applied in
+            service.current?.version.map { $0 > applied ? $0 : applied } ?? applied
+        }?.text
+    }
+
+    /// Prepares and applies the pending migrations (one group, or one at a time with the versioned/repeatable
+    /// callbacks between them). `reports` holds the migrations that stayed applied, also when this throws.
+    private func applyPending(
+        _ service: MigrationInfoService, context: Context,
+        early preparedBeforeCreation: inout [String: PreparedMigration], prepared: inout [PreparedMigration],
+        reports: inout [AppliedMigrationReport]
+    ) throws(RunwayError) {
+        let session = context.session
         let currentVersion = service.current?.version
         for entry in service.pending {
             guard let migration = entry.resolved, let file = context.file(for: migration) else { continue }
@@ -109,11 +160,9 @@ extension Engine {
             prepared.append(migrationPrepared)
             if configuration.target == .next { break }
         }
-        let reports: [AppliedMigrationReport]
         if configuration.group, prepared.count > 1 {
             reports = try applyGroup(prepared, context: context)
         } else {
-            var applied: [AppliedMigrationReport] = []
             var afterVersionedFired = false
             for migration in prepared {
                 try cancellation.check()
@@ -122,33 +171,10 @@ extension Engine {
                     try fire("beforeRepeatables", callbacks: context.callbacks, session: session)
                     afterVersionedFired = true
                 }
-                applied.append(try apply(migration, context: context))
+                reports.append(try apply(migration, context: context))
             }
             if !afterVersionedFired { try fire("afterVersioned", callbacks: context.callbacks, session: session) }
-            reports = applied
         }
-        if !reports.isEmpty { try fire("afterMigrateApplied", callbacks: context.callbacks, session: session) }
-        try fire("afterMigrate", callbacks: context.callbacks, session: session)
-
-        // The plan's current version, moved on by the versioned migrations this run applied.
-        let appliedVersions = prepared.prefix(reports.count).compactMap(\.migration.version)
-        let finalVersion =
-            appliedVersions.max().map { applied in
-                service.current?.version.map { $0 > applied ? $0 : applied } ?? applied
-            }?.text ?? initialVersion
-        let total = Int(Date().timeIntervalSince(started) * 1000)
-        if reports.isEmpty {
-            logger.info("Schema \(schemaName) is up to date. No migration necessary.")
-        } else {
-            let summary =
-                "Successfully applied \(reports.count) migration\(reports.count == 1 ? "" : "s") to schema "
-                + schemaName + (finalVersion.map { ", now at version v\($0)" } ?? "")
-                + " (execution time \(Self.formatDuration(total)))"
-            logger.info("\(summary)")
-        }
-        return MigrateResult(
-            initialSchemaVersion: initialVersion, targetSchemaVersion: finalVersion, schemas: session.schemas,
-            migrations: reports, database: session.database, warnings: warnings, totalMigrationTime: total)
     }
 
     // MARK: - Schemas and history table
@@ -173,7 +199,8 @@ extension Engine {
                             .validation,
                             "Found non-empty schema(s) \(nonEmpty.joined(separator: ", ")) but no schema history "
                                 + "table. Use baseline() or set baselineOnMigrate to true to initialize the schema "
-                                + "history table.")
+                                + "history table."
+                        ).refined { $0.flywayErrorCode = "NON_EMPTY_SCHEMA_WITHOUT_SCHEMA_HISTORY_TABLE" }
                     }
                     baseline = true
                 }
@@ -196,8 +223,15 @@ extension Engine {
             }
             return []
         }
+        // Flyway's order, which the `<< Flyway Schema Creation >>` row records: `schemas` as configured, preceded by
+        // `defaultSchema` only when it is not one of them.
+        let flywayOrder =
+            configuration.schemas.contains(session.defaultSchema)
+            ? configuration.schemas : [session.defaultSchema] + configuration.schemas
         var missing: [String] = []
-        for schema in session.schemas where !(try session.schemaExists(schema)) { missing.append(schema) }
+        for schema in flywayOrder where !missing.contains(schema) {
+            if !(try session.schemaExists(schema)) { missing.append(schema) }
+        }
         guard !missing.isEmpty else { return [] }
         try fire("createSchema", callbacks: context.callbacks, session: session, inTransaction: true)
         try fire("beforeCreateSchema", callbacks: context.callbacks, session: session, inTransaction: true)

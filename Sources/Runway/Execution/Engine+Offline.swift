@@ -16,7 +16,10 @@ extension Engine {
             let file = message.split(separator: ":", maxSplits: 1).last.map {
                 String($0.trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "")
             }
-            findings.append(CIFinding(severity: .error, code: "INVALID_NAME", file: file, line: nil, message: message))
+            // `migrate` (and Flyway) skip such files unless `validateMigrationNaming` is set: only then do they fail.
+            let severity: CIFinding.Severity = configuration.validateMigrationNaming ? .error : .warning
+            findings.append(
+                CIFinding(severity: severity, code: "INVALID_NAME", file: file, line: nil, message: message))
         }
         for error in fileErrors {
             add(error, code: error.fileProblem == .scriptConfig ? "SCRIPT_CONFIG" : "INVALID_ENCODING")

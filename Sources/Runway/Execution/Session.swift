@@ -331,7 +331,7 @@ final class Session {
         values[builtIn("filename")] = ""
         values[builtIn("workingDirectory")] = configuration.workingDirectory ?? FileManager.default.currentDirectoryPath
         values[builtIn("table")] = configuration.table
-        values[builtIn("environment")] = "default"
+        values[builtIn("environment")] = configuration.environment
         return values
     }
 }

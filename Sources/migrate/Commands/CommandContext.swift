@@ -62,18 +62,27 @@ struct CommandContext {
                 operation: operation)
         }
         let rendered: CommandOutput
+        var schemas: [String] = []
         do throws(RunwayError) {
             let configuration = try context.configuration(
                 connection: connection, migrations: migrations, flywaySettings: flywaySettings)
+            schemas = configuration.schemas
             let migrator = Migrator(configuration: configuration, logger: context.logger)
             let reporter = context.reporter(operation: operation)
             rendered = try await SignalCancellation.run(report: reporter.report) { () async throws(RunwayError) in
                 try await body(migrator)
             }
         } catch {
-            throw context.fail(error, operation: operation)
+            throw context.fail(error, operation: operation, schemas: schemas)
         }
-        context.emit(output.output == .json ? rendered.json().pretty : rendered.text())
+        if output.output == .json {
+            context.emit(rendered.json().pretty)
+        } else if !output.quiet || output.output != .text {
+            context.emit(rendered.text())
+        } else if !rendered.ok {
+            // `-q`: nothing on success, as Flyway; a failed check still says why, on stderr.
+            FileHandle.standardError.write(Data((rendered.text() + "\n").utf8))
+        }
         if !rendered.ok { throw ExitCode(ExitStatus.failed) }
     }
 
@@ -84,9 +93,9 @@ struct CommandContext {
 
     /// Reports an error (stderr, and a JSON error object on stdout with `--output json`) and returns the exit code
     /// to throw.
-    func fail(_ error: RunwayError, operation: String) -> ExitCode {
+    func fail(_ error: RunwayError, operation: String, schemas: [String] = []) -> ExitCode {
         if output.output == .json {
-            emit(JSONOutput.error(error, operation: operation).pretty)
+            emit(JSONOutput.error(error, operation: operation, schemas: schemas).pretty)
         }
         reporter(operation: operation).report(error)
         return ExitCode(ExitStatus.code(for: error))

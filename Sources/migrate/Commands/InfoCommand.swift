@@ -16,7 +16,9 @@ struct InfoCommand: RunwayCommand {
         ) {
             (migrator: Migrator) throws(RunwayError) in
             let result = try await migrator.info()
-            return CommandOutput(json: JSONOutput.info(result), text: TextOutput.info(result), ok: true)
+            let schemas = migrator.configuration.schemas
+            return CommandOutput(
+                json: JSONOutput.info(result, schemas: schemas), text: TextOutput.info(result), ok: true)
         }
     }
 }

@@ -16,7 +16,9 @@ struct MigrateCommand: RunwayCommand {
         ) {
             (migrator: Migrator) throws(RunwayError) in
             let result = try await migrator.migrate()
-            return CommandOutput(json: JSONOutput.migrate(result), text: TextOutput.migrate(result), ok: true)
+            let schemas = migrator.configuration.schemas
+            return CommandOutput(
+                json: JSONOutput.migrate(result, schemas: schemas), text: TextOutput.migrate(result), ok: true)
         }
     }
 }

@@ -5,13 +5,19 @@ import Runway
 enum JSONOutput {
     static var timestamp: String { Timestamps.utc() }
 
-    static func migrate(_ result: MigrateResult) -> JSONValue {
-        .object([
-            ("timestamp", .string(timestamp)), ("operation", .string("migrate")), ("exception", .null),
-            ("licenseFailed", .bool(false)),
+    /// `schemaName` is the configured `schemas`, comma-separated (empty when only the connection's schema is used),
+    /// as Flyway writes it. A failed run (`failure`) keeps what it applied before the error, with `success` false,
+    /// Flyway's `exception` and `error`, and a null `targetSchemaVersion`.
+    static func migrate(_ result: MigrateResult, schemas: [String], failure: RunwayError? = nil) -> JSONValue {
+        // Flyway's target version: the last versioned migration this run applied; null for a run that applied
+        // none, or failed.
+        let target = failure == nil ? result.migrations.last { $0.version != nil }?.version : nil
+        var fields: [(String, JSONValue)] = [
+            ("timestamp", .string(timestamp)), ("operation", .string("migrate")),
+            ("exception", .optional(failure?.description)), ("licenseFailed", .bool(false)),
             ("initialSchemaVersion", .optional(result.initialSchemaVersion)),
-            ("targetSchemaVersion", .optional(result.targetSchemaVersion)),
-            ("schemaName", .string(result.schemas.first ?? "")),
+            ("targetSchemaVersion", .optional(target)),
+            ("schemaName", .string(schemas.joined(separator: ", "))),
             (
                 "migrations",
                 .array(
@@ -24,18 +30,21 @@ enum JSONOutput {
                         ])
                     })
             ),
-            ("migrationsExecuted", .int(result.migrationsExecuted)), ("success", .bool(true)),
+            ("migrationsExecuted", .int(result.migrationsExecuted)), ("success", .bool(failure == nil)),
             ("flywayVersion", .string("runway-\(RunwayVersion.current)")), ("database", .string(result.database)),
             ("warnings", .array(result.warnings.map(JSONValue.string))), ("databaseType", .string("PostgreSQL")),
-            ("totalMigrationTime", .int(result.totalMigrationTime)),
-        ])
+        ]
+        if let failure { fields.append(("error", errorDetails(failure))) }
+        fields.append(("totalMigrationTime", .int(result.totalMigrationTime)))
+        return .object(fields)
     }
 
-    static func info(_ result: InfoResult) -> JSONValue {
+    /// `schemaName` as `migrate`'s: the configured `schemas`.
+    static func info(_ result: InfoResult, schemas: [String]) -> JSONValue {
         .object([
             ("timestamp", .string(timestamp)), ("operation", .string("info")), ("exception", .null),
             ("licenseFailed", .bool(false)), ("schemaVersion", .optional(result.schemaVersion)),
-            ("schemaName", .string(result.schemas.joined(separator: ", "))),
+            ("schemaName", .string(schemas.joined(separator: ", "))),
             ("migrations", .array(result.migrations.map(migration))),
             ("flywayVersion", .string("runway-\(RunwayVersion.current)")), ("database", .string(result.database)),
             ("allSchemasEmpty", .bool(result.allSchemasEmpty)), ("historyTable", .string(result.historyTable)),
@@ -44,7 +53,7 @@ enum JSONOutput {
 
     static func migration(_ entry: MigrationInfo) -> JSONValue {
         let undoable =
-            entry.versionText == nil || entry.type == .delete || entry.applied?.isSynthetic == true ? "" : "No"
+            entry.versionText == nil || entry.type == .delete ? "" : "No"
         return .object([
             ("category", .string(entry.category)), ("version", .string(entry.versionText ?? "")),
             ("rawVersion", .string(entry.versionText ?? "")), ("description", .string(entry.description)),
@@ -136,16 +145,31 @@ enum JSONOutput {
             ])
     }
 
-    static func error(_ error: RunwayError, operation: String) -> JSONValue {
-        var fields: [(String, JSONValue)] = [
-            ("errorCode", .string(error.code.rawValue)), ("message", .string(error.description)),
-        ]
+    /// A failed command: a failed `migrate` that had started applying is its whole result (Flyway's shape);
+    /// anything else is `operation`, `success` and the `error` object.
+    static func error(_ error: RunwayError, operation: String, schemas: [String]) -> JSONValue {
+        if operation == "migrate", let result = error.migrateResult {
+            return migrate(result, schemas: schemas, failure: error)
+        }
+        return .object([
+            ("operation", .string(operation)), ("success", .bool(false)), ("error", errorDetails(error)),
+        ])
+    }
+
+    /// Flyway's error object, its fields in Flyway's order. `errorCode` is Flyway's code where Flyway has one for
+    /// the failure (`FAILED_VERSIONED_MIGRATION`, `DB_CONNECTION`...), else Runway's (`CONFIGURATION`...).
+    static func errorDetails(_ error: RunwayError) -> JSONValue {
+        let code =
+            error.flywayErrorCode
+            ?? (error.code == .connection || error.code == .authentication ? "DB_CONNECTION" : error.code.rawValue)
+        var fields: [(String, JSONValue)] = [("errorCode", .string(code))]
         if let sqlState = error.sqlState {
             fields += [("sqlState", .string(sqlState.rawValue)), ("sqlErrorCode", .int(0))]
         }
+        fields.append(("message", .string(error.description)))
         if let line = error.line { fields.append(("lineNumber", .int(line))) }
         if let file = error.file { fields.append(("path", .string(file))) }
         fields.append(("cause", .null))
-        return .object([("operation", .string(operation)), ("success", .bool(false)), ("error", .object(fields))])
+        return .object(fields)
     }
 }

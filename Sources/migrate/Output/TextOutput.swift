@@ -20,8 +20,8 @@ enum TextOutput {
     static func info(_ result: InfoResult) -> String {
         let rows = result.migrations.map { entry -> [String] in
             let undoable: String = {
+                // Flyway: every versioned row, the BASELINE marker included, except DELETE rows.
                 if entry.versionText == nil || entry.type == .delete || entry.state == .deleted { return "" }
-                if entry.applied?.isSynthetic == true { return "" }
                 return "No"
             }()
             return [

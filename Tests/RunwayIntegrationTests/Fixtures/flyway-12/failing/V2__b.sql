@@ -1,0 +1,3 @@
+CREATE TABLE b (id int);
+SELECT 1/0;
+CREATE TABLE c (id int);

@@ -1,0 +1,77 @@
+#!/bin/bash
+# Re-records the files in this folder with a real Flyway (see ../../../../../shared/flyway-build/README.md for
+# building Flyway 12.0.2). Needs `flyway` on PATH and a PostgreSQL reachable as
+# PGHOST/PGPORT/PGUSER (trust authentication); creates and drops databases named fw17_*.
+# Volatile values (timestamps, execution times, absolute paths, stack traces) are replaced by fixed tokens.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+url() { echo "jdbc:postgresql://${PGHOST}:${PGPORT}/$1"; }
+fresh() { psql -X -q -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" postgres 2>/dev/null; }
+fw() { local db=$1; shift; flyway -url="$(url "$db")" -user="$PGUSER" "$@"; }
+normalise() { # the JSON document in Flyway's output, volatile values replaced
+  python3 -c '
+import json, sys, re
+text = sys.stdin.read(); doc = json.loads(text[text.index("{"):])
+def clean(value, key=None):
+    if isinstance(value, dict): return {k: clean(v, k) for k, v in value.items()}
+    if isinstance(value, list): return [clean(v) for v in value]
+    if key in ("timestamp", "installedOnUTC") and value: return "<timestamp>"
+    if key in ("executionTime", "totalMigrationTime"): return 0
+    if key == "stackTrace": return "<stack trace>"
+    if key == "database": return "<database>"
+    if isinstance(value, str): return value.replace(sys.argv[1], "<dir>")
+    return value
+print(json.dumps(clean(doc), indent=2))' "$work"
+}
+
+# 1. migrate that fails in its second migration: V1 applied, V2 fails at line 2.
+mkdir -p "$work/failing"; cp "$here/failing/"*.sql "$work/failing/"
+fresh fw17_fail
+fw fw17_fail -locations="filesystem:$work/failing" -outputType=json migrate | normalise > "$here/failed-migrate.json" || true
+# 2. a second migrate with nothing pending; 3. info of the same database.
+mkdir -p "$work/ok"; cp "$here/failing/V1__a.sql" "$work/ok/"
+fresh fw17_noop
+fw fw17_noop -locations="filesystem:$work/ok" migrate > /dev/null
+fw fw17_noop -locations="filesystem:$work/ok" -outputType=json migrate | normalise > "$here/noop-migrate.json"
+# 4. schemas with defaultSchema last / in the middle / not listed: the schema-creation row.
+: > "$here/schema-creation.txt"
+for default in gamma beta delta; do
+  fresh fw17_schemas
+  fw fw17_schemas -locations="filesystem:$work/ok" -schemas=alpha,beta,gamma -defaultSchema=$default migrate > /dev/null
+  printf '%s|' "$default" >> "$here/schema-creation.txt"
+  psql -X -At -d fw17_schemas -c "SELECT script FROM $default.flyway_schema_history WHERE type = 'SCHEMA'" >> "$here/schema-creation.txt"
+done
+fw fw17_schemas -locations="filesystem:$work/ok" -schemas=alpha,beta,gamma -defaultSchema=delta -outputType=json info \
+  | normalise > "$here/info-schemas.json"
+# 5. info after a baseline: the BASELINE row's Undoable column.
+fresh fw17_baseline
+psql -X -q -d fw17_baseline -c 'CREATE TABLE existing (id int)'
+fw fw17_baseline -locations="filesystem:$work/ok" -baselineVersion=0 baseline > /dev/null
+fw fw17_baseline -locations="filesystem:$work/ok" info | grep '^[|+]' | sed -E 's/[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8}/<installed-on-time>/' > "$here/baseline-info.txt"
+# 6. ${flyway:environment}: -environment=prod without config files, and a flyway.toml selecting prod.
+printf "CREATE TABLE env AS SELECT '\${flyway:environment}'::text AS name;\n" > "$work/V1__env.sql"
+mkdir -p "$work/env"; mv "$work/V1__env.sql" "$work/env/"
+: > "$here/environment.txt"
+fresh fw17_env; fw fw17_env -locations="filesystem:$work/env" migrate > /dev/null
+printf 'no environment|' >> "$here/environment.txt"; psql -X -At -d fw17_env -c 'SELECT name FROM env' >> "$here/environment.txt"
+fresh fw17_env; fw fw17_env -locations="filesystem:$work/env" -environment=prod migrate > /dev/null
+printf -- '-environment=prod|' >> "$here/environment.txt"; psql -X -At -d fw17_env -c 'SELECT name FROM env' >> "$here/environment.txt"
+printf '[environments.prod]\nurl = "%s"\nuser = "%s"\n\n[flyway]\nenvironment = "prod"\nlocations = ["filesystem:%s"]\n' \
+  "$(url fw17_env)" "$PGUSER" "$work/env" > "$work/flyway.toml"
+fresh fw17_env; (cd "$work" && flyway migrate > /dev/null)
+printf 'flyway.toml environment = "prod"|' >> "$here/environment.txt"; psql -X -At -d fw17_env -c 'SELECT name FROM env' >> "$here/environment.txt"
+rm "$work/flyway.toml"
+# 7. files migrate skips: the count Flyway reports, and that it migrates.
+mkdir -p "$work/naming/rollback"; cp "$work/ok/V1__a.sql" "$work/naming/"
+echo 'SELECT 1;' > "$work/naming/update-sequences.sql"; echo 'SELECT 1;' > "$work/naming/rollback/1_drop_a.sql"
+echo 'SELECT 1;' > "$work/naming/v2__lower.sql"
+fresh fw17_naming
+fw fw17_naming -locations="filesystem:$work/naming" migrate | grep -E 'detected but not run|Successfully applied' \
+  | sed -E 's/ \(execution time .*\)//' > "$here/naming-migrate.txt"
+# 8. group: a deferred constraint that fails at COMMIT.
+fresh fw17_group
+fw fw17_group -locations="filesystem:$here/group-commit" -group=true -outputType=json migrate | normalise > "$here/group-commit.json" || true
+for db in fw17_fail fw17_noop fw17_schemas fw17_baseline fw17_env fw17_naming fw17_group; do
+  psql -X -q -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" postgres
+done
