@@ -109,7 +109,7 @@ struct PlaceholderReplacerTests {
         var configuration = Configuration()
         configuration.placeholderSeparator = "_"
         configuration.placeholders = ["app": "shop"]
-        let values = Session.placeholderValues(configuration, defaultSchema: "s", user: "u", database: "d")
+        let values = configuration.placeholderValues(defaultSchema: "s", user: "u", database: "d")
         let replacer = PlaceholderReplacer(values: values, separator: configuration.placeholderSeparator)
             .forFile("sub/V1__x.sql")
         #expect(

@@ -25,9 +25,10 @@ extension Engine {
             add(error, code: error.fileProblem == .scriptConfig ? "SCRIPT_CONFIG" : "INVALID_ENCODING")
         }
 
-        let replacer = PlaceholderReplacer(
-            values: offlinePlaceholderValues(), prefix: configuration.placeholderPrefix,
-            suffix: configuration.placeholderSuffix, separator: configuration.placeholderSeparator)
+        // Built-in values stand in for what there is no database to ask.
+        let replacer = configuration.placeholderReplacer(
+            defaultSchema: configuration.defaultSchema ?? configuration.schemas.first ?? "public",
+            user: configuration.connection.user ?? "runway", database: configuration.connection.database ?? "runway")
         let resolver = MigrationResolver(
             placeholders: replacer, placeholderReplacement: configuration.placeholderReplacement)
         var resolved: [ResolvedMigration] = []
@@ -96,12 +97,5 @@ extension Engine {
             ).check(resolved)
         }
         return CIReport(findings: findings, migrationsChecked: scan.migrations.count)
-    }
-
-    /// Built-in placeholder values when there is no database to ask.
-    private func offlinePlaceholderValues() -> [String: String] {
-        Session.placeholderValues(
-            configuration, defaultSchema: configuration.defaultSchema ?? configuration.schemas.first ?? "public",
-            user: configuration.connection.user ?? "runway", database: configuration.connection.database ?? "runway")
     }
 }

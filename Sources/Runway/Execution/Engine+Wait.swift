@@ -31,7 +31,7 @@ extension Engine {
                 let files = try scan()
                 let session = try Session(
                     configuration: configuration, logger: logger, cancellation: cancellation, readWrite: false)
-                let resolved = try resolve(files, session: session)
+                let resolved = try resolve(files, placeholders: session.placeholders)
                 let exists = try session.history.exists(on: session.work)
                 let applied = exists ? try session.history.read(on: session.work) : []
                 let service = try MigrationInfoService(

@@ -42,10 +42,9 @@ struct Engine {
     }
 
     /// Resolves checksums (repeatables after placeholder replacement), sorts and rejects duplicates.
-    func resolve(_ scan: ScanResult, session: Session) throws(RunwayError) -> [ResolvedMigration] {
-        try MigrationResolver(
-            placeholders: session.placeholders, placeholderReplacement: configuration.placeholderReplacement
-        ).resolve(scan.migrations)
+    func resolve(_ scan: ScanResult, placeholders: PlaceholderReplacer) throws(RunwayError) -> [ResolvedMigration] {
+        try MigrationResolver(placeholders: placeholders, placeholderReplacement: configuration.placeholderReplacement)
+            .resolve(scan.migrations)
     }
 
     /// Everything a command needs after connecting: files, callbacks, the session and the resolved migrations.
@@ -98,7 +97,7 @@ struct Engine {
         }
         let session = try connecting.wait()
         try fire("afterConnect", callbacks: callbacks, session: session)
-        let resolved = try resolve(files, session: session)
+        let resolved = try resolve(files, placeholders: session.placeholders)
         return Context(files: files, callbacks: callbacks, session: session, resolved: resolved)
     }
 

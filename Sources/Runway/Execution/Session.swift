@@ -296,42 +296,16 @@ final class Session {
     /// is written as the original role (as Flyway does).
     var restoreRoleSQL: String { "SET ROLE \(quoteIdentifier(originalRole))" }
 
-    /// The placeholder replacer with the configured values and the built-ins of this session, made once per session
-    /// (as Flyway fills its placeholders once per run): resolving and loading every script shares it.
-    private(set) lazy var placeholders = PlaceholderReplacer(
-        values: placeholderValues(), prefix: configuration.placeholderPrefix, suffix: configuration.placeholderSuffix,
-        separator: configuration.placeholderSeparator)
+    /// The placeholder replacer with the configured values and the built-ins of this session (its user, database
+    /// and default schema), made once per session as Flyway fills its placeholders once per run. A value: resolving
+    /// and loading every script share it, and nothing past this point needs the session to replace placeholders.
+    private(set) lazy var placeholders = configuration.placeholderReplacer(
+        defaultSchema: defaultSchema, user: originalRole, database: database)
 
     /// Writes to the history in autocommit as the role the session started with (a migration may have changed it),
     /// behind the lock check: nothing of it commits unless the lock is still held.
     @discardableResult
     func recordInHistory(_ sql: String) throws(RunwayError) -> QueryResult {
         try executeHoldingLock(restoreRoleSQL + ";\n" + sql)
-    }
-
-    /// The built-in `${flyway:*}` placeholders plus the configured ones.
-    func placeholderValues() -> [String: String] {
-        Self.placeholderValues(configuration, defaultSchema: defaultSchema, user: originalRole, database: database)
-    }
-
-    /// Configured placeholders (names lower-cased) plus Flyway's built-ins for the given connection facts, named
-    /// with the configured `placeholderSeparator` (`flyway:user`, or `flyway_user` with `_`).
-    static func placeholderValues(
-        _ configuration: Configuration, defaultSchema: String, user: String, database: String
-    ) -> [String: String] {
-        var values: [String: String] = [:]
-        for (key, value) in configuration.placeholders { values[key.lowercased()] = value }
-        func builtIn(_ name: String) -> String {
-            PlaceholderReplacer.builtInName(name, separator: configuration.placeholderSeparator).lowercased()
-        }
-        values[builtIn("defaultSchema")] = defaultSchema
-        values[builtIn("user")] = user
-        values[builtIn("database")] = database
-        values[builtIn("timestamp")] = Timestamps.local()
-        values[builtIn("filename")] = ""
-        values[builtIn("workingDirectory")] = configuration.workingDirectory ?? FileManager.default.currentDirectoryPath
-        values[builtIn("table")] = configuration.table
-        values[builtIn("environment")] = configuration.environment
-        return values
     }
 }
