@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import Logging
 
 /// One problem a CI check found, pointing at a file and line where it can.
@@ -76,7 +80,7 @@ extension Engine {
         let (scan, fileErrors) = try scanner.scanCollectingErrors()
         for message in scan.invalidNames {
             let file = message.split(separator: ":", maxSplits: 1).last.map {
-                String($0.trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "")
+                String($0.trimmingSpaces().split(separator: " ").first ?? "")
             }
             findings.append(CIFinding(severity: .error, code: "INVALID_NAME", file: file, line: nil, message: message))
         }

@@ -1,5 +1,9 @@
 import ArgumentParser
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import Logging
 import Runway
 
@@ -78,7 +82,7 @@ struct CommandContext {
 
     /// Writes a result to stdout.
     func emit(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        StandardStream.output.write(text + "\n")
     }
 
     /// Reports an error (stderr, and a JSON error object on stdout with `--output json`) and returns the exit code
@@ -107,7 +111,7 @@ struct FailureReporter: Sendable {
     @Sendable func report(_ error: RunwayError) {
         guard json else {
             logger.error("\(operation) failed", metadata: ["code": "\(error.code.rawValue)"])
-            FileHandle.standardError.write(Data(("ERROR: " + error.description + "\n").utf8))
+            StandardStream.error.write("ERROR: " + error.description + "\n")
             return
         }
         logger.error("\(error.message)", metadata: Self.metadata(error, operation: operation))
