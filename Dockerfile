@@ -10,23 +10,16 @@
 #
 # Official Swift images are tagged <major>.<minor>-bookworm (and <major>.<minor>.<patch>-bookworm) for Debian 12:
 # swift:6.0-bookworm ... swift:6.3-bookworm. Override SWIFT_IMAGE to pin a patch release or a digest
-# (swift:6.3.1-bookworm@sha256:...). Build and runtime must both be Debian 12, so that the libpq the binary was
-# linked against is the libpq5 installed below.
+# (swift:6.3.1-bookworm@sha256:...). The runtime libraries are taken from the build stage's own Debian packages, so
+# they are the ones the binary was linked against.
 ARG SWIFT_IMAGE=swift:6.3-bookworm
-ARG RUNTIME_IMAGE=debian:bookworm-slim
 
 # ---------------------------------------------------------------------------------------------------------------
-FROM ${SWIFT_IMAGE} AS build
-
-# Versions are pinned to the series Debian 12 ships (PostgreSQL 15's libpq, zlib 1.2.13, pkg-config 1.8) rather
-# than to exact versions: bookworm's security updates replace exact versions on the mirror, which would break
-# the build, while a new series would be a deliberate change of this file.
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends \
-        'libpq-dev=15.*' \
-        'zlib1g-dev=1:1.2.13*' \
-        'pkg-config=1.8.*' \
-    && rm -rf /var/lib/apt/lists/*
+# The root file system: scripts/build-image.sh builds the binary and assembles everything the image holds (the
+# stripped binary, the shared libraries it needs taken from Debian's packages, the CA bundle, /etc/passwd with user
+# 10001, migrations/). The same script builds the OCI archive without Docker (CI), from this file's final stage, so
+# both give the same files and the same metadata.
+FROM ${SWIFT_IMAGE} AS rootfs
 
 WORKDIR /src
 # Package.resolved is copied when it exists (commit it to build exactly the tested dependency versions).
@@ -35,13 +28,26 @@ COPY Package.* ./
 # nothing of them is built.
 COPY Sources ./Sources
 COPY Tests ./Tests
-# The cache mount keeps dependency checkouts and build products between builds; the binary is copied out of it.
-RUN --mount=type=cache,target=/src/.build,sharing=locked \
-    swift build -c release --product migrate --static-swift-stdlib \
-    && install -D -m 0755 "$(swift build -c release --show-bin-path)/migrate" /out/migrate
+COPY migrations ./migrations
+COPY scripts/build-image.sh ./scripts/
+# Versions are pinned to the series Debian 12 ships (PostgreSQL 15's libpq, zlib 1.2.13, pkg-config 1.8) rather
+# than to exact versions: bookworm's security updates replace exact versions on the mirror, which would break
+# the build, while a new series would be a deliberate change of this file. The package lists stay for the script,
+# which downloads the runtime libraries' packages; this stage is not shipped.
+# The cache mount keeps dependency checkouts and build products between builds.
+# hadolint ignore=DL3009
+RUN --mount=type=cache,target=/src/.build-image,sharing=locked \
+    apt-get update \
+    && apt-get install -y --no-install-recommends \
+        'libpq-dev=15.*' \
+        'zlib1g-dev=1:1.2.13*' \
+        'pkg-config=1.8.*' \
+    && bash scripts/build-image.sh --rootfs /rootfs
 
 # ---------------------------------------------------------------------------------------------------------------
-FROM ${RUNTIME_IMAGE}
+# The image: nothing but that root file system (no shell, no package manager). scripts/build-image.sh builds this
+# stage with podman, replacing the COPY line below by the same files as a tarball: keep that line as it is.
+FROM scratch
 
 ARG VERSION=dev
 ARG REVISION=unknown
@@ -53,36 +59,16 @@ LABEL org.opencontainers.image.title="runway-migrate" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.created="${CREATED}" \
-      org.opencontainers.image.source="${SOURCE}" \
-      org.opencontainers.image.base.name="debian:bookworm-slim"
+      org.opencontainers.image.source="${SOURCE}"
 
-# The Swift runtime is linked statically; what remains is libpq (with its TLS and Kerberos dependencies),
-# zlib (already in the base image) and the CA bundle for sslmode=verify-full. ca-certificates is pinned to the
-# bundle series bookworm currently ships; bump it when Debian publishes a new one.
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends \
-        'libpq5=15.*' \
-        'ca-certificates=2025*' \
-    && rm -rf /var/lib/apt/lists/* \
-    && groupadd --system --gid 10001 runway \
-    && useradd --system --uid 10001 --gid 10001 --home-dir /app --no-create-home \
-        --shell /usr/sbin/nologin runway
+COPY --from=rootfs /rootfs/ /
 
-COPY --from=build /out/migrate /usr/local/bin/migrate
-
+# --locations defaults to `migrations`, relative to this working directory: /app/migrations, owned by root and
+# read-only for the runtime user.
 WORKDIR /app
-# Owned by root and read-only for the runtime user: the image's migrations cannot be changed at run time.
-# --locations defaults to `migrations`, relative to this working directory.
-COPY migrations/ /app/migrations/
-
-# Fails the build if a shared library is missing from the runtime image.
-RUN /usr/local/bin/migrate --help >/dev/null
 
 # Numeric, so Kubernetes' runAsNonRoot can verify it without reading /etc/passwd.
 USER 10001:10001
-
-# A one-shot command, not a service: nothing to health-check.
-HEALTHCHECK NONE
 
 ENTRYPOINT ["/usr/local/bin/migrate"]
 CMD ["migrate"]

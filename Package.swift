@@ -33,7 +33,10 @@ let package = Package(
                 "CZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
-            ]
+            ],
+            // Foundation is imported for `Bundle` in one file only (MigrationLocation.swift); without this, its
+            // String extensions would be visible, and used, everywhere, linking Foundation and ICU into `migrate`.
+            swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
         ),
         .target(
             name: "RunwayServiceLifecycle",
@@ -49,7 +52,8 @@ let package = Package(
                 "Runway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
         ),
         // Benchmarks (scripts/bench.sh): floors on bare libpq/zlib (no Foundation, no Runway), library probes, and
         // the process timer (C, so that its own resident set does not leak into the children's peak RSS).

@@ -13,11 +13,9 @@
 #   --no-build      use the binaries already in the scratch folder
 #   --keep          keep the generated data (its folder is printed)
 #   --markdown F    also write the table as Markdown to F (default: <scratch>/bench-results.md)
-#   --image         (re)measure the runtime image's base for S7: debootstrap a Debian 12 minbase, slim it as
-#                   debian:bookworm-slim is slimmed, install the Dockerfile's runtime packages, and record its size
-#                   (root, network and Debian's debootstrap needed; ~1 min; kept in <scratch>/image-runtime-bytes).
-#                   Without it the recorded figure is used. There is no Docker engine here: the image size is the
-#                   runtime root file system + the binary + migrations/, i.e. an estimate of `docker images`' SIZE.
+#   --image         build the migration image first (scripts/build-image.sh: root and podman needed, ~1 min plus
+#                   its own release build); S7 reports the sizes of the last image built (.build-image/image-sizes):
+#                   binary, shared libraries, CA bundle, migrations/, and the image uncompressed and compressed.
 #   BENCH_COPY_MB   size of the S6 COPY migration in MB (default 500)
 #   BENCH_S8_MB     size of the S8 INSERT script in MB (default 200)
 #
@@ -82,44 +80,9 @@ if [ -z "$INNER" ]; then
     echo "bench: built in $(($(date +%s) - build_started)) s" >&2
   fi
   if [ -n "$IMAGE" ]; then
-    # The Dockerfile's final stage: debian:bookworm-slim + libpq5 + ca-certificates (+ the binary and migrations/).
-    command -v debootstrap >/dev/null 2>&1 || { echo "bench: --image needs debootstrap (apt-get install debootstrap)" >&2; exit 1; }
-    rootfs="$SCRATCH/image-rootfs"
-    mkdir -p "$SCRATCH"
-    rm -rf "$rootfs"
-    echo "bench: building the runtime image's root file system in $rootfs (debootstrap)" >&2
-    debootstrap --variant=minbase bookworm "$rootfs" http://deb.debian.org/debian >"$SCRATCH/image.log" 2>&1 ||
-      { tail -n 20 "$SCRATCH/image.log" >&2; exit 1; }
-    cat >"$rootfs/etc/apt/sources.list" <<'SOURCES'
-deb http://deb.debian.org/debian bookworm main
-deb http://deb.debian.org/debian bookworm-updates main
-deb http://deb.debian.org/debian-security bookworm-security main
-SOURCES
-    # What debuerreotype does to make the -slim images: no documentation, manuals or translations.
-    cat >"$rootfs/etc/dpkg/dpkg.cfg.d/docker-slim" <<'SLIM'
-path-exclude /usr/share/doc/*
-path-include /usr/share/doc/*/copyright
-path-exclude /usr/share/groff/*
-path-exclude /usr/share/info/*
-path-exclude /usr/share/linda/*
-path-exclude /usr/share/lintian/overrides/*
-path-exclude /usr/share/locale/*
-path-exclude /usr/share/man/*
-SLIM
-    find "$rootfs/usr/share/doc" -mindepth 1 -not -type d -not -name copyright -delete
-    find "$rootfs/usr/share/doc" -mindepth 1 -type d -empty -delete
-    rm -rf "$rootfs"/usr/share/{groff,info,linda,lintian/overrides,locale,man}/*
-    chroot "$rootfs" apt-get clean
-    rm -rf "$rootfs"/var/lib/apt/lists/*
-    base=$(du -sx --apparent-size --block-size=1 "$rootfs" | cut -f1)
-    cp /etc/resolv.conf "$rootfs/etc/resolv.conf"
-    packages=$(grep -oE "'(libpq5|ca-certificates)=[^']*'" Dockerfile | tr -d "'" | tr '\n' ' ')
-    chroot "$rootfs" bash -c "export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends $packages && apt-get clean && rm -rf /var/lib/apt/lists/*" \
-      >>"$SCRATCH/image.log" 2>&1 || { tail -n 20 "$SCRATCH/image.log" >&2; exit 1; }
-    total=$(du -sx --apparent-size --block-size=1 "$rootfs" | cut -f1)
-    echo "$total $base $(date -u +%Y-%m-%d) $packages" >"$SCRATCH/image-runtime-bytes"
-    echo "bench: runtime root file system: base $base bytes, with $packages$total bytes" >&2
-    rm -rf "$rootfs"
+    # The real image, as CI builds it: its sizes go to .build-image/image-sizes, which S7 reports.
+    echo "bench: building the migration image (scripts/build-image.sh)" >&2
+    bash scripts/build-image.sh >"$SCRATCH/image.log" 2>&1 || { tail -n 20 "$SCRATCH/image.log" >&2; exit 1; }
   fi
   BENCH_BIN="$(swift build "${BUILD_FLAGS[@]}" --show-bin-path)"
   for binary in migrate runway-bench-floor runway-bench runway-bench-run; do
@@ -182,10 +145,6 @@ record() { echo "$1 $2 ${3:-0}" >>"$RESULTS"; }
 # warm CMD...: one untimed run (page cache, dynamic loader), which must succeed.
 warm() { "$TIMER" --out "$WORK/last.log" -- "$@" | awk '$3 != 0 { exit 1 }' || { log "warm-up failed: $*"; tail -n 20 "$WORK/last.log" >&2; return 1; }; }
 
-# debian:bookworm-slim + libpq5 + ca-certificates as the Dockerfile installs them, measured with --image on
-# 2026-11-21: 87.8 MB (of which the slim base 76.9 MB; Docker Hub lists debian:bookworm-slim at about 75 MB).
-RECORDED_RUNTIME_BYTES=87800000
-RECORDED_RUNTIME_DATE=2026-11-21
 
 # ------------------------------------------------------------------------------------------------------------------
 # Data
@@ -394,19 +353,11 @@ scenario_S7() {
     measure S7.floor "$FLOOR" noop
   done
   strip -o "$WORK/migrate.stripped" "$MIGRATE"
-  # The image: the runtime root file system (measured with --image, else the figure recorded below) + the binary
-  # + migrations/.
-  local runtime="$RECORDED_RUNTIME_BYTES" source="recorded $RECORDED_RUNTIME_DATE"
-  if [ -f "$SCRATCH/image-runtime-bytes" ]; then
-    read -r runtime _ source _ <"$SCRATCH/image-runtime-bytes"
-    source="measured $source"
-  fi
   {
     echo "BIN_SIZE $(stat -c %s "$MIGRATE")"
     echo "BIN_STRIPPED $(stat -c %s "$WORK/migrate.stripped")"
-    echo "IMAGE_RUNTIME $runtime"
-    echo "IMAGE_SOURCE ${source// /_}"
-    echo "IMAGE_MIGRATIONS $(du -sb --apparent-size "$ROOT/migrations" | cut -f1)"
+    # The last image scripts/build-image.sh built (--image builds it first).
+    if [ -f "$ROOT/.build-image/image-sizes" ]; then sed 's/^/IMG_/' "$ROOT/.build-image/image-sizes"; fi
   } >>"$WORK/sizes"
 }
 
@@ -520,12 +471,18 @@ if [ -n "$(size_of BIN_SIZE)" ]; then
   row S7 "  release binary size ($BENCH_MODE Swift runtime)" "$(fmt_mb "$(size_of BIN_SIZE)")" "-" "-" "(reported)" ""
   row S7 "  stripped" "$(fmt_mb "$(size_of BIN_STRIPPED)")" "-" "-" "(reported)" ""
 fi
-if [ -n "$(size_of BIN_SIZE)" ] && [ "$BENCH_MODE" = static ]; then  # the image ships the static build
-  image=$(($(size_of IMAGE_RUNTIME) + $(size_of BIN_SIZE) + $(size_of IMAGE_MIGRATIONS)))
-  image_stripped=$(($(size_of IMAGE_RUNTIME) + $(size_of BIN_STRIPPED) + $(size_of IMAGE_MIGRATIONS)))
-  row S7 "  container image, estimate: runtime $(fmt_mb "$(size_of IMAGE_RUNTIME)") ($(size_of IMAGE_SOURCE | tr _ ' ')) + binary + migrations/" \
-    "$(fmt_mb "$image")" "-" "-" "(reported)" ""
-  row S7 "  container image with the binary stripped, estimate" "$(fmt_mb "$image_stripped")" "-" "-" "(reported)" ""
+if [ -n "$(size_of IMG_IMAGE_UNCOMPRESSED)" ]; then  # the image ships the static build, stripped
+  row S7 "  image: binary (stripped, scripts/build-image.sh)" "$(fmt_mb "$(size_of IMG_BINARY)")" "-" "-" "≤ 25 MB" \
+    "$(verdict "$(size_of IMG_BINARY) <= 25000000")"
+  row S7 "  image: $(size_of IMG_LIBRARY_COUNT) shared libraries (libpq, OpenSSL, Kerberos, LDAP, glibc...)" \
+    "$(fmt_mb "$(size_of IMG_LIBRARIES)")" "-" "-" "(reported)" ""
+  row S7 "  image: CA bundle" "$(fmt_mb "$(size_of IMG_CA_BUNDLE)")" "-" "-" "(reported)" ""
+  row S7 "  image: migrations/" "$(fmt_mb "$(size_of IMG_MIGRATIONS)")" "-" "-" "(reported)" ""
+  row S7 "  image, uncompressed (its one layer)" "$(fmt_mb "$(size_of IMG_IMAGE_UNCOMPRESSED)")" "-" "-" "≤ 60 MB" \
+    "$(verdict "$(size_of IMG_IMAGE_UNCOMPRESSED) <= 60000000")"
+  row S7 "  image, compressed (what a node pulls)" "$(fmt_mb "$(size_of IMG_IMAGE_COMPRESSED)")" "-" "-" "(reported)" ""
+else
+  row S7 "  image: not built yet (bash scripts/bench.sh --image)" "-" "-" "-" "" ""
 fi
 
 header="scenario|what|Runway (median)|floor (median)|ratio|target|result"

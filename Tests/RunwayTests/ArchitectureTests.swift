@@ -23,7 +23,7 @@ import Testing
         "Lint": ["Migrations"],
         "History": ["Migrations", "PostgreSQL"],
         "Migrations": ["Support"],
-        "PostgreSQL": [],
+        "PostgreSQL": ["Support"],
         "Support": [],
     ]
 

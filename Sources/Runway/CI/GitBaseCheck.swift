@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import Logging
 
 /// `validate --offline --base <rev>`: migrations released on the base revision must be unchanged, and every new
@@ -21,8 +25,7 @@ struct GitBaseCheck {
     }
 
     func check(_ resolved: [ResolvedMigration]) throws(RunwayError) -> [CIFinding] {
-        let root = try git(["rev-parse", "--show-toplevel"], in: locations.first ?? ".").trimmingCharacters(
-            in: .whitespacesAndNewlines)
+        let root = try git(["rev-parse", "--show-toplevel"], in: locations.first ?? ".").trimmingWhitespace()
         do {
             _ = try git(["rev-parse", "--verify", "--quiet", "\(base)^{commit}"], in: root)
         } catch {
@@ -32,7 +35,7 @@ struct GitBaseCheck {
                 "Base revision '\(base)' not found in the git repository at \(root)."
                     + (shallow
                         ? " This is a shallow clone: fetch the base first, e.g. `git fetch --no-tags --depth=1 origin "
-                            + "\(base.replacingOccurrences(of: "origin/", with: ""))` (or check out with fetch-depth: 0)."
+                            + "\(base.replacingEvery("origin/", with: ""))` (or check out with fetch-depth: 0)."
                         : " Fetch it first (`git fetch origin`) or pass an existing revision to --base."))
         }
         let baseMigrations = try readBase(root: root)
@@ -140,7 +143,7 @@ struct GitBaseCheck {
     private func gitData(_ arguments: [String], in directory: String) throws(RunwayError) -> Data {
         let output = try Subprocess.run(["git"] + arguments, in: directory)
         guard output.succeeded else {
-            let message = output.standardError.trimmingCharacters(in: .whitespacesAndNewlines)
+            let message = output.standardError.trimmingWhitespace()
             throw RunwayError(.configuration, "git \(arguments.joined(separator: " ")) failed: \(message)")
         }
         return output.standardOutput

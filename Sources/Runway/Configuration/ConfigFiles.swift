@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import TOMLKit
 
 // Flyway's configuration files (flyway-compat.md §12.1): legacy `.conf` files (Java properties, keys `flyway.*`) and
@@ -69,7 +73,7 @@ package enum ConfigFiles {
         workingDirectory: String?, fileExists: (String) -> Bool = { FileManager.default.isReadableFile(atPath: $0) }
     ) throws(RunwayError) -> ConfigFileSelection {
         for (path, source) in explicit {
-            if (path as NSString).lastPathComponent == "-" {
+            if path.split(separator: "/").last == "-" {
                 throw .configuration(
                     "Reading configuration from standard input (configFiles '-') is not supported by Runway: "
                         + "list a file instead (set by \(source))")
@@ -126,7 +130,7 @@ package enum ConfigFiles {
 
     /// Java charset names Flyway users write, case-insensitively.
     static func encoding(named name: String) -> String.Encoding? {
-        switch name.trimmingCharacters(in: .whitespaces).uppercased().replacingOccurrences(of: "_", with: "-") {
+        switch name.trimmingSpaces().uppercased().replacingEvery("_", with: "-") {
         case "UTF-8", "UTF8": .utf8
         case "UTF-16", "UTF16": .utf16
         case "UTF-16LE": .utf16LittleEndian
@@ -150,7 +154,7 @@ package enum ConfigFiles {
     /// variable's value, or removed when it is unset. Only `flyway.*` keys are returned, without the prefix; others
     /// are ignored, as Flyway ignores them.
     package static func parseConf(_ text: String, path: String, environment: [String: String]) -> [RawSetting] {
-        let lines = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+        let lines = text.replacingEvery("\r\n", with: "\n").replacingEvery("\r", with: "\n")
             .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         var settings: [RawSetting] = []
         var index = 0
@@ -211,7 +215,7 @@ package enum ConfigFiles {
         guard text.contains("${") else { return text }
         var result = ""
         var rest = Substring(text)
-        while let start = rest.range(of: "${") {
+        while let start = rest.firstLiteralRange(of: "${") {
             result += rest[..<start.lowerBound]
             let afterPrefix = rest[start.upperBound...]
             if let close = afterPrefix.firstIndex(of: "}") {
@@ -229,7 +233,7 @@ package enum ConfigFiles {
     }
 
     private static func isVariableCharacter(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || scalar == "_")
+        ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar) || scalar == "_"
     }
 
     // MARK: - TOML files
@@ -389,12 +393,12 @@ package enum ConfigFiles {
     static func resolveProperties(
         _ text: String, key: String, source: SettingSource, environment: [String: String]
     ) throws(RunwayError) -> String {
-        let value = text.trimmingCharacters(in: .whitespaces)
+        let value = text.trimmingSpaces()
         if value.hasPrefix("!{"), value.hasSuffix("}") { return String(value.dropFirst(2).dropLast()) }
         guard value.contains("${") else { return text }
         var result = ""
         var rest = Substring(value)
-        while let start = rest.range(of: "${") {
+        while let start = rest.firstLiteralRange(of: "${") {
             var literalDollar = false
             var prefixEnd = start.lowerBound
             if prefixEnd > rest.startIndex, rest[rest.index(before: prefixEnd)] == "$" {
@@ -416,14 +420,14 @@ package enum ConfigFiles {
                 result += "${" + body[..<close] + "}"
                 continue
             }
-            let resolver = body[..<dot].trimmingCharacters(in: .whitespaces)
+            let resolver = body[..<dot].trimmingSpaces()
             var parameter = String(body[body.index(after: dot)..<close])
             var filter: String?
             if let colon = parameter.firstIndex(of: ":") {
-                filter = String(parameter[parameter.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+                filter = String(parameter[parameter.index(after: colon)...]).trimmingSpaces()
                 parameter = String(parameter[..<colon])
             }
-            parameter = parameter.trimmingCharacters(in: .whitespaces)
+            parameter = parameter.trimmingSpaces()
             let wholeValue = rest.isEmpty && result.isEmpty
             if isSecret(key), !wholeValue, resolver != "env" || environment[parameter] == nil {
                 // A reference inside a longer password is part of the password: say nothing about it.

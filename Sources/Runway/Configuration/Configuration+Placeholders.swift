@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 extension Configuration {
     /// The replacer every script of a run shares: the configured placeholders plus Flyway's built-ins for the given

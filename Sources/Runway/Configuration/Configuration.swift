@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Everything a ``Migrator`` needs: where the database is, where the migrations are, and Flyway's options.
 ///
@@ -161,7 +165,7 @@ extension ConnectionSettings {
     /// Applies the `DB_*` variables; see ``Configuration/fromEnvironment(_:)``.
     public mutating func apply(environment: [String: String]) throws(RunwayError) {
         if let host = environment["DB_HOST"] {
-            guard !host.trimmingCharacters(in: .whitespaces).isEmpty else {
+            guard !host.trimmingSpaces().isEmpty else {
                 throw .configuration("DB_HOST is set but empty: set it to the database host (or unset it)")
             }
             self.host = host
@@ -173,7 +177,7 @@ extension ConnectionSettings {
             self.ports = ports
         }
         if let name = environment["DB_NAME"] {
-            if name.trimmingCharacters(in: .whitespaces).isEmpty {
+            if name.trimmingSpaces().isEmpty {
                 guard let fallback = environment["PGDATABASE"], !fallback.isEmpty else {
                     throw .configuration("DB_NAME is set but empty: set it to the database name (or unset it)")
                 }
@@ -182,7 +186,7 @@ extension ConnectionSettings {
             }
         }
         if let user = environment["DB_USERNAME"] {
-            if user.trimmingCharacters(in: .whitespaces).isEmpty {
+            if user.trimmingSpaces().isEmpty {
                 // libpq would log in as the operating-system user: never what an empty DB_USERNAME meant.
                 guard let fallback = environment["PGUSER"], !fallback.isEmpty else {
                     throw .configuration("DB_USERNAME is set but empty: set it to the login role (or unset it)")
@@ -212,7 +216,7 @@ extension ConnectionSettings {
         }
         if let passphrase = environment["DB_SSLPASSWORD"], !passphrase.isEmpty { sslPassword = passphrase }
         if let name = environment["DB_APPLICATION_NAME"] {
-            guard !name.trimmingCharacters(in: .whitespaces).isEmpty else {
+            guard !name.trimmingSpaces().isEmpty else {
                 throw .configuration(
                     "DB_APPLICATION_NAME is set but empty: set it to the name pg_stat_activity should show "
                         + "(or unset it)")

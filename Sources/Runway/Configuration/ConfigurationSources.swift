@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import Logging
 
 /// What ``Configuration/load(_:logger:)`` reads: Flyway's command-line settings, the environment, and the folders
@@ -22,7 +26,7 @@ public struct ConfigurationSources: Sendable {
         arguments: [(String, String)] = [],
         environment: [String: String] = ProcessInfo.processInfo.environment,
         workingDirectory: String = FileManager.default.currentDirectoryPath,
-        homeDirectory: String = NSHomeDirectory()
+        homeDirectory: String = FileManager.default.homeDirectoryForCurrentUser.path
     ) {
         self.arguments = arguments
         self.environment = environment
@@ -173,7 +177,7 @@ struct ConfigurationLoader {
             if let key = FlywayKey.key(forEnvironmentVariable: name) {
                 gathered.variables.append(RawSetting(key: key, value: .text(value), source: source))
             } else if name.hasPrefix("flyway_"),
-                case let key = name.dropFirst("flyway_".count).replacingOccurrences(of: "_", with: "."),
+                case let key = name.dropFirst("flyway_".count).replacingEvery("_", with: "."),
                 FlywayKey.lookup(key) != nil
             {
                 gathered.lowerCaseVariables.append(RawSetting(key: key, value: .text(value), source: source))
@@ -182,7 +186,7 @@ struct ConfigurationLoader {
                 let (environment, field) = try environmentKey(
                     name.dropFirst("environments_".count), separator: "_", setting)
                 gathered.variableEnvironments[environment, default: []].append(
-                    RawSetting(key: field.replacingOccurrences(of: "_", with: "."), value: .text(value), source: source)
+                    RawSetting(key: field.replacingEvery("_", with: "."), value: .text(value), source: source)
                 )
             } else if name.hasPrefix("FLYWAY_") || name.hasPrefix("flyway_") {
                 logger.debug("Ignoring environment variable", metadata: ["variable": "\(name)"])
@@ -317,7 +321,7 @@ struct ConfigurationLoader {
     /// A relative `filesystem:` (or unprefixed) location made absolute against Flyway's `workingDirectory`.
     private func resolve(_ location: String, against directory: String) -> String {
         var prefix = ""
-        var path = location.trimmingCharacters(in: .whitespaces)
+        var path = location.trimmingSpaces()
         if path.lowercased().hasPrefix("filesystem:") {
             prefix = String(path.prefix("filesystem:".count))
             path = String(path.dropFirst("filesystem:".count))

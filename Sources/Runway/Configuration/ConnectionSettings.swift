@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Where and how to connect; mapped onto libpq keyword/value parameters (never a formatted conninfo string).
 ///
@@ -109,7 +113,7 @@ public struct ConnectionSettings: Sendable, Hashable {
     package static func ports(parsing text: String) -> [Int]? {
         var ports: [Int] = []
         for item in text.split(separator: ",", omittingEmptySubsequences: false) {
-            guard let number = Int(item.trimmingCharacters(in: .whitespaces)), portRange.contains(number) else {
+            guard let number = Int(item.trimmingSpaces()), portRange.contains(number) else {
                 return nil
             }
             ports.append(number)
@@ -140,7 +144,7 @@ public struct ConnectionSettings: Sendable, Hashable {
                 }
             case .failure(let failure):
                 var reason = failure.reason
-                if let password, !password.isEmpty { reason = reason.replacingOccurrences(of: password, with: "***") }
+                if let password, !password.isEmpty { reason = reason.replacingEvery(password, with: "***") }
                 throw .configuration(
                     "Invalid url: \(Self.redact(url)) is not a valid PostgreSQL URI or "
                         + "conninfo string (\(Self.redact(reason)))")
@@ -164,7 +168,7 @@ public struct ConnectionSettings: Sendable, Hashable {
         }
         if let host,
             host.split(separator: ",", omittingEmptySubsequences: false).contains(where: {
-                $0.trimmingCharacters(in: .whitespaces).isEmpty
+                $0.trimmingSpaces().isEmpty
             })
         {
             throw .configuration("Invalid host '\(host)': empty host name in the list")
@@ -179,7 +183,7 @@ public struct ConnectionSettings: Sendable, Hashable {
             parameters.append(
                 (
                     "host",
-                    host.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ",")
+                    host.split(separator: ",").map { $0.trimmingSpaces() }.joined(separator: ",")
                 ))
         }
         if !ports.isEmpty { parameters.append(("port", ports.map(String.init).joined(separator: ","))) }
@@ -226,7 +230,9 @@ public struct ConnectionSettings: Sendable, Hashable {
     public static func redact(_ text: String) -> String {
         var result = text
         // URI userinfo: scheme://user:password@host
-        if let schemeRange = result.range(of: "://"), let at = result[schemeRange.upperBound...].firstIndex(of: "@") {
+        if let schemeRange = result.firstLiteralRange(of: "://"),
+            let at = result[schemeRange.upperBound...].firstIndex(of: "@")
+        {
             let userinfo = result[schemeRange.upperBound..<at]
             if let colon = userinfo.firstIndex(of: ":") {
                 result.replaceSubrange(colon..<at, with: ":***")

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Runway's DDL safety policy (beyond Flyway; off by default for Flyway parity).
 ///
@@ -22,7 +26,7 @@ public struct DDLSafetyPolicy: Sendable, Hashable {
 
     /// Parses `500ms`, `5s`, `2min` or a bare number of milliseconds.
     public static func milliseconds(_ text: String, setting: String) throws(RunwayError) -> Int {
-        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let trimmed = text.trimmingSpaces().lowercased()
         let units: [(String, Int)] = [("ms", 1), ("min", 60_000), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
         for (suffix, factor) in units where trimmed.hasSuffix(suffix) {
             if let value = Double(trimmed.dropLast(suffix.count)), value >= 0 { return Int(value * Double(factor)) }

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 // Flyway's configuration keys (flyway-compat.md §12.2) and what Runway does with each.
 //
@@ -54,7 +58,7 @@ enum SettingValue: Sendable, Equatable {
         case .text(let text): raw = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         case .list(let items): raw = items
         }
-        return raw.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+        return raw.map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
     }
 }
 
@@ -71,7 +75,7 @@ package struct RawSetting: Sendable, Equatable {
 
     /// `true`/`false`, case-insensitively, as Flyway's `ConfigUtils.removeBoolean`.
     func bool() throws(RunwayError) -> Bool {
-        switch value.text.trimmingCharacters(in: .whitespaces).lowercased() {
+        switch value.text.trimmingSpaces().lowercased() {
         case "true": return true
         case "false": return false
         default:
@@ -82,7 +86,7 @@ package struct RawSetting: Sendable, Equatable {
 
     /// An integer of at least `minimum`.
     func int(minimum: Int) throws(RunwayError) -> Int {
-        guard let number = Int(value.text.trimmingCharacters(in: .whitespaces)) else {
+        guard let number = Int(value.text.trimmingSpaces()) else {
             throw .configuration("Invalid value for \(key) (should be an integer): \(value.text) (set by \(source))")
         }
         guard number >= minimum else {
@@ -407,7 +411,7 @@ extension FlywayKey {
         FlywayKey(
             "baselineVersion",
             .setting { configuration, setting throws(RunwayError) in
-                let text = setting.value.text.trimmingCharacters(in: .whitespaces)
+                let text = setting.value.text.trimmingSpaces()
                 guard (try? MigrationVersion(text)) != nil else {
                     throw .configuration(
                         "Invalid value for baselineVersion (should be a version such as 1 or 1.2): "

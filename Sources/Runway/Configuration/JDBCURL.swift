@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// A PostgreSQL JDBC URL, parsed as pgjdbc's `Driver.parseURL` does (flyway-compat.md §12.3).
 ///
@@ -149,8 +153,8 @@ package struct JDBCURL: Sendable, Equatable {
     private static func decode(
         _ text: Substring, what: String, _ shown: String, _ setting: String
     ) throws(RunwayError) -> String {
-        let spaced = text.replacingOccurrences(of: "+", with: " ")
-        guard let decoded = spaced.removingPercentEncoding else {
+        let spaced = text.replacingEvery("+", with: " ")
+        guard let decoded = spaced.removingPercentEncoding() else {
             throw .configuration("Invalid \(setting): \(shown): the \(what) is not valid URL encoding")
         }
         return decoded
@@ -215,7 +219,7 @@ enum JDBCProperties {
         }
         if let name = properties["ApplicationName"] { settings.applicationName = name.value }
         if let timeout = properties["connectTimeout"] {
-            guard let seconds = Int(timeout.value.trimmingCharacters(in: .whitespaces)), seconds >= 0 else {
+            guard let seconds = Int(timeout.value.trimmingSpaces()), seconds >= 0 else {
                 throw .configuration(
                     "Invalid connectTimeout '\(timeout.value)' (\(timeout.origin)): expected a number of seconds")
             }
@@ -231,8 +235,8 @@ enum JDBCProperties {
         }
         var options = properties["options"].map(\.value) ?? settings.options
         if let schema = properties["currentSchema"], !schema.value.isEmpty {
-            let escaped = schema.value.replacingOccurrences(of: "\\", with: "\\\\")
-                .replacingOccurrences(of: " ", with: "\\ ")
+            let escaped = schema.value.replacingEvery("\\", with: "\\\\")
+                .replacingEvery(" ", with: "\\ ")
             options = [options, "-c search_path=\(escaped)"].compactMap { $0 }.filter { !$0.isEmpty }
                 .joined(separator: " ")
         }

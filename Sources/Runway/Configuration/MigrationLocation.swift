@@ -1,3 +1,4 @@
+// Foundation for `Bundle` only, in the two functions compiled into the caller (see below).
 import Foundation
 
 /// Builds the strings ``Configuration/locations`` holds, for where a Swift server keeps its migrations.
@@ -27,16 +28,23 @@ public enum MigrationLocation {
     /// into the image with the binary) or inside an app bundle.
     ///
     /// - Throws: ``RunwayError`` `.configuration` when the bundle has no such folder, saying what to declare.
+    @_alwaysEmitIntoClient
     public static func resources(_ path: String, in bundle: Bundle) throws(RunwayError) -> String {
-        guard let root = bundle.resourceURL else {
-            throw .configuration("The bundle at \(bundle.bundlePath) has no resources folder: no migrations there")
+        try resources(path, resourceURL: bundle.resourceURL, bundlePath: bundle.bundlePath)
+    }
+
+    // `Bundle` is in Foundation, not in FoundationEssentials: the two functions that take one are compiled into the
+    // application that calls them (`@_alwaysEmitIntoClient`), so that the library's own code, and the `migrate`
+    // binary, link no Foundation (and no ICU, most of a static binary's size).
+    @usableFromInline
+    static func resources(_ path: String, resourceURL: URL?, bundlePath: String) throws(RunwayError) -> String {
+        guard let root = resourceURL else {
+            throw .configuration("The bundle at \(bundlePath) has no resources folder: no migrations there")
         }
         let directory = root.appendingPathComponent(path, isDirectory: true)
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue
-        else {
+        guard isDirectory(atPath: directory.path) == true else {
             throw .configuration(
-                "No folder '\(path)' among the resources of \(bundle.bundlePath): declare it in Package.swift with "
+                "No folder '\(path)' among the resources of \(bundlePath): declare it in Package.swift with "
                     + "resources: [.copy(\"\(path.split(separator: "/").first.map(String.init) ?? path)\")] on the "
                     + "target that ships the migrations, and pass that target's Bundle.module")
         }
@@ -63,9 +71,9 @@ extension Configuration {
 
     /// This configuration reading the migrations from the folder `path` among `bundle`'s resources (see
     /// ``MigrationLocation/resources(_:in:)``) instead of the locations it had.
+    @_alwaysEmitIntoClient
     public func migrations(fromResources path: String, in bundle: Bundle) throws(RunwayError) -> Configuration {
-        let location = try MigrationLocation.resources(path, in: bundle)
-        return with { $0.locations = [location] }
+        migrations(in: try MigrationLocation.resources(path, in: bundle))
     }
 
     /// This configuration managing `schemas` (the first holds the history table).

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Cancels a running Runway operation from another thread: wakes sleeps, stops connection attempts and sends a libpq
 /// cancel request to every connection in use, so the running statement fails, its transaction rolls back and the lock
@@ -6,7 +10,7 @@ import Foundation
 final class Cancellation: @unchecked Sendable {
     /// What connection attempts made for this operation wait on (the PostgreSQL layer knows no `Cancellation`).
     let connectionInterrupt = ConnectionInterrupt()
-    private let condition = NSCondition()
+    private let condition = Condition()
     private var cancelled = false
     private var connections: [ObjectIdentifier: Connection] = [:]
 

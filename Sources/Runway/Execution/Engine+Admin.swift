@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import Logging
 
 extension Engine {
@@ -188,7 +192,7 @@ extension Engine {
                 for row in try session.history.read(on: session.work) where row.type == .schema {
                     for name in row.script.split(separator: ",") {
                         createdByRunway.insert(
-                            String(name.dropFirst().dropLast()).replacingOccurrences(of: "\"\"", with: "\""))
+                            String(name.dropFirst().dropLast()).replacingEvery("\"\"", with: "\""))
                     }
                 }
             }

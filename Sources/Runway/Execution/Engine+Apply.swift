@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import Logging
 
 // Applying one migration: prepare it (read, replace placeholders, split, decide its transaction mode), run it in its

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import Logging
 
 extension Engine {
@@ -14,7 +18,7 @@ extension Engine {
         let (scan, fileErrors) = try scanner.scanCollectingErrors()
         for message in scan.invalidNames {
             let file = message.split(separator: ":", maxSplits: 1).last.map {
-                String($0.trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "")
+                String($0.trimmingSpaces().split(separator: " ").first ?? "")
             }
             // `migrate` (and Flyway) skip such files unless `validateMigrationNaming` is set: only then do they fail.
             let severity: CIFinding.Severity = configuration.validateMigrationNaming ? .error : .warning

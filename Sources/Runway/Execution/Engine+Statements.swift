@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import Logging
 
 // Running a migration's statements on the session, one at a time as psql sends them: pipelined inside a transaction

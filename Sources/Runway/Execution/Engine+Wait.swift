@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import Logging
 
 extension Engine {
@@ -84,6 +88,6 @@ extension Engine {
         let problems = service.validate(ignoring: configuration.ignoreMigrationPatterns + [.anyPending])
         guard let first = problems.first else { return nil }
         let more = problems.count > 1 ? " (and \(problems.count - 1) more problem(s))" : ""
-        return "migrate would fail validation: " + first.message.replacingOccurrences(of: "\n", with: " ") + more
+        return "migrate would fail validation: " + first.message.replacingEvery("\n", with: " ") + more
     }
 }

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import Logging
 
 /// The synchronous implementation of the commands. It blocks its thread on libpq calls, so ``Migrator`` runs it
@@ -220,7 +224,11 @@ struct Engine {
         let minutes = milliseconds / 60_000
         let seconds = (milliseconds / 1000) % 60
         let millis = milliseconds % 1000
-        return String(format: "%02d:%02d.%03ds", minutes, seconds, millis)
+        func padded(_ value: Int, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return padded(minutes, 2) + ":" + padded(seconds, 2) + "." + padded(millis, 3) + "s"
     }
 }
 

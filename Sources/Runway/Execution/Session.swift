@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import Logging
 
 /// Connections and per-run facts shared by the commands: opens connections with retries and remembers the
@@ -188,7 +192,7 @@ final class Session {
         } else {
             message =
                 "Unable to connect to the database (\(target)): "
-                + error.message.replacingOccurrences(of: "Unable to connect to the database: ", with: "")
+                + error.message.replacingEvery("Unable to connect to the database: ", with: "")
         }
         if error.code == .authentication {
             message +=

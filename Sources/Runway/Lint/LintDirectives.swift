@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The `runway:lint-disable` comments of one migration file.
 ///
@@ -103,7 +107,7 @@ struct LintDirectives: Sendable {
         let afterPrefix = body.dropFirst("runway:".count)
         let directive = String(afterPrefix.prefix { !$0.isWhitespace })
         var arguments = String(afterPrefix.dropFirst(directive.count))
-        if let reason = arguments.range(of: "--") {
+        if let reason = arguments.firstLiteralRange(of: "--") {
             arguments = String(arguments[..<reason.lowerBound])
         }
         let ids = arguments.split { $0 == "," || $0.isWhitespace }.map { LintLexer.asciiLowercased(String($0)) }

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Flags DDL that is risky on a busy production database: statements that block traffic for long, rewrite big
 /// tables, fail on tables with rows, or break the previous release while the new one rolls out.
@@ -235,8 +239,8 @@ public struct MigrationLinter: Sendable {
         var position = text.startIndex
         for statement in statements {
             guard let data = statement.copyData, !data.isEmpty,
-                let sql = text.range(of: statement.sql, range: position..<text.endIndex),
-                let found = text.range(of: data, range: sql.upperBound..<text.endIndex)
+                let sql = text.firstLiteralRange(of: statement.sql, in: position..<text.endIndex),
+                let found = text.firstLiteralRange(of: data, in: sql.upperBound..<text.endIndex)
             else { continue }
             result += text[position..<found.lowerBound]
             result += String(repeating: "\n", count: data.unicodeScalars.filter { $0 == "\n" }.count)

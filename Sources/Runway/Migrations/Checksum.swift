@@ -1,5 +1,10 @@
 import CZlib
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+    import Glibc
+#else
+    import Foundation
+#endif
 
 /// Flyway's migration checksum: a signed 32-bit CRC-32.
 ///

@@ -1,4 +1,9 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+    import Glibc
+#else
+    import Foundation
+#endif
 
 /// Java's `String.compareTo` order (UTF-16 code units), which Flyway sorts file paths and repeatable descriptions
 /// by, computed on UTF-8 bytes with `memcmp`.

@@ -1,4 +1,10 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import Dispatch
+    import FoundationEssentials
+    import Glibc
+#else
+    import Foundation
+#endif
 import Logging
 
 /// A SQL file found in a location, before placeholders are applied. (A class: lists of ten thousand files are sorted
@@ -96,7 +102,7 @@ struct MigrationScanner {
         let base = baseDirectory(workingDirectory)
         var found: [Location] = []
         for raw in locations {
-            let descriptor = raw.trimmingCharacters(in: .whitespaces)
+            let descriptor = raw.trimmingSpaces()
             guard !descriptor.isEmpty else { continue }
             var path = descriptor
             if let colon = descriptor.firstIndex(of: ":") {

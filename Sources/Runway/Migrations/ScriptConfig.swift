@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Per-script settings from a `<file>.sql.conf` side file (Flyway's `SqlScriptMetadata`).
 ///
@@ -19,14 +23,14 @@ struct ScriptConfig: Sendable, Hashable {
     static func parse(_ text: String, file: String) throws(RunwayError) -> ScriptConfig {
         var config = ScriptConfig()
         for rawLine in text.split(whereSeparator: \.isNewline) {
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            let line = rawLine.trimmingSpaces()
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix("!") { continue }
             guard let separator = line.firstIndex(where: { $0 == "=" || $0 == ":" }) else {
                 throw .invalidMigration(
                     "Invalid line in script config \(file): \(line)", file: file, problem: .scriptConfig)
             }
-            let key = line[..<separator].trimmingCharacters(in: .whitespaces)
-            let value = line[line.index(after: separator)...].trimmingCharacters(in: .whitespaces)
+            let key = line[..<separator].trimmingSpaces()
+            let value = line[line.index(after: separator)...].trimmingSpaces()
             switch key {
             case "executeInTransaction": config.executeInTransaction = try bool(value, key: key, file: file)
             case "placeholderReplacement": config.placeholderReplacement = try bool(value, key: key, file: file)

@@ -1,5 +1,10 @@
 import CZlib
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+    import Glibc
+#else
+    import Foundation
+#endif
 
 // Reading migration files without holding them in memory.
 //

@@ -1,4 +1,9 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+    import Glibc
+#else
+    import Foundation
+#endif
 
 /// Where a script's bytes come from, read again for each pass over it: the file itself, read in pieces with
 /// `read(2)` (never mapped: a file that shrinks under a mapping kills the process with SIGBUS), or bytes in memory
@@ -81,7 +86,11 @@ final class ScriptReader {
             guard let file, let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
             var got = 0
             while true {
-                got = Foundation.read(file.handle.descriptor, base, buffer.count)
+                #if canImport(Glibc)
+                    got = Glibc.read(file.handle.descriptor, base, buffer.count)
+                #else
+                    got = Foundation.read(file.handle.descriptor, base, buffer.count)
+                #endif
                 if got < 0, errno == EINTR { continue }
                 break
             }

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Flyway's info model (§7): merges files and history rows into the ordered list `info` prints, with states.
 ///

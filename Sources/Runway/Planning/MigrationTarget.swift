@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Flyway's `target`: `latest` (default), `current`, `next`, or a version; a version ending in `?` is optional
 /// (no error when no such migration exists).
@@ -27,7 +31,7 @@ public enum MigrationTarget: Sendable, Hashable, CustomStringConvertible {
     ///
     /// - Throws: ``RunwayError`` with code `configuration`, naming the value, when it is not a keyword or a version.
     public init(parsing text: String) throws(RunwayError) {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimmingSpaces()
         var body = Substring(trimmed)
         let optional = body.hasSuffix("?")
         if optional { body = body.dropLast() }

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// One entry of Flyway's `ignoreMigrationPatterns`: `<type>:<state>`, such as `*:future` or `versioned:missing`.
 ///
@@ -60,8 +64,8 @@ public struct ValidatePattern: Sendable, Hashable, CustomStringConvertible {
                 "Invalid ignoreMigrationPatterns pattern '\(pattern)'. Pattern must be of the form "
                     + "<migration_type>:<migration_state>, for example *:missing")
         }
-        let typeText = parts[0].trimmingCharacters(in: .whitespaces).lowercased()
-        let stateText = parts[1].trimmingCharacters(in: .whitespaces).lowercased()
+        let typeText = parts[0].trimmingSpaces().lowercased()
+        let stateText = parts[1].trimmingSpaces().lowercased()
         guard let type = TypeFilter(rawValue: typeText) else {
             throw .configuration(
                 "Invalid migration type '\(parts[0])' in ignoreMigrationPatterns pattern '\(pattern)'. Valid types "
@@ -81,7 +85,7 @@ public struct ValidatePattern: Sendable, Hashable, CustomStringConvertible {
     public static func parseList(_ commaSeparated: String) throws(RunwayError) -> [ValidatePattern] {
         var patterns: [ValidatePattern] = []
         for item in commaSeparated.split(separator: ",") {
-            let trimmed = item.trimmingCharacters(in: .whitespaces)
+            let trimmed = item.trimmingSpaces()
             if trimmed.isEmpty { continue }
             patterns.append(try ValidatePattern(parsing: trimmed))
         }

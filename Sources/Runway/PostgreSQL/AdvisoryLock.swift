@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import Logging
 
 /// The PostgreSQL advisory lock Flyway takes around migrations, with the same 64-bit key.
@@ -433,7 +437,9 @@ final class AdvisoryLock {
     }
 
     static func seconds(_ value: Double) -> String {
-        value < 10 && value.rounded() != value ? String(format: "%.1f", value) : String(Int(value.rounded()))
+        guard value < 10, value.rounded() != value else { return String(Int(value.rounded())) }
+        let tenths = Int((value * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10)"
     }
 
     /// `42 s`, `3 min 5 s`, `2 h 7 min`, `3 d 4 h`.

@@ -1,5 +1,9 @@
 import CLibPQ
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// libpq's connection parameters as plain values: reading a URI or conninfo string (`PQconninfoParse`) and checking
 /// the certificate files the parameters name, before libpq is asked to connect. The Configuration layer builds the
@@ -13,7 +17,7 @@ enum ConnInfo {
         guard let options = PQconninfoParse(text, &errorMessage) else {
             let reason = errorMessage.map { String(cString: $0) } ?? "invalid connection string"
             if let errorMessage { PQfreemem(errorMessage) }
-            return .failure(ParseFailure(reason: reason.trimmingCharacters(in: .whitespacesAndNewlines)))
+            return .failure(ParseFailure(reason: reason.trimmingWhitespace()))
         }
         defer { PQconninfoFree(options) }
         var pairs: [(keyword: String, value: String)] = []
@@ -49,8 +53,7 @@ enum ConnInfo {
     private static func checkFile(_ path: String?, setting: String, allowSystem: Bool = false) throws(RunwayError) {
         guard let path, !(allowSystem && path == "system") else { return }
         guard !path.isEmpty else { throw .configuration("\(setting) is set but empty: set it to a file (or unset it)") }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+        guard isDirectory(atPath: path) == false else {
             throw .configuration("\(setting) '\(path)': the file does not exist")
         }
         guard FileManager.default.isReadableFile(atPath: path) else {

@@ -1,12 +1,17 @@
 import CLibPQ
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+    import Glibc
+#else
+    import Foundation
+#endif
 
 /// Stops connection attempts from another thread, at once: an attempt waits on libpq's socket and on this object's
 /// pipe together, and ``interrupt()`` makes the pipe readable. Once interrupted, it stays interrupted.
 ///
 /// The PostgreSQL layer's view of a cancelled run: whoever cancels (task cancellation, SIGTERM) calls ``interrupt()``.
 final class ConnectionInterrupt: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var interrupted = false
     /// Read and write ends, made when an attempt first waits (a run that never connects needs no pipe).
     private var wakePipe: (read: Int32, write: Int32)?
@@ -195,7 +200,7 @@ extension Connection {
     /// `connect_timeout` as libpq reads it: whole seconds, `nil` for none (0 or less), 1 read as 2.
     private static func connectTimeout(_ connection: OpaquePointer) throws(RunwayError) -> Duration? {
         guard let text = options(connection).last(where: { $0.0 == "connect_timeout" })?.1 else { return nil }
-        guard let seconds = Int(text.trimmingCharacters(in: .whitespaces)) else {
+        guard let seconds = Int(text.trimmingSpaces()) else {
             throw RunwayError(
                 .connection, "Invalid connect_timeout '\(text)': expected a whole number of seconds (0 for none)")
         }

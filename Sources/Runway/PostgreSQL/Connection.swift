@@ -1,5 +1,10 @@
 import CLibPQ
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+    import Glibc
+#else
+    import Foundation
+#endif
 import Logging
 
 /// The rows and columns of one query result, copied out of libpq.
@@ -94,7 +99,7 @@ package final class Connection: @unchecked Sendable {
         case .connected(let opened):
             connection = opened
         case .failed(let text, let needsPassword):
-            var message = Self.scrub(text, secrets: secrets).trimmingCharacters(in: .whitespacesAndNewlines)
+            var message = Self.scrub(text, secrets: secrets).trimmingWhitespace()
             if let hint = Self.tlsHint(message, parameters: parameters) { message += "\n" + hint }
             let refused = LoginRefusal(message: message, needsPassword: needsPassword)
             throw RunwayError(
@@ -452,20 +457,19 @@ package final class Connection: @unchecked Sendable {
         let message = field(result, "M") ?? Self.scrub(String(cString: PQresultErrorMessage(result)), secrets: secrets)
         return RunwayError(
             RunwayError.Fields(
-                code: PQstatus(handle) == CONNECTION_OK ? .database : .connection,
-                message: message.trimmingCharacters(in: .whitespacesAndNewlines),
+                code: PQstatus(handle) == CONNECTION_OK ? .database : .connection, message: message.trimmingWhitespace(),
                 sqlState: field(result, "C").map(SQLState.init(rawValue:)), detail: field(result, "D"),
                 hint: field(result, "H"), position: field(result, "P").flatMap(Int.init)))
     }
 
     private func connectionError() -> RunwayError {
         let message = Self.scrub(String(cString: PQerrorMessage(handle)), secrets: secrets)
-        return RunwayError(.connection, message.trimmingCharacters(in: .whitespacesAndNewlines))
+        return RunwayError(.connection, message.trimmingWhitespace())
     }
 
     /// Replaces every secret in a message with `********`.
     static func scrub(_ message: String, secrets: [String]) -> String {
-        secrets.reduce(message) { $1.isEmpty ? $0 : $0.replacingOccurrences(of: $1, with: "********") }
+        secrets.reduce(message) { $1.isEmpty ? $0 : $0.replacingEvery($1, with: "********") }
     }
 }
 

@@ -1,4 +1,9 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+    import Glibc
+#else
+    import Foundation
+#endif
 import Logging
 
 /// A temporary PostgreSQL cluster for `validate --scratch` when no server is configured: `initdb` and `pg_ctl`

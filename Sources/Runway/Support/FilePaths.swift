@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Path arithmetic shared by the configuration (config files, locations) and the scanner.
 enum FilePaths {

@@ -1,4 +1,9 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+    import Glibc
+#else
+    import Foundation
+#endif
 
 /// A POSIX thread whose result is taken with `pthread_join`: after the thread has completely ended, thread-local
 /// destructors included.
@@ -11,7 +16,7 @@ final class JoinableThread<Value>: @unchecked Sendable {
     private var thread = pthread_t()
     private var value: Value?
     private var joined = false
-    private let lock = NSLock()
+    private let lock = Lock()
 
     /// Starts `body` on a new thread with the given stack size.
     init(stackSize: Int = 8 << 20, _ body: @escaping @Sendable () -> Value) {

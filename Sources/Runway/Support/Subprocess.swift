@@ -1,4 +1,9 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+    import Glibc
+#else
+    import Foundation
+#endif
 
 /// Runs a command with `posix_spawn` and `waitpid`, its output captured in temporary files: no pipes that a daemon
 /// started by the command (`pg_ctl start`) could keep open, and no run loop.
@@ -40,5 +45,5 @@ enum Subprocess {
     }
 
     /// Single-quotes a word for sh.
-    static func quote(_ word: String) -> String { "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+    static func quote(_ word: String) -> String { "'" + word.replacingEvery("'", with: "'\\''") + "'" }
 }

@@ -1,4 +1,9 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+    import Glibc
+#else
+    import Foundation
+#endif
 
 /// Timestamps written from the C library's broken-down time. Foundation's date formatters load their data on first
 /// use (a `DateFormatter` pulls in ICU, `Date.formatted(.iso8601)` costs 0.65 ms on its first call), which a

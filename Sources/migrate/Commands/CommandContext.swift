@@ -1,5 +1,9 @@
 import ArgumentParser
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import Logging
 import Runway
 
@@ -81,14 +85,14 @@ struct CommandContext {
             context.emit(rendered.text())
         } else if !rendered.ok {
             // `-q`: nothing on success, as Flyway; a failed check still says why, on stderr.
-            FileHandle.standardError.write(Data((rendered.text() + "\n").utf8))
+            StandardStream.error.write(rendered.text() + "\n")
         }
         if !rendered.ok { throw ExitCode(ExitStatus.failed) }
     }
 
     /// Writes a result to stdout.
     func emit(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        StandardStream.output.write(text + "\n")
     }
 
     /// Reports an error (stderr, and a JSON error object on stdout with `--output json`) and returns the exit code
@@ -117,7 +121,7 @@ struct FailureReporter: Sendable {
     @Sendable func report(_ error: RunwayError) {
         guard json else {
             logger.error("\(operation) failed", metadata: ["code": "\(error.code.rawValue)"])
-            FileHandle.standardError.write(Data(("ERROR: " + error.description + "\n").utf8))
+            StandardStream.error.write("ERROR: " + error.description + "\n")
             return
         }
         logger.error("\(error.message)", metadata: Self.metadata(error, operation: operation))

@@ -1,5 +1,10 @@
 import Dispatch
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+    import Glibc
+#else
+    import Foundation
+#endif
 import Runway
 
 /// Turns SIGINT and SIGTERM into task cancellation: Runway stops a connection attempt in progress, or cancels the
@@ -42,7 +47,7 @@ enum SignalCancellation {
 
 /// The signal that arrived, if any.
 private final class SignalBox: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var stored: Int32?
     var value: Int32? { lock.withLock { stored } }
     func set(_ value: Int32) { lock.withLock { stored = value } }

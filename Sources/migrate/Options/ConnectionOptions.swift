@@ -72,7 +72,7 @@ struct ConnectionOptions: ParsableArguments {
         }
         if let user {
             // libpq would log in as the operating-system user.
-            guard !user.trimmingCharacters(in: .whitespaces).isEmpty else {
+            guard !user.trimmingSpaces().isEmpty else {
                 throw RunwayError(.configuration, "--user is empty")
             }
             settings.user = user
@@ -98,7 +98,7 @@ struct ConnectionOptions: ParsableArguments {
             settings[keyPath: field] = value
         }
         if let applicationName {
-            guard !applicationName.trimmingCharacters(in: .whitespaces).isEmpty else {
+            guard !applicationName.trimmingSpaces().isEmpty else {
                 throw RunwayError(.configuration, "--application-name is empty")
             }
             settings.applicationName = applicationName

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import Runway
 
 /// Findings for CI systems: text, JSON, GitHub Actions annotations, JUnit XML.
@@ -58,11 +62,11 @@ enum CIOutput {
     /// `::error file=…,line=…,title=…::message` workflow commands (newlines and `%` escaped as GitHub requires).
     static func github(_ report: CIReport) -> String {
         func escapeData(_ text: String) -> String {
-            text.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\r", with: "%0D")
-                .replacingOccurrences(of: "\n", with: "%0A")
+            text.replacingEvery("%", with: "%25").replacingEvery("\r", with: "%0D")
+                .replacingEvery("\n", with: "%0A")
         }
         func escapeProperty(_ text: String) -> String {
-            escapeData(text).replacingOccurrences(of: ":", with: "%3A").replacingOccurrences(of: ",", with: "%2C")
+            escapeData(text).replacingEvery(":", with: "%3A").replacingEvery(",", with: "%2C")
         }
         var lines = report.findings.map { finding -> String in
             var properties: [String] = []
@@ -80,8 +84,8 @@ enum CIOutput {
     /// passing case.
     static func junit(_ report: CIReport, operation: String) -> String {
         func escape(_ text: String) -> String {
-            text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+            text.replacingEvery("&", with: "&amp;").replacingEvery("<", with: "&lt;")
+                .replacingEvery(">", with: "&gt;").replacingEvery("\"", with: "&quot;")
         }
         let errors = report.findings.filter { $0.severity == .error }
         var cases: [String] = report.findings.map { finding in

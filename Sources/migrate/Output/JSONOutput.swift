@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import Runway
 
 /// Flyway's JSON shapes (`-outputType=json`), plus Runway's extra fields (checksums, transactional).

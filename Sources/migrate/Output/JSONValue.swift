@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// A JSON value with ordered keys and explicit nulls, to print Flyway's JSON shapes field by field.
 enum JSONValue: Sendable {

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import Logging
 import Runway
 
@@ -42,7 +46,7 @@ struct CLILogHandler: LogHandler {
                 line += text.contains(" ") ? " \(key)=\"\(text)\"" : " \(key)=\(text)"
             }
         }
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        StandardStream.error.write(line + "\n")
     }
 
     /// A metadata value as JSON, numbers and booleans typed.
