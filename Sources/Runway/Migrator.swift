@@ -119,9 +119,19 @@ public struct Migrator: Sendable {
     private func run<T: Sendable>(_ operation: @escaping @Sendable (Engine) throws(RunwayError) -> T)
         async throws(RunwayError) -> T
     {
+        try await Self.execute(configuration: configuration, logger: logger, operation)
+    }
+
+    /// ``run(_:)`` for any configuration; `shared` is what the targets of a fleet run share.
+    static func execute<T: Sendable>(
+        configuration: Configuration, logger: Logger, shared: SharedRun? = nil,
+        _ operation: @escaping @Sendable (Engine) throws(RunwayError) -> T
+    ) async throws(RunwayError) -> T {
         try configuration.validate()
         let cancellation = Cancellation()
-        let engine = Engine(configuration: configuration, logger: logger, cancellation: cancellation)
+        var engine = Engine(configuration: configuration, logger: logger, cancellation: cancellation)
+        engine.shared = shared
+        let prepared = engine
         let outcome: Result<T, RunwayError> = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 // The engine blocks on libpq: it gets its own thread. The result is delivered once that thread has
@@ -129,7 +139,7 @@ public struct Migrator: Sendable {
                 let thread = JoinableThread { () -> Result<T, RunwayError> in
                     Result { () throws(RunwayError) -> T in
                         do throws(RunwayError) {
-                            return try operation(engine)
+                            return try operation(prepared)
                         } catch {
                             throw Self.retryableWhenSessionEnded(error)
                         }

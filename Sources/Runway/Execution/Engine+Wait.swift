@@ -34,7 +34,8 @@ extension Engine {
                 // Scanned at every check: files mounted from a volume may change while the pod waits.
                 let files = try scan()
                 let session = try Session(
-                    configuration: configuration, logger: logger, cancellation: cancellation, readWrite: false)
+                    configuration: configuration, logger: logger, cancellation: cancellation, readWrite: false,
+                    pool: shared?.pool)
                 let resolved = try resolve(files, placeholders: session.placeholders)
                 let exists = try session.history.exists(on: session.work)
                 let applied = exists ? try session.history.read(on: session.work) : []

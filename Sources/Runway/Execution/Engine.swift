@@ -11,6 +11,8 @@ struct Engine {
     let configuration: Configuration
     let logger: Logger
     let cancellation: Cancellation
+    /// What this run shares with the other targets of a fleet run (the scan, idle connections); `nil` on its own.
+    var shared: SharedRun? = nil
 
     // MARK: - Files
 
@@ -26,6 +28,11 @@ struct Engine {
 
     /// Scans the locations and applies `validateMigrationNaming`.
     func scan() throws(RunwayError) -> ScanResult {
+        guard let shared else { return try scanNow() }
+        return try shared.scan { () throws(RunwayError) in try scanNow() }
+    }
+
+    private func scanNow() throws(RunwayError) -> ScanResult {
         let result = try scanner.scan()
         if !result.invalidNames.isEmpty {
             if configuration.validateMigrationNaming {
@@ -89,7 +96,8 @@ struct Engine {
     /// scan's error returned once the attempt in progress has ended.
     func open(readWrite: Bool) throws(RunwayError) -> Context {
         let connecting = SessionOpening(
-            configuration: configuration, logger: logger, cancellation: cancellation.child(), readWrite: readWrite)
+            configuration: configuration, logger: logger, cancellation: cancellation.child(), readWrite: readWrite,
+            pool: shared?.pool)
         let files: ScanResult
         let callbacks: Callbacks
         do throws(RunwayError) {
@@ -237,12 +245,16 @@ private final class SessionOpening: @unchecked Sendable {
     private let thread: JoinableThread<Result<Session, RunwayError>>
     private let cancellation: Cancellation
 
-    init(configuration: Configuration, logger: Logger, cancellation: Cancellation, readWrite: Bool) {
+    init(
+        configuration: Configuration, logger: Logger, cancellation: Cancellation, readWrite: Bool,
+        pool: ConnectionPool?
+    ) {
         self.cancellation = cancellation
         thread = JoinableThread {
             Result { () throws(RunwayError) -> Session in
                 try Session(
-                    configuration: configuration, logger: logger, cancellation: cancellation, readWrite: readWrite)
+                    configuration: configuration, logger: logger, cancellation: cancellation, readWrite: readWrite,
+                    pool: pool)
             }
         }
     }

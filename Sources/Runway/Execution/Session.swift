@@ -31,13 +31,23 @@ final class Session {
     /// The history table.
     let history: SchemaHistory
 
-    init(configuration: Configuration, logger: Logger, cancellation: Cancellation, readWrite: Bool) throws(RunwayError)
-    {
+    /// Where the work connection goes back when the session ends (a fleet run's targets in one database).
+    private let pool: ConnectionPool?
+
+    init(
+        configuration: Configuration, logger: Logger, cancellation: Cancellation, readWrite: Bool,
+        pool: ConnectionPool? = nil
+    ) throws(RunwayError) {
         self.configuration = configuration
         self.logger = logger
         self.cancellation = cancellation
         self.readWrite = readWrite
-        work = try Self.connect(configuration, logger: logger, cancellation: cancellation, readWrite: readWrite)
+        self.pool = pool
+        if let pooled = pool?.take() {
+            work = try Self.start(pooled, configuration, cancellation: cancellation)
+        } else {
+            work = try Self.connect(configuration, logger: logger, cancellation: cancellation, readWrite: readWrite)
+        }
         let facts = try work.execute(
             "SELECT current_user, current_setting('search_path'), current_database(), current_schema()")
         let row = facts.rows.first ?? []
@@ -63,7 +73,10 @@ final class Session {
             ])
     }
 
-    deinit { cancellation.untrack(work) }
+    deinit {
+        cancellation.untrack(work)
+        pool?.give(work)
+    }
 
     /// Replaces a work connection that was lost while nothing was held on it (while waiting for the lock), with the
     /// retries of ``connect(_:logger:cancellation:readWrite:)``.
@@ -159,7 +172,13 @@ final class Session {
             }
         }
         // The loop only ends with a connection (every failure path throws).
-        let connection = opened!
+        return try start(opened!, configuration, cancellation: cancellation)
+    }
+
+    /// Runs `initSql` on a new (or reset) connection and lets `cancellation` interrupt it.
+    private static func start(
+        _ connection: Connection, _ configuration: Configuration, cancellation: Cancellation
+    ) throws(RunwayError) -> Connection {
         if let initSql = configuration.initSql, !initSql.isEmpty {
             do { try connection.execute(initSql) } catch {
                 throw error.refined {

@@ -9,8 +9,15 @@ struct InfoCommand: RunwayCommand {
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var migrations: MigrationOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup(title: "Fleets") var fleet: FleetArguments
 
     func run(flywaySettings: [(String, String)]) async throws {
+        if fleet.isActive {
+            try await FleetRun.run(
+                .info, name: "info", fleet: fleet, output: output, flywaySettings: flywaySettings, connection,
+                migrations)
+            return
+        }
         try await CommandContext.run(
             output: output, flywaySettings: flywaySettings, operation: "info", connection, migrations
         ) {

@@ -9,8 +9,15 @@ struct MigrateCommand: RunwayCommand {
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var migrations: MigrationOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup(title: "Fleets") var fleet: FleetArguments
 
     func run(flywaySettings: [(String, String)]) async throws {
+        if fleet.isActive {
+            try await FleetRun.run(
+                .migrate, name: "migrate", fleet: fleet, output: output, flywaySettings: flywaySettings, connection,
+                migrations)
+            return
+        }
         try await CommandContext.run(
             output: output, flywaySettings: flywaySettings, operation: "migrate", connection, migrations
         ) {

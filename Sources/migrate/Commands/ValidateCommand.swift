@@ -29,6 +29,7 @@ struct ValidateCommand: RunwayCommand {
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var migrations: MigrationOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup(title: "Fleets") var fleet: FleetArguments
 
     func validate() throws {
         if base != nil && !offline { throw ValidationError("--base needs --offline") }
@@ -38,6 +39,15 @@ struct ValidateCommand: RunwayCommand {
     }
 
     func run(flywaySettings: [(String, String)]) async throws {
+        if fleet.isActive {
+            guard !offline, !scratch else {
+                throw RunwayError(.configuration, "--offline and --scratch check files, not a fleet: leave out the fleet flags")
+            }
+            try await FleetRun.run(
+                .validate, name: "validate", fleet: fleet, output: output, flywaySettings: flywaySettings, connection,
+                migrations)
+            return
+        }
         let format = output.output
         let mode = offline ? "offline" : (scratch ? "scratch" : "online")
         let base = base

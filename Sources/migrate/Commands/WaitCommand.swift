@@ -22,6 +22,7 @@ struct WaitCommand: RunwayCommand {
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var migrations: MigrationOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup(title: "Fleets") var fleet: FleetArguments
 
     func run(flywaySettings: [(String, String)]) async throws {
         let until = try self.until.map { text throws(RunwayError) in
@@ -31,6 +32,18 @@ struct WaitCommand: RunwayCommand {
         }
         let timeout = timeout
         let interval = interval
+        if fleet.isActive {
+            guard until == nil else {
+                throw RunwayError(.configuration, "--until applies to one schema: leave it out with the fleet flags")
+            }
+            guard timeout > 0, interval > 0 else {
+                throw RunwayError(.configuration, "--timeout and --interval must be positive")
+            }
+            try await FleetRun.run(
+                .wait(timeout: timeout, interval: interval), name: "wait", fleet: fleet, output: output,
+                flywaySettings: flywaySettings, connection, migrations)
+            return
+        }
         try await CommandContext.run(
             output: output, flywaySettings: flywaySettings, operation: "wait", connection, migrations
         ) {
