@@ -46,6 +46,7 @@ export LSAN_OPTIONS="$LSAN_OPTIONS${symbolizer:+:external_symbolizer_path=$symbo
 # they run shorter (ASan makes every runner process 2-3 times slower). Set the variables to run them in full.
 export RUNWAY_CHAOS_TRIALS="${RUNWAY_CHAOS_TRIALS:-4}"
 export RUNWAY_DIFF_COUNT="${RUNWAY_DIFF_COUNT:-40}"
+export RUNWAY_FLEET_SCHEMAS="${RUNWAY_FLEET_SCHEMAS:-200}" RUNWAY_FLEET_DATABASES="${RUNWAY_FLEET_DATABASES:-20}"
 status=0
 scripts/with-postgres.sh swift test "${flags[@]}" --skip-build "$@" || status=$?
 

@@ -18,7 +18,8 @@ extension Engine {
     /// Runs `query` (when given) in a read-only transaction on the configured database and counts the free
     /// connection slots. The query must return one column of non-empty names; `setting` names it in errors.
     func surveyFleet(query: String?, setting: String) throws(RunwayError) -> FleetSurvey {
-        let connection = try Session.connect(configuration, logger: logger, cancellation: cancellation, readWrite: false)
+        let connection = try Session.connect(
+            configuration, logger: logger, cancellation: cancellation, readWrite: false)
         defer { cancellation.untrack(connection) }
         var names: [String] = []
         if let query {

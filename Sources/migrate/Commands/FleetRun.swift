@@ -143,7 +143,9 @@ enum FleetRun {
             guard !failures.isEmpty else { return nil }
             let statuses = Set(failures.map { $0.error.map(ExitStatus.code(for:)) ?? ExitStatus.failed })
             let permanent = statuses.subtracting([ExitStatus.unreachable, ExitStatus.lockTimeout])
-            if permanent.isEmpty { return statuses.contains(ExitStatus.unreachable) ? ExitStatus.unreachable : ExitStatus.lockTimeout }
+            if permanent.isEmpty {
+                return statuses.contains(ExitStatus.unreachable) ? ExitStatus.unreachable : ExitStatus.lockTimeout
+            }
             return permanent.count == 1 ? permanent.first! : ExitStatus.failed
         }
 
@@ -155,7 +157,8 @@ enum FleetRun {
                     let before = result.schemaVersionBefore ?? "empty"
                     let after = result.schemaVersionAfter ?? "empty"
                     line += before == after ? "  version \(after)" : "  \(before) -> \(after)"
-                    if result.migrationsExecuted > 0 { line += "  \(result.migrationsExecuted) migrations" }
+                    let executed = result.migrationsExecuted
+                    if executed > 0 { line += "  \(executed) migration\(executed == 1 ? "" : "s")" }
                     line += "  \(result.durationMilliseconds) ms"
                 }
                 if result.outcome == .failed { line += "  " + Self.oneLine(result.error) }

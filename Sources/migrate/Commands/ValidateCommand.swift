@@ -41,7 +41,8 @@ struct ValidateCommand: RunwayCommand {
     func run(flywaySettings: [(String, String)]) async throws {
         if fleet.isActive {
             guard !offline, !scratch else {
-                throw RunwayError(.configuration, "--offline and --scratch check files, not a fleet: leave out the fleet flags")
+                throw RunwayError(
+                    .configuration, "--offline and --scratch check files, not a fleet: leave out the fleet flags")
             }
             try await FleetRun.run(
                 .validate, name: "validate", fleet: fleet, output: output, flywaySettings: flywaySettings, connection,

@@ -51,6 +51,11 @@ struct FleetArguments: ParsableArguments {
     @Flag(help: "Stop starting targets after the first failure (by default the others go on).")
     var failFast = false
 
+    /// Refuses the fleet's own flags without targets, and two sources of targets, before anything runs.
+    func validate() throws {
+        do { _ = try targets() } catch { throw ValidationError(error.message) }
+    }
+
     /// Whether a fleet flag was given (the command then runs on every target).
     var isActive: Bool {
         [eachSchemaQuery, eachSchema, eachSchemaFile, eachDatabaseQuery, eachDatabase, eachDatabaseFile]
@@ -66,7 +71,8 @@ struct FleetArguments: ParsableArguments {
             ("--each-database", eachDatabase), ("--each-database-file", eachDatabaseFile),
         ].filter { $0.1 != nil }
         guard given.count <= 1 else {
-            throw RunwayError(.configuration, 
+            throw RunwayError(
+                .configuration,
                 "\(given.map(\.0).joined(separator: " and ")) each name the targets: give one of them")
         }
         guard let (flag, value) = given.first, let value else {
@@ -74,7 +80,8 @@ struct FleetArguments: ParsableArguments {
                 parallel.map { _ in "--parallel" }, shard.map { _ in "--shard" }, failFast ? "--fail-fast" : nil,
             ].compactMap { $0 }
             if let first = stray.first {
-                throw RunwayError(.configuration, "\(first) needs targets: --each-schema-query, --each-database-query, ...")
+                throw RunwayError(
+                    .configuration, "\(first) needs targets: --each-schema-query, --each-database-query, ...")
             }
             return nil
         }
@@ -94,20 +101,26 @@ struct FleetArguments: ParsableArguments {
             throw RunwayError(.configuration, "--parallel \(parallel): at least one target must be in flight")
         }
         return FleetOptions(
-            parallel: parallel ?? FleetOptions.defaultParallel, shard: try shard.map { text throws(RunwayError) in
+            parallel: parallel ?? FleetOptions.defaultParallel,
+            shard: try shard.map { text throws(RunwayError) in
                 try FleetShard(parsing: text)
             }, failFast: failFast)
     }
 
     private static func query(_ sql: String, flag: String) throws(RunwayError) -> String {
-        guard !sql.trimmingWhitespace().isEmpty else { throw RunwayError(.configuration, "\(flag) is empty: give the query") }
+        guard !sql.trimmingWhitespace().isEmpty else {
+            throw RunwayError(.configuration, "\(flag) is empty: give the query")
+        }
         return sql
     }
 
     private static func list(_ text: String, flag: String) throws(RunwayError) -> [String] {
-        let names = text.split(separator: ",").map { String($0).trimmingWhitespace() }
+        let names = text.split(separator: ",", omittingEmptySubsequences: false).map {
+            String($0).trimmingWhitespace()
+        }
         guard !names.isEmpty, !names.contains(where: \.isEmpty) else {
-            throw RunwayError(.configuration, "\(flag) \(text.debugDescription) holds an empty name: list names separated by commas")
+            throw RunwayError(
+                .configuration, "\(flag) \(text.debugDescription) holds an empty name: list names separated by commas")
         }
         return names
     }
