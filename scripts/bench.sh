@@ -18,6 +18,8 @@
 #                   binary, shared libraries, CA bundle, migrations/, and the image uncompressed and compressed.
 #   BENCH_COPY_MB   size of the S6 COPY migration in MB (default 500)
 #   BENCH_S8_MB     size of the S8 INSERT script in MB (default 200)
+#   BENCH_S9_TENANTS  tenant schemas of the S9 fleet (default 1000); BENCH_S9_SAMPLE tenants the loop and the floor
+#                   run (default 100; their times are scaled to the fleet's size)
 #
 # Wall time and peak RSS come from runway-bench-run (posix_spawn + wait4: monotonic clock, the child's ru_maxrss;
 # Linux carries the timer's own ~4 MB into it, so figures below 4 MB read as 4 MB). docs/performance.md explains
@@ -343,6 +345,59 @@ scenario_S8() {
   drop_db bench_s8
 }
 
+# S9: a fleet (issue 14): 1,000 tenant schemas x 20 small migrations. Runway in one process with --parallel 8, against
+# what users do today (a shell loop of one `migrate --schemas tN` process per tenant) and the floor (the same SQL from
+# one psql session per tenant, in a loop). The loop and the floor run on a sample of tenants and are scaled to the
+# fleet's size (they are linear: one process or session per tenant). Then the no-op fleet (everything applied), and
+# the fleet at a tenth of the size, for memory and cost per tenant.
+scenario_S9() {
+  local tenants="${BENCH_S9_TENANTS:-1000}" sample="${BENCH_S9_SAMPLE:-100}" i t
+  rm -rf "$WORK/s9" && gen_tiny_migrations "$WORK/s9" 20
+  local query="SELECT name FROM registry ORDER BY 1"
+  registry() { psql -X -q -v ON_ERROR_STOP=1 -c "CREATE TABLE registry (name text)" \
+    -c "INSERT INTO registry SELECT 't' || g FROM generate_series(1, $1) g"; }
+  local runs=$((RUNS < 2 ? RUNS : 2))
+  for ((i = 1; i <= runs; i++)); do
+    fresh_db bench_s9 && registry "$tenants"
+    measure S9.fleet "$MIGRATE" migrate --locations "$WORK/s9" --each-schema-query "$query" --parallel 8 -q
+  done
+  settle_db
+  for ((i = 1; i <= RUNS; i++)); do
+    measure S9.noop "$MIGRATE" migrate --locations "$WORK/s9" --each-schema-query "$query" --parallel 8 -q
+  done
+  local tenth=$((tenants / 10))
+  for ((i = 1; i <= runs; i++)); do
+    fresh_db bench_s9 && registry "$tenth"
+    measure S9.fleet_tenth "$MIGRATE" migrate --locations "$WORK/s9" --each-schema-query "$query" --parallel 8 -q
+  done
+  # The loop users write today, on the sample.
+  fresh_db bench_s9
+  measure S9.loop bash -c 'for i in $(seq 1 "$1"); do "$2" migrate --locations "$3" --schemas "t$i" -q || exit 1; done' \
+    loop "$sample" "$MIGRATE" "$WORK/s9"
+  # The floor: one psql session per tenant, each migration with its history row in one transaction.
+  local floor="$WORK/s9-floor.sql"
+  {
+    printf 'CREATE SCHEMA :"tenant";\nSET search_path = :"tenant";\n'
+    printf 'CREATE TABLE flyway_schema_history ("installed_rank" INT NOT NULL PRIMARY KEY, "version" VARCHAR(50),'
+    printf ' "description" VARCHAR(200) NOT NULL, "type" VARCHAR(20) NOT NULL, "script" VARCHAR(1000) NOT NULL,'
+    printf ' "checksum" INTEGER, "installed_by" VARCHAR(100) NOT NULL, "installed_on" TIMESTAMP NOT NULL DEFAULT now(),'
+    printf ' "execution_time" INTEGER NOT NULL, "success" BOOLEAN NOT NULL);\n'
+    for ((t = 1; t <= 20; t++)); do
+      local file; file="$(ls "$WORK/s9"/V${t}__*.sql)"
+      printf 'BEGIN;\n\\i %s\n' "$file"
+      printf 'INSERT INTO flyway_schema_history VALUES (%d, %s, %s, %s, %s, 0, current_user, now(), 0, true);\n' \
+        "$t" "'$t'" "'m$t'" "'SQL'" "'$(basename "$file")'"
+      printf 'COMMIT;\n'
+    done
+  } >"$floor"
+  fresh_db bench_s9
+  measure S9.floor bash -c 'for i in $(seq 1 "$1"); do psql -X -q -v ON_ERROR_STOP=1 -v tenant="t$i" -f "$2" || exit 1; done' \
+    floor "$sample" "$floor"
+  echo "S9_TENANTS $tenants" >>"$WORK/sizes"
+  echo "S9_SAMPLE $sample" >>"$WORK/sizes"
+  drop_db bench_s9
+}
+
 # S7: start-up (`migrate --version`); floor: a Swift process linking libpq that exits at once. Sizes.
 scenario_S7() {
   warm "$MIGRATE" --version
@@ -363,7 +418,7 @@ scenario_S7() {
 
 # ------------------------------------------------------------------------------------------------------------------
 FAILED=""
-for scenario in S1 S2 S3 S4 S5 S6 S7 S8; do
+for scenario in S1 S2 S3 S4 S5 S6 S7 S8 S9; do
   wants "$scenario" || continue
   log "$scenario..."
   started=$(date +%s)
@@ -465,6 +520,24 @@ if [ -n "$(median S8.lint)" ]; then
   time_row S8 "$(fmt_mb "$(size_of S8_BYTES)") of INSERTs: validate --offline with the lint" S8.lint "" "" "" 64
   time_row S8 "  validate --offline without the lint (--lint-disable all)" S8.offline "" "" "" 64
   time_row S8 "  migrate (statements sent one at a time, 1 run)" S8.migrate "" "" "" 64
+fi
+if [ -n "$(median S9.fleet)" ]; then
+  tenants="$(size_of S9_TENANTS)" sample="$(size_of S9_SAMPLE)"
+  scale="$(calc "$tenants / $sample")"
+  fleet="$(median S9.fleet)" loop="$(calc "$(median S9.loop) * $scale")" floor9="$(calc "$(median S9.floor) * $scale")"
+  row S9 "fleet: $tenants schemas × 20 migrations, --parallel 8 (floor: a psql session per tenant, loop)" \
+    "$(fmt_time "$fleet")$(fmt_rss "$(median S9.fleet 3)")" "$(fmt_time "$floor9")" \
+    "$(awk -v a="$fleet" -v b="$floor9" 'BEGIN { printf "%.2f×", a / b }')" "RSS ≤ 100 MB" \
+    "$(verdict "$(median S9.fleet 3) / 1024 <= 100")"
+  row S9 "  the loop users write: one migrate --schemas tN per tenant ($sample run, ×$scale)" "$(fmt_time "$loop")" \
+    "-" "$(awk -v a="$fleet" -v b="$loop" 'BEGIN { printf "%.1f× faster", b / a }')" "fleet ≥ 10× faster" \
+    "$(verdict "$loop / $fleet >= 10")"
+  time_row S9 "  no-op fleet: $tenants schemas, everything applied" S9.noop "" 2000 "" 100
+  tenth="$(median S9.fleet_tenth)"
+  row S9 "  the fleet at $((tenants / 10)) schemas (cost per tenant, memory flat)" \
+    "$(fmt_time "$tenth")$(fmt_rss "$(median S9.fleet_tenth 3)")" "-" \
+    "$(awk -v a="$fleet" -v b="$tenth" 'BEGIN { printf "%.1f× for 10× the tenants", a / b }')" "linear (≈ 10×)" \
+    "$(verdict "$fleet / $tenth <= 13")"
 fi
 time_row S7 "migrate --version (floor: Swift + libpq process, no-op)" S7.runway S7.floor 10 "" ""
 if [ -n "$(size_of BIN_SIZE)" ]; then
