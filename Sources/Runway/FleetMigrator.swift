@@ -137,30 +137,38 @@ public struct FleetMigrator: Sendable {
     public func run(_ operation: Operation, plan: Plan) -> AsyncStream<FleetTargetResult> {
         AsyncStream { continuation in
             let task = Task {
-                let shared = SharedRun(pool: plan.sharesDatabase ? ConnectionPool(capacity: plan.parallel) : nil)
-                await withTaskGroup(of: FleetTargetResult.self) { group in
-                    var pending = plan.items[...]
-                    for _ in 0..<plan.parallel {
-                        guard let item = pending.popFirst() else { break }
-                        group.addTask { await runTarget(item, operation, shared: shared) }
-                    }
-                    var stopped = false
-                    while let result = await group.next() {
-                        continuation.yield(result)
-                        if result.outcome == .failed, options.failFast { stopped = true }
-                        if !stopped, !Task.isCancelled, let item = pending.popFirst() {
-                            group.addTask { await runTarget(item, operation, shared: shared) }
-                        }
-                    }
-                    for item in pending {
-                        continuation.yield(FleetTargetResult(target: item.name, outcome: .notStarted))
-                    }
-                }
-                shared.pool?.drain()
+                await run(operation, plan: plan) { continuation.yield($0) }
                 continuation.finish()
             }
             continuation.onTermination = { _ in task.cancel() }
         }
+    }
+
+    /// ``run(_:plan:)`` with a callback instead of a sequence: `onResult` is called for each target as it finishes,
+    /// one call at a time, and this returns only once every target in flight has ended, also when the calling task
+    /// is cancelled (the targets in flight are then cancelled and waited for; the rest are reported as not
+    /// started).
+    public func run(
+        _ operation: Operation, plan: Plan, onResult: (FleetTargetResult) -> Void
+    ) async {
+        let shared = SharedRun(pool: plan.sharesDatabase ? ConnectionPool(capacity: plan.parallel) : nil)
+        await withTaskGroup(of: FleetTargetResult.self) { group in
+            var pending = plan.items[...]
+            for _ in 0..<plan.parallel {
+                guard let item = pending.popFirst() else { break }
+                group.addTask { await runTarget(item, operation, shared: shared) }
+            }
+            var stopped = false
+            while let result = await group.next() {
+                onResult(result)
+                if result.outcome == .failed, options.failFast { stopped = true }
+                if !stopped, !Task.isCancelled, let item = pending.popFirst() {
+                    group.addTask { await runTarget(item, operation, shared: shared) }
+                }
+            }
+            for item in pending { onResult(FleetTargetResult(target: item.name, outcome: .notStarted)) }
+        }
+        shared.pool?.drain()
     }
 
     /// ``plan()`` and ``run(_:plan:)`` with ``Operation/migrate``.

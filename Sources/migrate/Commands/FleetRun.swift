@@ -38,9 +38,9 @@ enum FleetRun {
                 let count = "\(plan.targets.count) target\(plan.targets.count == 1 ? "" : "s")"
                 logger.info("Fleet \(name): \(count)\(shard), \(plan.parallel) at a time")
                 var progress = Progress(total: plan.targets.count, logger: logger)
-                for await result in fleet.run(operation, plan: plan) {
-                    progress.finished(result)
-                }
+                // Returns once every target in flight has ended, also after SIGINT/SIGTERM: the process never exits
+                // while a target's thread is inside libpq.
+                await fleet.run(operation, plan: plan) { progress.finished($0) }
                 if Task.isCancelled { throw RunwayError(.cancelled, "The fleet run was stopped") }
                 progress.report(force: true)
                 return Summary(
