@@ -42,7 +42,25 @@ public struct Migrator: Sendable {
     /// - Throws: ``RunwayError``; migrations applied before a failing one stay applied.
     @discardableResult
     public func migrate() async throws(RunwayError) -> MigrateResult {
-        try await run { (engine: Engine) throws(RunwayError) in try engine.migrate() }
+        guard configuration.dryRunOutput == nil else {
+            throw .configuration(
+                "dryRunOutput is set: migrate() does not change the database then; call dryRun(_:) to write the script")
+        }
+        return try await run { (engine: Engine) throws(RunwayError) in try engine.migrate() }
+    }
+
+    /// A dry run of ``migrate()``: the SQL it would execute, in order, written to `sink` piece by piece: the history
+    /// table's DDL if it would be created, each pending migration's statements (placeholders replaced, callbacks
+    /// included) with its history row, and comments naming the file and line of each block and which run outside a
+    /// transaction. The session is read-only and takes no lock: nothing is changed.
+    ///
+    /// Run through `psql -X -v ON_ERROR_STOP=1 -f`, the script gives the schema, data and history rows `migrate`
+    /// would (`installed_on` and `execution_time` aside).
+    @discardableResult
+    public func dryRun(_ sink: @escaping @Sendable (String) throws(RunwayError) -> Void) async throws(RunwayError)
+        -> DryRunResult
+    {
+        try await run { (engine: Engine) throws(RunwayError) in try engine.dryRun(sink) }
     }
 
     /// Lists every migration file and history row with its Flyway state. Takes no lock and changes nothing.

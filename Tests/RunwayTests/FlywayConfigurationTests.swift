@@ -266,7 +266,7 @@ struct FlywayConfigurationTests {
 
     @Test(
         "keys whose omission would change the outcome are errors",
-        arguments: ["cherryPick=2", "dryRunOutput=out.sql", "errorOverrides=S0001:0:I-", "skipDefaultCallbacks=true"])
+        arguments: ["errorOverrides=S0001:0:I-", "skipDefaultCallbacks=true", "callbackLocations=db/callbacks"])
     func unsupported(line: String) throws {
         let sandbox = try ConfigSandbox()
         try sandbox.write("flyway.conf", "flyway.\(line)\n")

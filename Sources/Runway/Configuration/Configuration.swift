@@ -82,6 +82,11 @@ public struct Configuration: Sendable {
     public var encoding = "UTF-8"
     /// Record migrations as applied without running them (Flyway's `skipExecutingMigrations`).
     public var skipExecutingMigrations = false
+    /// Only these pending migrations, by version (`2`, `1.1`) or repeatable description (Flyway's `cherryPick`).
+    public var cherryPick: [String] = []
+    /// Where `migrate` writes its dry run instead of changing the database (Flyway's `dryRunOutput`; `-` is
+    /// stdout). ``Migrator/migrate()`` refuses to run while it is set: call ``Migrator/dryRun(_:)``.
+    public var dryRunOutput: String?
     /// Tablespace for the history table (Flyway's `tablespace`).
     public var tablespace: String?
     /// Flyway's `postgresql.transactional.lock`. Accepted for compatibility: Runway always holds a session-level

@@ -332,7 +332,7 @@ extension FlywayKey {
     /// (``ignoredNamespaces``).
     ///
     /// **Rejected** with an error naming the key, because ignoring them would change what happens to the database
-    /// or what is reported: `cherryPick`, `dryRunOutput`, `errorOverrides`, `callbackLocations`,
+    /// or what is reported: `errorOverrides`, `callbackLocations`,
     /// `skipDefaultCallbacks=true` (Runway always runs the SQL callbacks found in the locations), and the `info`
     /// filters `infoSinceDate`, `infoUntilDate`, `infoSinceVersion`, `infoUntilVersion`, `infoOfState`.
     static let all: [FlywayKey] = [
@@ -401,6 +401,12 @@ extension FlywayKey {
                 }
             }),
         .bool("skipExecutingMigrations", \.skipExecutingMigrations),
+        .list("cherryPick", \.cherryPick),
+        FlywayKey(
+            "dryRunOutput", environmentVariable: "FLYWAY_DRYRUN_OUTPUT",
+            .setting { configuration, setting throws(RunwayError) in
+                configuration.dryRunOutput = setting.optionalText
+            }),
         // Transactions.
         .bool("group", \.group),
         .bool("mixed", \.mixed),
@@ -475,10 +481,6 @@ extension FlywayKey {
         .ignored("cleanOnValidationError", "removed in Flyway 11; Runway never cleans on a validation error"),
         .ignored("configurations", list: true, "Gradle plugin setting"),
         // Rejected: ignoring them would change the outcome.
-        .unsupported("cherryPick", "applying selected migrations only (Flyway Teams) is not supported"),
-        FlywayKey(
-            "dryRunOutput", environmentVariable: "FLYWAY_DRYRUN_OUTPUT",
-            .unsupported("dry runs (Flyway Teams) are not supported")),
         .unsupported("errorOverrides", "error overrides (Flyway Teams) are not supported"),
         .unsupported("callbackLocations", "separate callback locations are not supported; put callbacks in locations"),
         FlywayKey("infoSinceDate", noVariable: true, .unsupported("info filters are not supported")),

@@ -31,7 +31,8 @@ extension Engine {
     /// reads the history again after taking the lock. Reading without the lock is safe because nothing is written.
     private func upToDateWithoutLock(_ context: Context, started: Date) throws(RunwayError) -> MigrateResult? {
         let session = context.session
-        guard !context.callbacks.hasScripts, configuration.target == .latest,
+        // A cherry-pick is checked against the plan under the lock (a name that matches nothing is an error).
+        guard !context.callbacks.hasScripts, configuration.target == .latest, configuration.cherryPick.isEmpty,
             try session.history.exists(on: session.work)
         else { return nil }
         let service = try infoService(context, historyExists: true)
@@ -151,7 +152,7 @@ extension Engine {
     ) throws(RunwayError) {
         let session = context.session
         let currentVersion = service.current?.version
-        for entry in service.pending {
+        for entry in try cherryPicked(service.pending, service: service) {
             guard let migration = entry.resolved, let file = context.file(for: migration) else { continue }
             let outOfOrder = migration.version.map { v in currentVersion.map { v < $0 } ?? false } ?? false
             var migrationPrepared: PreparedMigration
@@ -302,5 +303,44 @@ extension Engine {
             .validation,
             "Schema \(schemaName) contains \(what) ! Remove any half-completed changes, then run repair to fix the "
                 + "schema history.")
+    }
+
+    // MARK: - Cherry-pick
+
+    /// The pending migrations `cherryPick` selects (all of them without it), in their order. An entry names a version
+    /// (`2`, `1.1`) or a repeatable migration's description. An entry that names an applied migration is skipped
+    /// with a note; one that names a migration below the current version without `outOfOrder`, or nothing at all,
+    /// is an error: a typo must not pass silently, and an out-of-order apply must be asked for.
+    func cherryPicked(_ pending: [MigrationInfo], service: MigrationInfoService) throws(RunwayError) -> [MigrationInfo]
+    {
+        guard !configuration.cherryPick.isEmpty else { return pending }
+        func matches(_ entry: MigrationInfo, _ item: String) -> Bool {
+            if let version = entry.resolved?.version ?? entry.applied?.version {
+                return (try? MigrationVersion(item)) == version
+            }
+            return entry.description == item
+        }
+        var picked: [MigrationInfo] = []
+        for item in configuration.cherryPick {
+            let chosen = pending.filter { matches($0, item) }
+            if !chosen.isEmpty {
+                picked += chosen
+                continue
+            }
+            guard let known = service.all.first(where: { matches($0, item) }) else {
+                throw .configuration(
+                    "cherryPick names \(item.debugDescription), but no migration has that version or repeatable "
+                        + "description")
+            }
+            if known.state == .ignored {
+                throw .configuration(
+                    "cherryPick names \(item.debugDescription), which is below the current version: set outOfOrder "
+                        + "to apply it")
+            }
+            logger.info(
+                "cherryPick: \(item) is not pending (\(known.state.displayName)); skipped",
+                metadata: ["migration": "\(known.script)"])
+        }
+        return pending.filter { entry in picked.contains { $0.script == entry.script } }
     }
 }

@@ -231,7 +231,7 @@ final class Session {
 
     /// ``restoreOriginalState()`` as SQL text: `SET ROLE`, then the default schema put in front of the original
     /// search_path when it exists (and is not there already). One round trip, and it can follow a `BEGIN`.
-    private func restoreStateSQL() throws(RunwayError) -> String {
+    func restoreStateSQL() throws(RunwayError) -> String {
         if let cached = restoreStateText { return cached }
         var sql = "SET ROLE \(quoteIdentifier(originalRole))"
         let schema = defaultSchema

@@ -174,3 +174,17 @@ public struct CIReport: Sendable {
         self.applied = applied
     }
 }
+
+/// What a dry run of `migrate` found: the migrations it would apply (their execution times are 0).
+public struct DryRunResult: Sendable {
+    /// The schema version before.
+    public var initialSchemaVersion: String?
+    /// Whether the history table exists (without it, the script creates it first).
+    public var historyTableExists: Bool
+    /// The migrations the script applies, in order.
+    public var migrations: [AppliedMigrationReport]
+    /// The database name.
+    public var database: String
+    /// The managed schemas, the default one first.
+    public var schemas: [String]
+}

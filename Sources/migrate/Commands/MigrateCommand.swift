@@ -18,10 +18,29 @@ struct MigrateCommand: RunwayCommand {
                 migrations)
             return
         }
+        if output.output == .json, migrations.dryRun || migrations.dryRunOutput == "-" {
+            throw ValidationError("--output json and a dry run on stdout would mix: write the dry run to a file")
+        }
         try await CommandContext.run(
             output: output, flywaySettings: flywaySettings, operation: "migrate", connection, migrations
         ) {
             (migrator: Migrator) throws(RunwayError) in
+            if let path = migrator.configuration.dryRunOutput {
+                let sink = try ScriptSink(path: path)
+                let result = try await migrator.dryRun { (text) throws(RunwayError) in try sink.write(text) }
+                let count = result.migrations.count
+                let summary =
+                    "Dry run: \(count) migration\(count == 1 ? "" : "s") would be applied; the SQL is in \(sink.name)"
+                return CommandOutput(
+                    json: .object([
+                        ("operation", .string("migrate")), ("dryRun", .bool(true)), ("success", .bool(true)),
+                        ("dryRunOutput", .string(sink.name)),
+                        ("initialSchemaVersion", .optional(result.initialSchemaVersion)),
+                        ("migrations", .array(result.migrations.map { .string($0.script) })),
+                    ]),
+                    // With the script on stdout, the summary goes to the log only.
+                    text: path == "-" ? "" : summary, ok: true)
+            }
             let result = try await migrator.migrate()
             let schemas = migrator.configuration.schemas
             return CommandOutput(

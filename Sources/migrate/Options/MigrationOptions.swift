@@ -57,6 +57,21 @@ struct MigrationOptions: ParsableArguments {
     @Flag(help: "Apply all pending migrations in one transaction.")
     var group = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Only these pending migrations: versions (2,1.1) or repeatable descriptions (Flyway's cherryPick).",
+            valueName: "list"))
+    var cherryPick: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "migrate: write the SQL it would run to this file (- for stdout) and change nothing (Flyway's "
+                + "dryRunOutput).", valueName: "file"))
+    var dryRunOutput: String?
+
+    @Flag(help: "migrate: write the SQL it would run to stdout and change nothing (--dry-run-output -).")
+    var dryRun = false
+
     @Flag(
         help: "Allow transactional and non-transactional statements in one script (it then runs without a transaction)."
     )
@@ -128,6 +143,16 @@ struct MigrationOptions: ParsableArguments {
         ]
         for case let (value?, field) in switches { configuration[keyPath: field] = value }
         if let target { configuration.target = try MigrationTarget(parsing: target) }
+        if dryRun { configuration.dryRunOutput = "-" }
+        if let dryRunOutput {
+            guard !dryRunOutput.isEmpty else {
+                throw RunwayError(.configuration, "--dry-run-output needs a file, or -")
+            }
+            configuration.dryRunOutput = dryRunOutput
+        }
+        if let cherryPick {
+            configuration.cherryPick = try SettingRule.nonEmpty(Self.list(cherryPick), setting: "--cherry-pick")
+        }
         if let ignoreMigrationPatterns {
             configuration.ignoreMigrationPatterns = try ValidatePattern.parseList(ignoreMigrationPatterns)
         }
