@@ -36,6 +36,8 @@ public struct FleetMigrator: Sendable {
     /// What to run on each target.
     public enum Operation: Sendable, Hashable {
         case migrate, info, validate, baseline, repair
+        /// ``Migrator/dryRun(_:)`` on each target; each result carries its script (``FleetTargetResult/dryRunScript``).
+        case dryRun
         /// ``Migrator/waitUntilMigrated(timeout:until:interval:)`` on each target.
         case wait(timeout: Double, interval: Double)
     }
@@ -206,6 +208,15 @@ public struct FleetMigrator: Sendable {
                     target: item.name, outcome: .succeeded, schemaVersionBefore: result.initialSchemaVersion,
                     schemaVersionAfter: result.targetSchemaVersion, migrationsExecuted: result.migrationsExecuted,
                     durationMilliseconds: elapsed(), migrate: result)
+            case .dryRun:
+                let script = ScriptBuffer()
+                let result = try await execute { (engine: Engine) throws(RunwayError) in
+                    try engine.dryRun { script.append($0) }
+                }
+                return FleetTargetResult(
+                    target: item.name, outcome: .succeeded, schemaVersionBefore: result.initialSchemaVersion,
+                    schemaVersionAfter: result.initialSchemaVersion, migrationsExecuted: result.migrations.count,
+                    durationMilliseconds: elapsed(), dryRunScript: script.text)
             case .info:
                 let result = try await execute { (engine: Engine) throws(RunwayError) in try engine.info() }
                 return FleetTargetResult(
@@ -268,4 +279,12 @@ public struct FleetMigrator: Sendable {
         var seen = Set<String>()
         return names.filter { seen.insert($0).inserted }
     }
+}
+
+/// A target's dry-run script, collected from the engine's thread.
+private final class ScriptBuffer: @unchecked Sendable {
+    private let lock = Lock()
+    private var pieces: [String] = []
+    func append(_ piece: String) { lock.withLock { pieces.append(piece) } }
+    var text: String { lock.withLock { pieces.joined() } }
 }

@@ -299,4 +299,21 @@ struct FleetCLITests {
         #expect(Set(finished.compactMap { $0["target"] as? String }) == ["tenant_a", "tenant_b"])
         #expect(try db.scalar("SELECT count(*) FROM tenant_b.items") == "1")
     }
+
+    @Test("a fleet dry run writes one section per tenant and changes nothing")
+    func fleetDryRun() async throws {
+        let db = try TestDatabase("fleetdry")
+        let folder = try MigrationFolder(Self.migrations)
+        let output = try MigrationFolder()
+        let run = try await runMigrate(
+            [
+                "migrate", "--locations", folder.path, "--each-schema", "tenant_a,tenant_b", "--dry-run-output",
+                output.path + "/fleet.sql",
+            ], environment: db.environment)
+        #expect(run.status == 0, "\(run.stderr)")
+        let script = try output.text("fleet.sql")
+        #expect(script.contains("-- ===== target tenant_a =====") && script.contains("-- ===== target tenant_b ====="))
+        #expect(script.contains("CREATE SCHEMA \"tenant_b\";") && script.contains("VALUES (1, 'tenant_b')"))
+        #expect(try db.scalar("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'tenant\\_%'") == "0")
+    }
 }

@@ -28,11 +28,14 @@ public struct FleetTargetResult: Sendable {
     public let migrate: MigrateResult?
     public let info: InfoResult?
     public let validate: ValidateResult?
+    /// For a dry run: the target's script (for `migrationsExecuted`: the migrations it would apply).
+    public let dryRunScript: String?
 
     package init(
         target: String, outcome: Outcome, schemaVersionBefore: String? = nil, schemaVersionAfter: String? = nil,
         migrationsExecuted: Int = 0, durationMilliseconds: Int = 0, error: RunwayError? = nil,
-        migrate: MigrateResult? = nil, info: InfoResult? = nil, validate: ValidateResult? = nil
+        migrate: MigrateResult? = nil, info: InfoResult? = nil, validate: ValidateResult? = nil,
+        dryRunScript: String? = nil
     ) {
         self.target = target
         self.outcome = outcome
@@ -44,5 +47,6 @@ public struct FleetTargetResult: Sendable {
         self.migrate = migrate
         self.info = info
         self.validate = validate
+        self.dryRunScript = dryRunScript
     }
 }

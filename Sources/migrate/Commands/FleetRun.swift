@@ -25,8 +25,16 @@ enum FleetRun {
         do throws(RunwayError) {
             guard let targets = try arguments.targets() else { return }
             let options = try arguments.options()
-            let configuration = try context.configuration(
+            var configuration = try context.configuration(
                 connection: connection, migrations: migrations, flywaySettings: flywaySettings)
+            let dryRunPath = operation == .migrate ? configuration.dryRunOutput : nil
+            configuration.dryRunOutput = nil
+            let operation: FleetMigrator.Operation = dryRunPath == nil ? operation : .dryRun
+            if dryRunPath == "-", output.output == .json {
+                throw RunwayError(
+                    .configuration, "--output json and a dry run on stdout would mix: write the dry run to a file")
+            }
+            let sink = try dryRunPath.map { (path) throws(RunwayError) in try ScriptSink(path: path) }
             let fleet = FleetMigrator(
                 configuration: configuration, targets: targets, options: options, logger: context.logger)
             let logger = context.logger
@@ -40,7 +48,19 @@ enum FleetRun {
                 var progress = Progress(total: plan.targets.count, logger: logger)
                 // Returns once every target in flight has ended, also after SIGINT/SIGTERM: the process never exits
                 // while a target's thread is inside libpq.
-                await fleet.run(operation, plan: plan) { progress.finished($0) }
+                var sinkError: RunwayError?
+                await fleet.run(operation, plan: plan) { result in
+                    progress.finished(result)
+                    // One section per target, in the order they finish.
+                    if let sink, let script = result.dryRunScript, sinkError == nil {
+                        do throws(RunwayError) {
+                            try sink.write("\n-- ===== target \(result.target) =====\n" + script)
+                        } catch {
+                            sinkError = error
+                        }
+                    }
+                }
+                if let sinkError { throw sinkError }
                 if Task.isCancelled { throw RunwayError(.cancelled, "The fleet run was stopped") }
                 progress.report(force: true)
                 return Summary(
