@@ -180,19 +180,25 @@ struct FleetCLITests {
         let count = min(Self.schemaCount, 200)
         try Self.registry(db, count: count)
         var files = Self.migrations
-        files["V2__first_item.sql"] = "SELECT pg_sleep(0.01);\nINSERT INTO items VALUES (1, '${flyway:defaultSchema}');"
+        // V2 waits at the gate: the kill lands while four tenants are inside V2's transaction, however loaded the
+        // machine is, and after some tenants committed V1.
+        files["V2__first_item.sql"] =
+            "SELECT count(*) FROM gate.gate;\nINSERT INTO items VALUES (1, '${flyway:defaultSchema}');"
         let folder = try MigrationFolder(files)
+        let gate = try Gate(db)
         let arguments = ["migrate", "--locations", folder.path, "--each-schema-query", Self.query, "--parallel", "4"]
         let running = try startMigrate(arguments, environment: db.environment)
-        try await eventually(120, "some tenants migrated") {
+        try await eventually(120, "four tenants waiting at the gate") {
             Int(
                 try db.scalar(
-                    "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                        + "WHERE c.relname = 'items' AND n.nspname LIKE 'tenant\\_%'") ?? "0") ?? 0 >= 20
+                    "SELECT count(*) FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid AND NOT l.granted "
+                        + "WHERE a.datname = current_database() AND l.relation = 'gate.gate'::regclass") ?? "0")
+                == 4
         }
         kill(running.processIdentifier, SIGKILL)
         let killed = await running.finish()
         #expect(killed.status == 137)
+        try gate.open()
         let rerun = try await runMigrate(arguments, environment: db.environment)
         #expect(rerun.status == 0, "\(rerun.stderr.suffix(2_000))")
         try Self.expectEachTenantMigratedOnce(db, count: count)
