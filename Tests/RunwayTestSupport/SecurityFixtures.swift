@@ -180,7 +180,8 @@ package final class PgBouncer: @unchecked Sendable {
         } catch {
             throw TestFailure("\(error)\npgbouncer log:\n\(log)")
         }
-        let deadline = Date(timeIntervalSinceNow: 15)
+        // Generous: with the suite in parallel on two loaded cores, a daemon's start can take many seconds.
+        let deadline = Date(timeIntervalSinceNow: 60)
         while Date() < deadline, pid == nil {
             if let text = try? String(contentsOfFile: directory + "/pgbouncer.pid", encoding: .utf8),
                 let value = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
