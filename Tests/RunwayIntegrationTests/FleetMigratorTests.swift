@@ -81,4 +81,25 @@ struct FleetMigratorTests {
         for await result in try await fleet.migrate() { outcomes.append(result.outcome) }
         #expect(outcomes == [.failed] + Array(repeating: .notStarted, count: 9))
     }
+
+    @Test("a pooled connection that died while idle is replaced by a fresh one")
+    func deadPooledConnectionIsReplaced() async throws {
+        let db = try TestDatabase("fleetdead")
+        let configuration = db.configuration([])
+        let pool = ConnectionPool(capacity: 2)
+        let logger = Logger(label: "fleet-test")
+        var first: Session? = try Session(
+            configuration: configuration, logger: logger, cancellation: Cancellation(), readWrite: false, pool: pool)
+        let pid = try #require(try first?.work.execute("SELECT pg_backend_pid()").scalar)
+        first = nil  // back to the pool
+        _ = try db.scalar("SELECT pg_terminate_backend(\(pid))")
+        try await eventually(30, "the backend gone") {
+            try db.scalar("SELECT count(*) FROM pg_stat_activity WHERE pid = \(pid)") == "0"
+        }
+        let second = try Session(
+            configuration: configuration, logger: logger, cancellation: Cancellation(), readWrite: false, pool: pool)
+        let newPid = try #require(try second.work.execute("SELECT pg_backend_pid()").scalar)
+        #expect(newPid != pid)
+        #expect(second.database == db.name)
+    }
 }

@@ -43,13 +43,24 @@ final class Session {
         self.cancellation = cancellation
         self.readWrite = readWrite
         self.pool = pool
-        if let pooled = pool?.take() {
-            work = try Self.start(pooled, configuration, cancellation: cancellation)
+        let factsSQL = "SELECT current_user, current_setting('search_path'), current_database(), current_schema()"
+        // A pooled connection may have died while idle (a restart, a failover): then connect afresh, with the
+        // retries, as without a pool. Its `initSql` failing is reported by the fresh attempt, which runs it again.
+        var reused: (Connection, QueryResult)?
+        if let pooled = pool?.take(), let started = try? Self.start(pooled, configuration, cancellation: cancellation) {
+            if let answered = try? started.execute(factsSQL) {
+                reused = (started, answered)
+            } else {
+                cancellation.untrack(started)
+            }
+        }
+        let facts: QueryResult
+        if let reused {
+            (work, facts) = reused
         } else {
             work = try Self.connect(configuration, logger: logger, cancellation: cancellation, readWrite: readWrite)
+            facts = try work.execute(factsSQL)
         }
-        let facts = try work.execute(
-            "SELECT current_user, current_setting('search_path'), current_database(), current_schema()")
         let row = facts.rows.first ?? []
         originalRole = row[0] ?? ""
         originalSearchPath = row[1] ?? ""
