@@ -45,9 +45,9 @@ extension Engine {
             if transactional { try sink("COMMIT;\n") }
         }
         if !historyExists {
-            let created = try missingSchemas(context)
-            let nonEmpty = try hasNonEmptySchema(context)
-            let baseline = created.isEmpty && configuration.baselineOnMigrate && nonEmpty
+            let created = configuration.createSchemas ? try missingSchemas(session) : []
+            let nonEmpty = try nonEmptySchemas(session)
+            let baseline = created.isEmpty && configuration.baselineOnMigrate && !nonEmpty.isEmpty
             try block("Schemas and the schema history table", transactional: true) { () throws(RunwayError) in
                 for schema in created { try sink("CREATE SCHEMA \(quoteIdentifier(schema));\n") }
                 for statement in history.createStatements { try sink(statement + ";\n") }
@@ -156,33 +156,12 @@ extension Engine {
         }
     }
 
-    /// The schemas `migrate` would create, in the order it creates them (without creating them).
-    private func missingSchemas(_ context: Context) throws(RunwayError) -> [String] {
-        let session = context.session
-        guard configuration.createSchemas else { return [] }
-        let order =
-            configuration.schemas.contains(session.defaultSchema)
-            ? configuration.schemas : [session.defaultSchema] + configuration.schemas
-        var missing: [String] = []
-        for schema in order where !missing.contains(schema) {
-            if !(try session.schemaExists(schema)) { missing.append(schema) }
-        }
-        return missing
-    }
-
-    private func hasNonEmptySchema(_ context: Context) throws(RunwayError) -> Bool {
-        let session = context.session
-        for schema in session.schemas where try session.schemaExists(schema) {
-            if !(try session.schemaIsEmpty(schema)) { return true }
-        }
-        return false
-    }
-
     /// The refusal `migrate` makes for a non-empty schema without a history table (unless `baselineOnMigrate`).
     private func checkEmptyOrBaselined(_ context: Context) throws(RunwayError) {
-        let missing = try missingSchemas(context)
-        let nonEmpty = try hasNonEmptySchema(context)
-        guard missing.isEmpty, !configuration.baselineOnMigrate, nonEmpty else { return }
+        let session = context.session
+        let missing = configuration.createSchemas ? try missingSchemas(session) : []
+        let nonEmpty = try nonEmptySchemas(session)
+        guard missing.isEmpty, !configuration.baselineOnMigrate, !nonEmpty.isEmpty else { return }
         throw RunwayError(
             .validation,
             "Found non-empty schema(s) but no schema history table. Use baseline() or set baselineOnMigrate to true to "

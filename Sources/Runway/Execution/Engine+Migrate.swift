@@ -194,10 +194,7 @@ extension Engine {
             let created = try createMissingSchemas(context)
             var baseline = false
             if created.isEmpty {
-                var nonEmpty: [String] = []
-                for schema in session.schemas where try session.schemaExists(schema) {
-                    if !(try session.schemaIsEmpty(schema)) { nonEmpty.append(quoteIdentifier(schema)) }
-                }
+                let nonEmpty = try nonEmptySchemas(session).map(quoteIdentifier)
                 if !nonEmpty.isEmpty {
                     guard configuration.baselineOnMigrate else {
                         throw RunwayError(
@@ -228,15 +225,7 @@ extension Engine {
             }
             return []
         }
-        // Flyway's order, which the `<< Flyway Schema Creation >>` row records: `schemas` as configured, preceded by
-        // `defaultSchema` only when it is not one of them.
-        let flywayOrder =
-            configuration.schemas.contains(session.defaultSchema)
-            ? configuration.schemas : [session.defaultSchema] + configuration.schemas
-        var missing: [String] = []
-        for schema in flywayOrder where !missing.contains(schema) {
-            if !(try session.schemaExists(schema)) { missing.append(schema) }
-        }
+        let missing = try missingSchemas(session)
         guard !missing.isEmpty else { return [] }
         try fire("createSchema", callbacks: context.callbacks, session: session, inTransaction: true)
         try fire("beforeCreateSchema", callbacks: context.callbacks, session: session, inTransaction: true)
@@ -245,6 +234,28 @@ extension Engine {
             try session.work.execute("CREATE SCHEMA \(quoteIdentifier(schema))")
         }
         return missing
+    }
+
+    /// The managed schemas that do not exist, in Flyway's order, which the `<< Flyway Schema Creation >>` row
+    /// records: `schemas` as configured, preceded by `defaultSchema` only when it is not one of them.
+    func missingSchemas(_ session: Session) throws(RunwayError) -> [String] {
+        let flywayOrder =
+            configuration.schemas.contains(session.defaultSchema)
+            ? configuration.schemas : [session.defaultSchema] + configuration.schemas
+        var missing: [String] = []
+        for schema in flywayOrder where !missing.contains(schema) {
+            if !(try session.schemaExists(schema)) { missing.append(schema) }
+        }
+        return missing
+    }
+
+    /// The managed schemas that exist and hold objects.
+    func nonEmptySchemas(_ session: Session) throws(RunwayError) -> [String] {
+        var nonEmpty: [String] = []
+        for schema in session.schemas where try session.schemaExists(schema) {
+            if !(try session.schemaIsEmpty(schema)) { nonEmpty.append(schema) }
+        }
+        return nonEmpty
     }
 
     /// Creates the history table with Flyway's DDL, the baseline row (rank 1) when asked, and the schema-creation
