@@ -269,4 +269,38 @@ struct FlywaySideBySideTests {
         #expect((error["message"] as? String)?.contains("Statement  : SELECT 1/0") == true)
         #expect(error["errorCode"] as? String == "FAILED_VERSIONED_MIGRATION")
     }
+
+    @Test("B__ baseline migrations on an empty database: Flyway's history rows, byte for byte")
+    func baselineMigrations() async throws {
+        let recorded = try String(contentsOf: try Self.recorded("baseline-migrations-history.txt"), encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+        let db = try TestDatabase("sbsbmig")
+        let folder = try MigrationFolder([
+            "B2__base.sql": "CREATE TABLE a (id int); CREATE TABLE b (id int);\n",
+            "V1__a.sql": "CREATE TABLE a (id int);\n", "V2__b.sql": "CREATE TABLE b (id int);\n",
+            "V3__c.sql": "CREATE TABLE c (id int);\n",
+        ])
+        let output = try await runMigrate(["migrate", "--locations", folder.path], environment: db.environment)
+        #expect(output.status == 0, "\(output.all)")
+        let rows = try db.rows(
+            "SELECT concat_ws('|', installed_rank, version, description, type, script, checksum, success) "
+                + "FROM flyway_schema_history ORDER BY installed_rank"
+        ).map { $0[0] ?? "" }
+        #expect(rows == recorded)
+    }
+
+    @Test("initSql's session settings are what the migrations see, as in Flyway")
+    func initSql() async throws {
+        let recorded = try String(contentsOf: try Self.recorded("initsql.txt"), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let db = try TestDatabase("sbsinitsql")
+        let folder = try MigrationFolder([
+            "V1__seen.sql": "CREATE TABLE seen AS SELECT current_setting('TimeZone') AS zone, "
+                + "current_setting('application_name') AS app;\n"
+        ])
+        let output = try await runMigrate(
+            ["migrate", "--locations", folder.path, "-initSql=SET TIME ZONE 'Asia/Tokyo'"], environment: db.environment)
+        #expect(output.status == 0, "\(output.all)")
+        #expect(try db.scalar("SELECT zone FROM seen") == recorded)
+    }
 }

@@ -72,6 +72,21 @@ fw fw17_naming -locations="filesystem:$work/naming" migrate | grep -E 'detected 
 # 8. group: a deferred constraint that fails at COMMIT.
 fresh fw17_group
 fw fw17_group -locations="filesystem:$here/group-commit" -group=true -outputType=json migrate | normalise > "$here/group-commit.json" || true
-for db in fw17_fail fw17_noop fw17_schemas fw17_baseline fw17_env fw17_naming fw17_group; do
+# 9. B__ baseline migrations on an empty database: the history rows (B2 applied instead of V1 and V2, then V3).
+mkdir -p "$work/baseline-migrations"
+echo 'CREATE TABLE a (id int); CREATE TABLE b (id int);' > "$work/baseline-migrations/B2__base.sql"
+echo 'CREATE TABLE a (id int);' > "$work/baseline-migrations/V1__a.sql"
+echo 'CREATE TABLE b (id int);' > "$work/baseline-migrations/V2__b.sql"
+echo 'CREATE TABLE c (id int);' > "$work/baseline-migrations/V3__c.sql"
+fresh fw17_bmig
+fw fw17_bmig -locations="filesystem:$work/baseline-migrations" migrate > /dev/null
+psql -X -At -d fw17_bmig -c "SELECT concat_ws('|', installed_rank, version, description, type, script, checksum, success) FROM flyway_schema_history ORDER BY installed_rank" > "$here/baseline-migrations-history.txt"
+# 10. initSql: the session setting it makes is what the migration sees.
+mkdir -p "$work/initsql"
+echo "CREATE TABLE seen AS SELECT current_setting('TimeZone') AS zone, current_setting('application_name') AS app;" > "$work/initsql/V1__seen.sql"
+fresh fw17_initsql
+fw fw17_initsql -locations="filesystem:$work/initsql" "-initSql=SET TIME ZONE 'Asia/Tokyo'" migrate > /dev/null
+psql -X -At -d fw17_initsql -c "SELECT zone FROM seen" > "$here/initsql.txt"
+for db in fw17_fail fw17_noop fw17_schemas fw17_baseline fw17_env fw17_naming fw17_group fw17_bmig fw17_initsql; do
   psql -X -q -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" postgres
 done
