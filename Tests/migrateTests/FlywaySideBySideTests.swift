@@ -303,4 +303,25 @@ struct FlywaySideBySideTests {
         #expect(output.status == 0, "\(output.all)")
         #expect(try db.scalar("SELECT zone FROM seen") == recorded)
     }
+
+    @Test("connectRetries: the same number of retries and the same capped waits as Flyway; exit 3 where Flyway exits 1")
+    func connectRetries() async throws {
+        let recorded = try String(contentsOf: try Self.recorded("connect-retries.txt"), encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+        let waits = recorded.filter { $0.hasPrefix("Retrying in ") }.map { $0.split(separator: " ")[2] }
+        #expect(waits == ["1", "1"] && recorded.last == "exit 1")
+        let port = try TestCluster.freePort()
+        let folder = try MigrationFolder()
+        let output = try await runMigrate(
+            [
+                "info", "--locations", folder.path, "--host", "127.0.0.1", "--port", "\(port)",
+                "-connectRetries=2", "-connectRetriesInterval=1", "--log-format", "json",
+            ], environment: ["PATH": "/usr/bin:/bin", "DB_USERNAME": "x", "DB_PASSWORD": "y", "DB_NAME": "none"])
+        let retries = output.stderr.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }.filter { ($0["message"] as? String) == "Connection error, retrying" }
+        #expect(retries.map { "\($0["retry_in_seconds"] ?? "")" } == waits.map(String.init), "\(output.stderr)")
+        // Exit codes are Runway's (README "Exit codes"): 3, unreachable and worth retrying; Flyway exits 1.
+        #expect(output.status == 3, "\(output.stderr)")
+    }
 }

@@ -87,6 +87,11 @@ echo "CREATE TABLE seen AS SELECT current_setting('TimeZone') AS zone, current_s
 fresh fw17_initsql
 fw fw17_initsql -locations="filesystem:$work/initsql" "-initSql=SET TIME ZONE 'Asia/Tokyo'" migrate > /dev/null
 psql -X -At -d fw17_initsql -c "SELECT zone FROM seen" > "$here/initsql.txt"
+# 11. connectRetries: a port nothing listens on, 2 retries capped at 1 s: the waits Flyway announces, and its exit code.
+status=0
+flyway -url="jdbc:postgresql://127.0.0.1:1/none" -user="$PGUSER" -connectRetries=2 -connectRetriesInterval=1 info \
+  > "$work/retries.out" 2>&1 || status=$?
+{ grep -o 'Retrying in [0-9]* sec' "$work/retries.out"; echo "exit $status"; } > "$here/connect-retries.txt"
 for db in fw17_fail fw17_noop fw17_schemas fw17_baseline fw17_env fw17_naming fw17_group fw17_bmig fw17_initsql; do
   psql -X -q -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" postgres
 done
