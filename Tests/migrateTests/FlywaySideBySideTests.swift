@@ -324,4 +324,32 @@ struct FlywaySideBySideTests {
         // Exit codes are Runway's (README "Exit codes"): 3, unreachable and worth retrying; Flyway exits 1.
         #expect(output.status == 3, "\(output.stderr)")
     }
+
+    @Test(
+        "group with a statement-error callback: the same outcome as Flyway, and the real error instead of the callback's"
+    )
+    func groupStatementErrorCallback() async throws {
+        let recorded = try String(contentsOf: try Self.recorded("group-callback.txt"), encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+        #expect(
+            recorded == [
+                "exit 1", "errorCode FAILED_VERSIONED_MIGRATION", "callbackFailed true",
+                "history true rows 0 table_a false",
+            ])
+        let db = try TestDatabase("sbsgcb")
+        let output = try await runMigrate(
+            ["migrate", "--locations", try Self.recorded("group-callback").path, "--group", "--output", "json"],
+            environment: db.environment)
+        #expect("exit \(output.status)" == recorded[0])
+        let error = try #require(try Self.object(output.stdout)["error"] as? [String: Any])
+        #expect("errorCode \(error["errorCode"] ?? "")" == recorded[1])
+        // Flyway's callback runs in the aborted transaction and its failure (25P02) replaces the error; Runway
+        // reports the statement that failed (docs/flyway-compatibility.md, deliberate differences).
+        #expect(error["sqlState"] as? String == "22012" && error["lineNumber"] as? Int == 2)
+        #expect(
+            try db.scalar(
+                "SELECT 'history ' || (to_regclass('flyway_schema_history') IS NOT NULL) || ' rows ' || "
+                    + "(SELECT count(*) FROM flyway_schema_history) || ' table_a ' || (to_regclass('a') IS NOT NULL)")
+                == recorded[3])
+    }
 }

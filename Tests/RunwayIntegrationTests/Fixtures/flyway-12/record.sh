@@ -92,6 +92,16 @@ status=0
 flyway -url="jdbc:postgresql://127.0.0.1:1/none" -user="$PGUSER" -connectRetries=2 -connectRetriesInterval=1 info \
   > "$work/retries.out" 2>&1 || status=$?
 { grep -o 'Retrying in [0-9]* sec' "$work/retries.out"; echo "exit $status"; } > "$here/connect-retries.txt"
-for db in fw17_fail fw17_noop fw17_schemas fw17_baseline fw17_env fw17_naming fw17_group fw17_bmig fw17_initsql; do
+# 12. group with a statement-error callback: V2 fails at line 2 while afterEachMigrateStatementError.sql exists.
+fresh fw17_gcb
+status=0
+fw fw17_gcb -locations="filesystem:$here/group-callback" -group=true -outputType=json migrate > "$work/gcb.out" 2>&1 || status=$?
+{
+  echo "exit $status"
+  python3 -c 'import json, sys; t = open(sys.argv[1]).read(); e = json.loads(t[t.index("{"):])["error"]
+print("errorCode " + e["errorCode"]); print("callbackFailed " + str("afterEachMigrateStatementError" in e["message"]).lower())' "$work/gcb.out"
+  psql -X -At -d fw17_gcb -c "SELECT 'history ' || (to_regclass('flyway_schema_history') IS NOT NULL) || ' rows ' || (SELECT count(*) FROM flyway_schema_history) || ' table_a ' || (to_regclass('a') IS NOT NULL)"
+} > "$here/group-callback.txt"
+for db in fw17_gcb fw17_fail fw17_noop fw17_schemas fw17_baseline fw17_env fw17_naming fw17_group fw17_bmig fw17_initsql; do
   psql -X -q -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" postgres
 done

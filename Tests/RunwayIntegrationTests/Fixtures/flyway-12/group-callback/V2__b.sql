@@ -1,0 +1,2 @@
+CREATE TABLE b (id int);
+SELECT 1/0;
