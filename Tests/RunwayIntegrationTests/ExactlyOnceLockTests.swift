@@ -49,7 +49,8 @@ struct ExactlyOnceLockTests {
                 """) == "0")
     }
 
-    @Test("a work connection ended while waiting for the lock is reopened, and the run goes on")
+    @Test(
+        "a work connection ended while waiting for the lock is reopened, and the run goes on", .timeLimit(.minutes(5)))
     func reconnectsWhileWaiting() async throws {
         let db = try TestDatabase("idlewait")
         let folder = try MigrationFolder(["V1__a.sql": "CREATE TABLE a (id int);"])
@@ -58,6 +59,9 @@ struct ExactlyOnceLockTests {
         let capture = LogCapture()
         var configuration = db.configuration([folder.path])
         configuration.connection.applicationName = "waiting-runner"
+        // Wait for the lock as long as the test takes (it releases it at the end): a loaded machine took longer than
+        // the default 30 tries between the steps below.
+        configuration.lockRetryCount = -1
         let run = Task { try await Migrator(configuration: configuration, logger: capture.logger).migrate() }
         let admin = try db.connect()
         // An operator (or idle_session_timeout, or a NAT) ends the waiting runner's session between two polls.
