@@ -78,6 +78,9 @@ extension Engine {
                 add(error, code: undefined ? "UNDEFINED_PLACEHOLDER" : "INVALID_SQL")
             }
         }
+        if let linter = options.linter {
+            lintFindings += lintUndoFiles(scan, linter: linter, placeholders: replacer)
+        }
         resolved.sort(by: MigrationResolver.flywayOrder)
         for error in MigrationResolver.duplicates(in: resolved) {
             let repeatable = error.fileProblem == .duplicateDescription
@@ -101,5 +104,38 @@ extension Engine {
             ).check(resolved)
         }
         return CIReport(findings: findings, migrationsChecked: scan.migrations.count)
+    }
+
+    /// The undo rule: each undo file read with the versioned migration of its version. A file that cannot be read or
+    /// split is left to the other checks.
+    private func lintUndoFiles(
+        _ scan: ScanResult, linter: MigrationLinter, placeholders: PlaceholderReplacer
+    ) -> [(script: String, findings: [LintFinding])] {
+        func statements(_ file: ScannedFile) -> [SQLStatement]? {
+            do throws(RunwayError) {
+                let stream = try source(of: file, placeholders: placeholders).statements(
+                    serverMajorVersion: 15, standardConformingStrings: true)
+                var list: [SQLStatement] = []
+                while let statement = try stream.next() { list.append(statement) }
+                return list
+            } catch {
+                return nil
+            }
+        }
+        var forwardByVersion: [MigrationVersion: ScannedFile] = [:]
+        for file in scan.migrations {
+            if case .migration(.versioned, let version?, _) = file.name { forwardByVersion[version] = file }
+        }
+        var result: [(script: String, findings: [LintFinding])] = []
+        for undo in scan.undoMigrations {
+            guard case .migration(.undo, let version?, _) = undo.name, let forward = forwardByVersion[version],
+                let undoStatements = statements(undo), let forwardStatements = statements(forward)
+            else { continue }
+            let findings = linter.lintUndo(
+                file: undo.relativePath, statements: undoStatements, forward: forward.relativePath,
+                forwardStatements: forwardStatements)
+            if !findings.isEmpty { result.append((undo.relativePath, findings)) }
+        }
+        return result
     }
 }
