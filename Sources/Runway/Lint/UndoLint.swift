@@ -60,7 +60,7 @@ private enum UndoLintScan {
     static func writes(_ statement: SQLStatement) -> [(table: LintName, column: String?, line: Int)] {
         let tokens = LintLexer.tokens(statement.sql, standardStrings: statement.splitWithStandardStrings ?? true)
         var cursor = LintTokenCursor(tokens)
-        let line = tokens.first?.line ?? statement.line
+        let line = statement.line
         if cursor.accept("UPDATE") {
             _ = cursor.accept("ONLY")
             guard let table = cursor.qualifiedName(), let set = tokens.firstIndex(ofKeywords: "SET", atDepth: 0)
@@ -90,7 +90,7 @@ private enum UndoLintScan {
     static func drops(_ statement: SQLStatement) -> [(table: LintName, column: String?, line: Int)] {
         let tokens = LintLexer.tokens(statement.sql, standardStrings: statement.splitWithStandardStrings ?? true)
         var cursor = LintTokenCursor(tokens)
-        let line = tokens.first?.line ?? statement.line
+        let line = statement.line
         if cursor.accept("DROP", "TABLE") {
             _ = cursor.accept("IF", "EXISTS")
             return cursor.nameList().map { ($0, nil, line) }
@@ -106,7 +106,10 @@ private enum UndoLintScan {
             if part.isKeyword("CONSTRAINT") { continue }
             _ = part.accept("COLUMN")
             _ = part.accept("IF", "EXISTS")
-            if let column = part.identifier() { drops.append((table, column, part.peek(-1)?.line ?? line)) }
+            let first = tokens.first?.line ?? 1
+            if let column = part.identifier() {
+                drops.append((table, column, max(1, statement.line + (part.peek(-1)?.line ?? first) - first)))
+            }
         }
         return drops
     }
