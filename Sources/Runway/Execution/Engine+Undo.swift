@@ -133,7 +133,8 @@ extension Engine {
             if !forwardPrepared.transactional {
                 throw refuse(
                     "it was applied without a transaction (\(applied.script) is non-transactional), so it may have "
-                        + "committed part-way; Runway undoes transactional migrations only.", file: forwardFile.relativePath)
+                        + "committed part-way; Runway undoes transactional migrations only.",
+                    file: forwardFile.relativePath)
             }
         }
         let undo = try prepare(undoFile, file: undoScanned, session: session, outOfOrder: false)
@@ -147,7 +148,8 @@ extension Engine {
     }
 
     /// Runs one undo file in a transaction together with its `UNDO_SQL` row (the lock checked before `COMMIT`).
-    private func applyUndo(_ prepared: PreparedMigration, context: Context) throws(RunwayError) -> UndoneMigrationReport {
+    private func applyUndo(_ prepared: PreparedMigration, context: Context) throws(RunwayError) -> UndoneMigrationReport
+    {
         let session = context.session
         logger.info(
             "Undoing migration of schema \(quoteIdentifier(session.defaultSchema)) to \(prepared.label)",

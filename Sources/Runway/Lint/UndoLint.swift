@@ -36,17 +36,20 @@ extension MigrationLinter {
             for drop in UndoLintScan.drops(statement) {
                 guard
                     let write = filled.first(where: {
-                        $0.table.matches(drop.table) && (drop.column == nil || $0.column == nil || $0.column == drop.column)
+                        $0.table.matches(drop.table)
+                            && (drop.column == nil || $0.column == nil || $0.column == drop.column)
                     })
                 else { continue }
-                let what = drop.column.map { "column \(drop.table).\(LintName(schema: nil, name: $0))" }
+                let kept = drop.column == nil ? "table" : "column"
+                let what =
+                    drop.column.map { "column \(drop.table).\(LintName(schema: nil, name: $0))" }
                     ?? "table \(drop.table)"
                 findings.append(
                     LintFinding(
                         rule: rule.id, severity: severity, file: file, line: drop.line,
                         message: "The undo drops \(what), which \(forward) filled with data (line \(write.line)): "
                             + "that data, and whatever was written there since, cannot be restored by the undo. Copy "
-                            + "it back to where it came from before dropping, or keep the \(drop.column == nil ? "table" : "column")."))
+                            + "it back to where it came from before dropping, or keep the \(kept)."))
             }
         }
         return findings
@@ -65,8 +68,9 @@ private enum UndoLintScan {
             _ = cursor.accept("ONLY")
             guard let table = cursor.qualifiedName(), let set = tokens.firstIndex(ofKeywords: "SET", atDepth: 0)
             else { return [] }
-            let end = tokens.firstIndex(ofKeywords: "WHERE", atDepth: 0) ?? tokens.firstIndex(
-                ofKeywords: "FROM", atDepth: 0) ?? tokens.count
+            let end =
+                tokens.firstIndex(ofKeywords: "WHERE", atDepth: 0) ?? tokens.firstIndex(
+                    ofKeywords: "FROM", atDepth: 0) ?? tokens.count
             guard set + 1 < end else { return [] }
             return Array(tokens[(set + 1)..<end]).split(atCommasOfDepth: 0).compactMap { assignment in
                 guard let first = assignment.first, first.isIdentifier else { return nil }
