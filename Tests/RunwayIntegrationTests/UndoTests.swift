@@ -184,6 +184,26 @@ struct UndoTests {
         try await expectRefused(db, migrator, "Migration checksum mismatch for migration version 3")
     }
 
+    @Test("an undo file that fails is rolled back with its row; the undos before it stay")
+    func failingUndoFile() async throws {
+        let db = try TestDatabase("undo_failing")
+        let folder = try MigrationFolder(Self.files)
+        try await db.migrator([folder.path]).migrate()
+        try folder.write("U2__b.sql", "DROP TABLE b;\nDROP TABLE nope;\n")
+        let toTwo = db.migrator([folder.path]) { $0.target = .version(try! MigrationVersion("2"), optional: false) }
+        do {
+            try await toTwo.undo()
+            Issue.record("the undo of version 2 should have failed")
+        } catch {
+            let expected = "Undo of schema \"public\" to version \"2 - b\" failed!"
+            #expect(error.message.contains(expected), "\(error.message)")
+            #expect(error.line == 2)
+            #expect(error.undoResult?.migrations.map(\.version) == ["3"])
+        }
+        #expect(try tables(db) == "a,b")
+        #expect(try db.history().map { $0.split(separator: "|")[3] } == ["SQL", "SQL", "SQL", "UNDO_SQL"])
+    }
+
     @Test("a schema without anything applied has nothing to undo")
     func nothingToUndo() async throws {
         let db = try TestDatabase("undo_nothing")
