@@ -66,4 +66,30 @@ struct UndoCLITests {
         // A bad target is a usage error.
         #expect(try await runMigrate(["undo", "--target", "next"] + locations, environment: env).status == 2)
     }
+
+    @Test("validate --offline checks undo files as scripts; lint warns about an undo that drops filled data only")
+    func offlineAndLint() async throws {
+        let noDatabase = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+        let folder = try MigrationFolder([
+            "V1__split.sql": """
+                SET lock_timeout = '5s';
+                CREATE TABLE people (id int, full_name text);
+                ALTER TABLE people ADD COLUMN first_name text;
+                UPDATE people SET first_name = split_part(full_name, ' ', 1);
+                """,
+            "U1__split.sql": "SET lock_timeout = '5s';\nALTER TABLE people DROP COLUMN first_name;\n",
+        ])
+        let lint = try await runMigrate(["lint", "--locations", folder.path], environment: noDatabase)
+        #expect(lint.status == 0, "\(lint.all)")
+        let warning = "U1__split.sql:2: warning: [undo-drops-filled-column] The undo drops column people.first_name"
+        #expect(lint.stdout.contains(warning), "\(lint.all)")
+        // The statement rules (drop-column) are not applied to undo files.
+        #expect(!lint.stdout.contains("[drop-column]"), "\(lint.all)")
+
+        try folder.write("U1__split.sql", "ALTER TABLE people DROP COLUMN first_name;\nSELECT 'oops;\n")
+        let broken = try await runMigrate(
+            ["validate", "--offline", "--locations", folder.path], environment: noDatabase)
+        #expect(broken.status == 1, "\(broken.all)")
+        #expect(broken.stdout.contains("UNTERMINATED_SQL") && broken.stdout.contains("U1__split.sql"), "\(broken.all)")
+    }
 }

@@ -39,7 +39,9 @@ extension Engine {
         // Each file is split (and linted) as a stream, one statement at a time: a script of any size is checked in
         // bounded memory, and nothing of one file is kept while the next is read.
         var lintFindings: [(script: String, findings: [LintFinding])] = []
-        for file in scan.migrations + scan.callbacks {
+        // Undo files are checked as scripts (and for duplicate versions among themselves); the statement rules of the
+        // lint do not apply to them (an undo file drops what its migration added), the undo rule below does.
+        for file in scan.migrations + scan.callbacks + scan.undoMigrations {
             do throws(RunwayError) {
                 if case .migration = file.name { resolved += try resolver.resolveAllowingDuplicates([file]) }
                 let source = try source(of: file, placeholders: replacer)
@@ -62,7 +64,7 @@ extension Engine {
                             severity: .error, code: "MIXED_TRANSACTIONALITY", file: file.relativePath,
                             line: mixed.offending.line, message: mixed.message))
                 }
-                if case .migration = file.name, let linter = options.linter {
+                if case .migration(let kind, _, _) = file.name, kind != .undo, let linter = options.linter {
                     let statements = try source.statements(serverMajorVersion: 15, standardConformingStrings: true)
                     lintFindings.append(
                         (
