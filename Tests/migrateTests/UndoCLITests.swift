@@ -72,11 +72,11 @@ struct UndoCLITests {
         let noDatabase = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
         let folder = try MigrationFolder([
             "V1__split.sql": """
-                SET lock_timeout = '5s';
-                CREATE TABLE people (id int, full_name text);
-                ALTER TABLE people ADD COLUMN first_name text;
-                UPDATE people SET first_name = split_part(full_name, ' ', 1);
-                """,
+            SET lock_timeout = '5s';
+            CREATE TABLE people (id int, full_name text);
+            ALTER TABLE people ADD COLUMN first_name text;
+            UPDATE people SET first_name = split_part(full_name, ' ', 1);
+            """,
             "U1__split.sql": "SET lock_timeout = '5s';\nALTER TABLE people DROP COLUMN first_name;\n",
         ])
         let lint = try await runMigrate(["lint", "--locations", folder.path], environment: noDatabase)
