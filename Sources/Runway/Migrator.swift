@@ -63,6 +63,22 @@ public struct Migrator: Sendable {
         try await run { (engine: Engine) throws(RunwayError) in try engine.dryRun(sink) }
     }
 
+    /// Flyway Teams' `undo`: reverts the latest applied versioned migration, or with a `target` version every
+    /// applied one at or above it (latest applied first), by running its `U<version>__<description>.sql` file.
+    ///
+    /// Takes the advisory lock and validates first (`validateOnMigrate`, pending migrations allowed). Every migration
+    /// to undo is checked before anything runs: it must have succeeded, be a transactional versioned SQL migration
+    /// and have an undo file that runs in a transaction; otherwise nothing is undone. Each undo then commits in one
+    /// transaction together with its `UNDO_SQL` history row, so the migration shows as `Undone` and is `Pending`
+    /// again for the next ``migrate()``. A history with `UNDO_SQL` rows is refused by Flyway Community.
+    ///
+    /// - Throws: ``RunwayError``; undos committed before a failing one stay committed (see
+    ///   ``RunwayError/undoResult``).
+    @discardableResult
+    public func undo() async throws(RunwayError) -> UndoResult {
+        try await run { (engine: Engine) throws(RunwayError) in try engine.undo() }
+    }
+
     /// Lists every migration file and history row with its Flyway state. Takes no lock and changes nothing.
     public func info() async throws(RunwayError) -> InfoResult {
         try await run { (engine: Engine) throws(RunwayError) in try engine.info() }

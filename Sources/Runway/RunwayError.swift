@@ -89,6 +89,8 @@ public struct RunwayError: Error, Sendable, CustomStringConvertible {
     /// version it started from and the migrations that stayed applied), as Flyway keeps it in its failed result.
     /// `nil` when the run failed before it applied anything (configuration, connection, validation...).
     public let migrateResult: MigrateResult?
+    /// For an `undo` that failed while undoing: what it undid before the failure (each undo commits on its own).
+    public let undoResult: UndoResult?
     /// Flyway's error code where it names this failure more precisely than ``code`` does
     /// (`FAILED_VERSIONED_MIGRATION`, `FAILED_REPEATABLE_MIGRATION`, `NON_EMPTY_SCHEMA_WITHOUT_SCHEMA_HISTORY_TABLE`,
     /// `ERROR`); the CLI's JSON output carries it.
@@ -111,6 +113,7 @@ public struct RunwayError: Error, Sendable, CustomStringConvertible {
         var statement: String?
         var position: Int?
         var migrateResult: MigrateResult?
+        var undoResult: UndoResult?
         var flywayErrorCode: String?
         var lockLost = false
         var fileProblem: FileProblem?
@@ -120,8 +123,8 @@ public struct RunwayError: Error, Sendable, CustomStringConvertible {
     var fields: Fields {
         Fields(
             code: code, message: message, file: file, line: line, sqlState: sqlState, detail: detail, hint: hint,
-            statement: statement, position: position, migrateResult: migrateResult, flywayErrorCode: flywayErrorCode,
-            lockLost: lockLost, fileProblem: fileProblem)
+            statement: statement, position: position, migrateResult: migrateResult, undoResult: undoResult,
+            flywayErrorCode: flywayErrorCode, lockLost: lockLost, fileProblem: fileProblem)
     }
 
     /// An error made of `fields`.
@@ -136,6 +139,7 @@ public struct RunwayError: Error, Sendable, CustomStringConvertible {
         statement = fields.statement
         position = fields.position
         migrateResult = fields.migrateResult
+        undoResult = fields.undoResult
         flywayErrorCode = fields.flywayErrorCode
         lockLost = fields.lockLost
         fileProblem = fields.fileProblem

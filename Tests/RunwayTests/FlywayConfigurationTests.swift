@@ -256,7 +256,7 @@ struct FlywayConfigurationTests {
             "driver=org.postgresql.Driver", "licenseKey=FL01ABC", "jarDirs=jars", "callbacks=com.example.Cb",
             "resolvers=com.example.R", "skipDefaultResolvers=true", "outputFile=out.txt", "outputLogsInJson=true",
             "color=always", "skipDefaultCallbacks=false", "oracle.sqlplus=true", "sqlserver.clean.mode=all",
-            "undoSqlMigrationPrefix=U", "outputType=json",
+            "outputType=json",
         ])
     func ignored(line: String) throws {
         let sandbox = try ConfigSandbox()

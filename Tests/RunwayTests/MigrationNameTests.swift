@@ -20,6 +20,8 @@ struct MigrationNameTests {
             ("R__customer_view.sql", .repeatable, "", "customer view"),
             ("R__.sql", .repeatable, "", ""),
             ("B2__base.sql", .baseline, "2", "base"),
+            ("U1__undo.sql", .undo, "1", "undo"),
+            ("U1_1__drop_email.sql", .undo, "1.1", "drop email"),
         ] as [(String, MigrationKind, String, String)])
     func valid(filename: String, kind: MigrationKind, version: String, description: String) {
         guard case .migration(let parsedKind, let parsedVersion, let parsedDescription) = naming.parse(filename) else {
@@ -41,7 +43,7 @@ struct MigrationNameTests {
             ),
             ("R1__x.sql", "Invalid repeatable migration / callback name format: R1__x.sql"),
             ("V__x.sql", "Invalid versioned migration name format: V__x.sql (It must contain a version"),
-            ("U1__undo.sql", "Unrecognised migration name format: U1__undo.sql"),
+            ("U__undo.sql", "Invalid versioned migration name format: U__undo.sql (It must contain a version"),
             ("V1..2__x.sql", "could not recognise version number 1..2"),
         ])
     func invalid(filename: String, message: String) {
@@ -50,6 +52,20 @@ struct MigrationNameTests {
             return
         }
         #expect(text.hasPrefix(message) || text.contains(message), "\(text)")
+    }
+
+    @Test("with an empty undoSqlMigrationPrefix, U files are unrecognised names, as in Flyway Community")
+    func undoPrefixOff() {
+        var community = NamingConvention()
+        community.undoPrefix = ""
+        #expect(community.parse("U1__undo.sql") == .invalid("Unrecognised migration name format: U1__undo.sql"))
+        var custom = NamingConvention()
+        custom.undoPrefix = "down"
+        guard case .migration(.undo, let version?, "x") = custom.parse("down2__x.sql") else {
+            Issue.record("down2__x.sql should be an undo migration with a custom prefix")
+            return
+        }
+        #expect(version.text == "2")
     }
 
     @Test("callbacks are recognised, longest prefix first")

@@ -104,9 +104,9 @@ struct GitBaseCheck {
                 ["ls-tree", "-r", "-z", "--name-only", base, "--", prefix.isEmpty ? "." : prefix], in: root)
             for path in listing.split(separator: "\0").map(String.init) {
                 let filename = path.split(separator: "/").last.map(String.init) ?? path
-                guard case .migration(let kind, let version?, let description) = naming.parse(filename) else {
-                    continue
-                }
+                guard case .migration(let kind, let version?, let description) = naming.parse(filename),
+                    kind != .undo
+                else { continue }
                 let data = try gitData(["show", "\(base):\(path)"], in: root)
                 let checksum =
                     Checksum(utf8Bytes: [UInt8](data)) ?? Checksum(text: String(decoding: data, as: UTF8.self))

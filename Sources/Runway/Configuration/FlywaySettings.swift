@@ -326,7 +326,7 @@ extension FlywayKey {
     /// `outputType` (from files and the environment; `-outputType=json` on the command line becomes `--output json`),
     /// `outputQueryResults` (validated as a boolean), `loggers`, `kerberosConfigFile`, `detectEncoding`, `stream`,
     /// `batch`, `communityDBSupportEnabled`, `reportEnabled`, `reportFilename`, `powershellExecutable`,
-    /// `scriptPlaceholderPrefix`, `scriptPlaceholderSuffix` (non-SQL scripts), `undoSqlMigrationPrefix` (Teams undo),
+    /// `scriptPlaceholderPrefix`, `scriptPlaceholderSuffix` (non-SQL scripts),
     /// `cleanOnValidationError` (removed in Flyway 11; never cleaning is the safe reading), `configurations` (Gradle),
     /// `skipDefaultCallbacks` when `false`, and every key under another database's namespace
     /// (``ignoredNamespaces``).
@@ -372,6 +372,7 @@ extension FlywayKey {
         .text("sqlMigrationPrefix", \.naming.versionedPrefix, allowEmpty: true),
         .text("repeatableSqlMigrationPrefix", \.naming.repeatablePrefix, allowEmpty: true),
         .text("baselineMigrationPrefix", \.naming.baselinePrefix, allowEmpty: true),
+        .text("undoSqlMigrationPrefix", \.naming.undoPrefix, allowEmpty: true),
         .text("sqlMigrationSeparator", \.naming.separator),
         .list("sqlMigrationSuffixes", \.naming.suffixes),
         .bool("validateMigrationNaming", \.validateMigrationNaming),
@@ -477,7 +478,6 @@ extension FlywayKey {
         .ignored("powershellExecutable", "Runway runs SQL migrations only"),
         .ignored("scriptPlaceholderPrefix", "Runway runs SQL migrations only"),
         .ignored("scriptPlaceholderSuffix", "Runway runs SQL migrations only"),
-        .ignored("undoSqlMigrationPrefix", "undo migrations are a Flyway Teams feature"),
         .ignored("cleanOnValidationError", "removed in Flyway 11; Runway never cleans on a validation error"),
         .ignored("configurations", list: true, "Gradle plugin setting"),
         // Rejected: ignoring them would change the outcome.

@@ -121,7 +121,7 @@ extension Engine {
         // 2. Missing (and, unless ignored, future) migrations get DELETE rows.
         let service = try MigrationInfoService(
             resolved: context.resolved, applied: try history.read(on: session.work), target: .latest,
-            outOfOrder: true)
+            outOfOrder: true, undo: context.undo)
         var deleted: [RepairedMigration] = []
         for info in service.all {
             guard let row = info.applied, !row.isSynthetic, row.type != .delete,
@@ -141,7 +141,7 @@ extension Engine {
         var aligned: [RepairedMigration] = []
         for info in service.all {
             guard let row = info.applied, let file = info.resolved, !row.isSynthetic, row.type != .delete,
-                info.state != .ignored, info.state != .deleted
+                info.state != .ignored, info.state != .deleted, info.state != .undone
             else { continue }
             let description = MigrationInfoService.abbreviatedDescription(file.description)
             var update = false

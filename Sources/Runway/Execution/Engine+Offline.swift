@@ -39,7 +39,9 @@ extension Engine {
         // Each file is split (and linted) as a stream, one statement at a time: a script of any size is checked in
         // bounded memory, and nothing of one file is kept while the next is read.
         var lintFindings: [(script: String, findings: [LintFinding])] = []
-        for file in scan.migrations + scan.callbacks {
+        // Undo files are checked as scripts (and for duplicate versions among themselves); the statement rules of the
+        // lint do not apply to them (an undo file drops what its migration added), the undo rule below does.
+        for file in scan.migrations + scan.callbacks + scan.undoMigrations {
             do throws(RunwayError) {
                 if case .migration = file.name { resolved += try resolver.resolveAllowingDuplicates([file]) }
                 let source = try source(of: file, placeholders: replacer)
@@ -62,7 +64,7 @@ extension Engine {
                             severity: .error, code: "MIXED_TRANSACTIONALITY", file: file.relativePath,
                             line: mixed.offending.line, message: mixed.message))
                 }
-                if case .migration = file.name, let linter = options.linter {
+                if case .migration(let kind, _, _) = file.name, kind != .undo, let linter = options.linter {
                     let statements = try source.statements(serverMajorVersion: 15, standardConformingStrings: true)
                     lintFindings.append(
                         (
@@ -77,6 +79,9 @@ extension Engine {
                 let undefined = error.fileProblem == .undefinedPlaceholder
                 add(error, code: undefined ? "UNDEFINED_PLACEHOLDER" : "INVALID_SQL")
             }
+        }
+        if let linter = options.linter {
+            lintFindings += lintUndoFiles(scan, linter: linter, placeholders: replacer)
         }
         resolved.sort(by: MigrationResolver.flywayOrder)
         for error in MigrationResolver.duplicates(in: resolved) {
@@ -101,5 +106,38 @@ extension Engine {
             ).check(resolved)
         }
         return CIReport(findings: findings, migrationsChecked: scan.migrations.count)
+    }
+
+    /// The undo rule: each undo file read with the versioned migration of its version. A file that cannot be read or
+    /// split is left to the other checks.
+    private func lintUndoFiles(
+        _ scan: ScanResult, linter: MigrationLinter, placeholders: PlaceholderReplacer
+    ) -> [(script: String, findings: [LintFinding])] {
+        func statements(_ file: ScannedFile) -> [SQLStatement]? {
+            do throws(RunwayError) {
+                let stream = try source(of: file, placeholders: placeholders).statements(
+                    serverMajorVersion: 15, standardConformingStrings: true)
+                var list: [SQLStatement] = []
+                while let statement = try stream.next() { list.append(statement) }
+                return list
+            } catch {
+                return nil
+            }
+        }
+        var forwardByVersion: [MigrationVersion: ScannedFile] = [:]
+        for file in scan.migrations {
+            if case .migration(.versioned, let version?, _) = file.name { forwardByVersion[version] = file }
+        }
+        var result: [(script: String, findings: [LintFinding])] = []
+        for undo in scan.undoMigrations {
+            guard case .migration(.undo, let version?, _) = undo.name, let forward = forwardByVersion[version],
+                let undoStatements = statements(undo), let forwardStatements = statements(forward)
+            else { continue }
+            let findings = linter.lintUndo(
+                file: undo.relativePath, statements: undoStatements, forward: forward.relativePath,
+                forwardStatements: forwardStatements)
+            if !findings.isEmpty { result.append((undo.relativePath, findings)) }
+        }
+        return result
     }
 }

@@ -41,7 +41,8 @@ extension Engine {
                 let applied = exists ? try session.history.read(on: session.work) : []
                 let service = try MigrationInfoService(
                     resolved: resolved, applied: applied, target: configuration.target,
-                    outOfOrder: configuration.outOfOrder)
+                    outOfOrder: configuration.outOfOrder,
+                    undo: try resolveUndo(files, placeholders: session.placeholders))
                 if let reason = notReady(service, until: until) {
                     lastReason = reason
                 } else {

@@ -58,20 +58,35 @@ struct Engine {
             .resolve(scan.migrations)
     }
 
+    /// Resolves the undo files (raw checksums, as versioned migrations) and rejects two with the same version.
+    func resolveUndo(_ scan: ScanResult, placeholders: PlaceholderReplacer) throws(RunwayError) -> [ResolvedMigration] {
+        guard !scan.undoMigrations.isEmpty else { return [] }
+        return try MigrationResolver(
+            placeholders: placeholders, placeholderReplacement: configuration.placeholderReplacement
+        ).resolve(scan.undoMigrations)
+    }
+
     /// Everything a command needs after connecting: files, callbacks, the session and the resolved migrations.
     struct Context {
         let files: ScanResult
         let callbacks: Callbacks
         let session: Session
         let resolved: [ResolvedMigration]
+        /// The undo files (`U<version>__...`), resolved with their raw checksums; kept apart from ``resolved`` so
+        /// that only `undo`, `info` and `validate` see them.
+        let undo: [ResolvedMigration]
         private let index: FileIndex
 
-        init(files: ScanResult, callbacks: Callbacks, session: Session, resolved: [ResolvedMigration]) {
+        init(
+            files: ScanResult, callbacks: Callbacks, session: Session, resolved: [ResolvedMigration],
+            undo: [ResolvedMigration] = []
+        ) {
             self.files = files
             self.callbacks = callbacks
             self.session = session
             self.resolved = resolved
-            index = FileIndex(files.migrations)
+            self.undo = undo
+            index = FileIndex(files.migrations + files.undoMigrations)
         }
 
         /// The scanned file behind a resolved migration.
@@ -110,7 +125,8 @@ struct Engine {
         let session = try connecting.wait()
         try fire("afterConnect", callbacks: callbacks, session: session)
         let resolved = try resolve(files, placeholders: session.placeholders)
-        return Context(files: files, callbacks: callbacks, session: session, resolved: resolved)
+        let undo = try resolveUndo(files, placeholders: session.placeholders)
+        return Context(files: files, callbacks: callbacks, session: session, resolved: resolved, undo: undo)
     }
 
     /// Reads the history (empty when the table does not exist yet) and builds Flyway's info model. The rows'
@@ -126,7 +142,7 @@ struct Engine {
         let applied = exists ? try session.history.read(on: session.work, times: times) : []
         return try MigrationInfoService(
             resolved: context.resolved, applied: applied, target: target ?? configuration.target,
-            outOfOrder: outOfOrder ?? configuration.outOfOrder)
+            outOfOrder: outOfOrder ?? configuration.outOfOrder, undo: context.undo)
     }
 
     /// Runs `body` between the `before<Name>` and `after<Name>` callbacks, firing `after<Name>Error` on failure.

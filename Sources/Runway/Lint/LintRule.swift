@@ -61,7 +61,7 @@ public struct LintRule: Sendable, Hashable {
     public static let all: [LintRule] = [
         .createIndexNotConcurrently, .addColumnNotNullWithoutDefault, .volatileDefault, .alterColumnType,
         .setNotNull, .foreignKeyWithoutNotValid, .checkWithoutNotValid, .addUniqueConstraint, .dropColumn,
-        .dropTable, .renameColumn, .renameTable, .missingLockTimeout, .invalidDisableComment,
+        .dropTable, .renameColumn, .renameTable, .missingLockTimeout, .invalidDisableComment, .undoDropsFilledColumn,
     ]
 
     /// The rule with this id, if there is one.

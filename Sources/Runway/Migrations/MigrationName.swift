@@ -6,9 +6,18 @@ public enum MigrationKind: String, Sendable, Hashable, Codable {
     case repeatable
     /// `B<version>__<description>.sql`: a baseline migration, applied only to an empty database.
     case baseline
+    /// `U<version>__<description>.sql`: the undo migration of version `<version>` (Flyway Teams' naming), run only
+    /// by `migrate undo`.
+    case undo
 
     /// The value of the history table's `type` column for this kind.
-    public var historyType: MigrationType { self == .baseline ? .sqlBaseline : .sql }
+    public var historyType: MigrationType {
+        switch self {
+        case .versioned, .repeatable: .sql
+        case .baseline: .sqlBaseline
+        case .undo: .undoSQL
+        }
+    }
 }
 
 /// File-name conventions (Flyway's `sqlMigrationPrefix`, `repeatableSqlMigrationPrefix`, separator and suffixes).
@@ -19,6 +28,9 @@ public struct NamingConvention: Sendable, Hashable {
     public var repeatablePrefix = "R"
     /// Prefix of baseline migrations (default `B`).
     public var baselinePrefix = "B"
+    /// Prefix of undo migrations (Flyway Teams' `undoSqlMigrationPrefix`, default `U`). Empty: undo files are not
+    /// recognised (`U1__x.sql` is then an unrecognised name, as in Flyway Community).
+    public var undoPrefix = "U"
     /// Separator between version and description (default `__`).
     public var separator = "__"
     /// File suffixes, matched case-insensitively (default `.sql`).
@@ -41,7 +53,7 @@ public let callbackEvents: [String] = [
 
 /// The result of parsing one file name with Flyway's `ResourceNameParser` rules.
 public enum ParsedName: Sendable, Equatable {
-    /// A versioned, repeatable or baseline migration.
+    /// A versioned, repeatable, baseline or undo migration.
     case migration(kind: MigrationKind, version: MigrationVersion?, description: String)
     /// A SQL callback such as `beforeMigrate.sql` or `afterMigrate__notify.sql`.
     case callback(event: String, description: String)
@@ -78,6 +90,7 @@ extension NamingConvention {
         consider(versionedPrefix, .kind(.versioned))
         consider(repeatablePrefix, .kind(.repeatable))
         consider(baselinePrefix, .kind(.baseline))
+        consider(undoPrefix, .kind(.undo))
         if let initial = base.first, Self.eventInitials.contains(initial),
             let event = Self.eventsLongestFirst.first(where: { base.starts(with: $0.bytes) })
         {

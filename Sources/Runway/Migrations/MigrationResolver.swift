@@ -39,7 +39,9 @@ struct MigrationResolver {
     static func duplicates(in resolved: [ResolvedMigration]) -> [RunwayError] {
         var errors: [RunwayError] = []
         for (a, b) in zip(resolved, resolved.dropFirst()) {
-            if let va = a.version, let vb = b.version, va == vb, (a.kind == .baseline) == (b.kind == .baseline) {
+            if let va = a.version, let vb = b.version, va == vb, (a.kind == .baseline) == (b.kind == .baseline),
+                (a.kind == .undo) == (b.kind == .undo)
+            {
                 errors.append(
                     .invalidMigration(
                         "Found more than one migration with version \(va)\nOffenders:\n-> \(a.path) (\(a.type))\n-> "
@@ -61,6 +63,7 @@ struct MigrationResolver {
         switch (a.version, b.version) {
         case (let va?, let vb?):
             if va != vb { return va < vb }
+            if (a.kind == .undo) != (b.kind == .undo) { return b.kind == .undo }
             return a.kind != .baseline && b.kind == .baseline
         case (.some, nil): return true
         case (nil, .some): return false

@@ -67,6 +67,9 @@ struct ScanResult: Sendable {
     var migrations: [ScannedFile] = []
     /// Callback files (`beforeMigrate.sql`...), in relative-path order.
     var callbacks: [ScannedFile] = []
+    /// Undo files (`U<version>__<description>.sql`), in relative-path order; only `undo`, `info`, `validate` and
+    /// the lint look at them, so nothing else changes when a folder holds some.
+    var undoMigrations: [ScannedFile] = []
     /// Flyway's messages for files whose names do not follow the convention.
     var invalidNames: [String] = []
     /// One message per configured location that was skipped because it is not a folder (without
@@ -257,11 +260,16 @@ struct MigrationScanner {
                 let relative = item.entry.relativePath
                 if let previous = seen[relative], previous == file.rawChecksum { continue }
                 seen[relative] = file.rawChecksum
-                if case .callback = item.name { result.callbacks.append(file) } else { result.migrations.append(file) }
+                switch item.name {
+                case .callback: result.callbacks.append(file)
+                case .migration(kind: .undo, _, _): result.undoMigrations.append(file)
+                default: result.migrations.append(file)
+                }
             }
         }
         result.migrations = Self.sortedByPath(result.migrations)
         result.callbacks = Self.sortedByPath(result.callbacks)
+        result.undoMigrations = Self.sortedByPath(result.undoMigrations)
         return (result, fileErrors)
     }
 

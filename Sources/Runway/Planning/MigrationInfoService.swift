@@ -23,6 +23,9 @@ public struct MigrationInfoService: Sendable {
     public let lastResolvedVersion: MigrationVersion?
     /// The highest version of a `BASELINE` or `SQL_BASELINE` row; files at or below it are never compared with rows.
     let appliedBaseline: MigrationVersion?
+    /// The undo files whose versioned migration is applied and not undone, in state `Available` (Flyway Teams). As in
+    /// Flyway's `info` table, they are not entries of ``all``: they show as `Undoable: Yes` on their migration.
+    public let available: [MigrationInfo]
 
     /// Merges the resolved files with the history rows.
     ///
@@ -31,15 +34,38 @@ public struct MigrationInfoService: Sendable {
     ///   - applied: The history table rows, in any order (they are ordered by `installed_rank`).
     ///   - target: Flyway's `target`; files above it are `Above Target`.
     ///   - outOfOrder: Flyway's `outOfOrder`; files below the current version are `Pending` instead of `Ignored`.
+    ///   - undo: The undo files (`U<version>__...`, Flyway Teams): they match `UNDO_SQL` rows, make a versioned
+    ///     entry `Undoable`, and a successful `UNDO_SQL` row turns the latest row of its version `Undone` (its file
+    ///     is then `Pending` again).
     /// - Throws: ``RunwayError`` when two `DELETE` rows mark the same applied row of a version as deleted
     ///   (`Corrupted schema history: multiple delete entries for version <v>`).
     public init(
         resolved: [ResolvedMigration], applied: [AppliedMigration], target: MigrationTarget = .latest,
-        outOfOrder: Bool = false
+        outOfOrder: Bool = false, undo: [ResolvedMigration] = []
     ) throws(RunwayError) {
         var builder = Builder(outOfOrder: outOfOrder)
+        for file in undo { if let version = file.version { builder.undoFiles[version] = file } }
         try builder.collect(resolved: resolved, applied: applied, target: target)
-        self.all = builder.infos(target: target)
+        var all = builder.infos(target: target)
+        var available: [MigrationInfo] = []
+        if !builder.undoFiles.isEmpty {
+            for index in all.indices {
+                guard let version = all[index].version, all[index].type != .undoSQL,
+                    !(all[index].applied?.isSynthetic ?? false)
+                else { continue }
+                all[index].undoFile = builder.undoFiles[version]
+            }
+            for file in undo {
+                guard let version = file.version else { continue }
+                let live = all.contains {
+                    $0.version == version && $0.applied != nil && $0.type != .undoSQL && $0.state.isApplied
+                        && $0.state != .undone && $0.state != .deleted && !($0.applied?.isSynthetic ?? false)
+                }
+                if live { available.append(MigrationInfo(resolved: file, applied: nil, state: .available)) }
+            }
+        }
+        self.all = all
+        self.available = available
         self.target = target
         self.outOfOrder = outOfOrder
         self.lastResolvedVersion = builder.context.lastResolved
@@ -54,6 +80,7 @@ public struct MigrationInfoService: Sendable {
     public var current: MigrationInfo? {
         func counts(_ info: MigrationInfo) -> Bool {
             info.state.isApplied && info.state != .deleted && info.state != .undone && info.type != .delete
+                && info.type != .undoSQL
         }
         var best: (info: MigrationInfo, version: MigrationVersion)?
         for info in all where counts(info) {
@@ -138,7 +165,7 @@ public struct MigrationInfoService: Sendable {
                 "FAILED_REPEATABLE_MIGRATION", "Detected failed repeatable migration: \(info.description)" + repair)
         }
 
-        if info.resolved == nil, let row = info.applied, !row.isSynthetic, state != .superseded,
+        if info.resolved == nil, let row = info.applied, !row.isSynthetic, row.type != .undoSQL, state != .superseded,
             !(rules.missingIgnored && state.isMissing), !(rules.futureIgnored && state.isFuture)
         {
             let repair = ".\nIf you removed this migration intentionally, run repair to mark the migration as deleted."
@@ -299,6 +326,8 @@ extension MigrationInfoService {
         var applied: AppliedMigration?
         var outOfOrder = false
         var deleted = false
+        /// A later successful `UNDO_SQL` row of the same version undid this row.
+        var undone = false
         /// Position in Flyway's construction order, the tie-break of the (stable) sort.
         var order = 0
         var version: MigrationVersion? { applied != nil ? applied?.version : resolved?.version }
@@ -315,6 +344,8 @@ extension MigrationInfoService {
     struct Builder {
         var context: Context
         var entries: [Entry] = []
+        /// Undo files by version.
+        var undoFiles: [MigrationVersion: ResolvedMigration] = [:]
 
         init(outOfOrder: Bool) { context = Context(outOfOrder: outOfOrder) }
 
@@ -346,13 +377,15 @@ extension MigrationInfoService {
 
             for index in versionedRows.indices {
                 if let version = versionedRows[index].applied?.version, let type = versionedRows[index].applied?.type {
-                    versionedRows[index].resolved = versionedFiles[VersionKey(version: version, type: type)]
+                    versionedRows[index].resolved =
+                        type == .undoSQL
+                        ? undoFiles[version] : versionedFiles[VersionKey(version: version, type: type)]
                 }
             }
             var pendingVersioned = versionedFiles
             for entry in versionedRows {
                 guard let row = entry.applied, let version = row.version, entry.resolved != nil, !entry.deleted,
-                    row.type != .delete
+                    !entry.undone, row.type != .delete, row.type != .undoSQL
                 else { continue }
                 pendingVersioned[VersionKey(version: version, type: row.type)] = nil
             }
@@ -417,6 +450,15 @@ extension MigrationInfoService {
                     }
                     continue
                 }
+                if row.type == .undoSQL && row.success {
+                    // Flyway Teams: a successful undo row undoes the latest earlier live row of its version.
+                    let target = list.lastIndex {
+                        guard let applied = $0.applied else { return false }
+                        return !applied.isSynthetic && applied.type != .undoSQL && $0.version == version && !$0.undone
+                            && !$0.deleted
+                    }
+                    if let index = target { list[index].undone = true }
+                }
                 list.append(Entry(applied: row))
             }
             return list
@@ -445,7 +487,9 @@ extension MigrationInfoService {
             for index in list.indices {
                 guard let row = list[index].applied, let version = row.version else { continue }
                 if context.lastApplied.map({ version > $0 }) ?? true {
-                    if row.type != .delete && !list[index].deleted { context.lastApplied = version }
+                    if row.type != .delete && row.type != .undoSQL && !list[index].deleted && !list[index].undone {
+                        context.lastApplied = version
+                    }
                 } else {
                     list[index].outOfOrder = true
                 }
@@ -473,6 +517,7 @@ extension MigrationInfoService {
 
         func state(of entry: Entry) -> MigrationState {
             if entry.deleted { return .deleted }
+            if entry.undone { return .undone }
             if let row = entry.applied { return appliedState(row, entry) }
             if let file = entry.resolved { return resolvedState(file) }
             return .pending  // Unreachable: every entry has a file or a row.
@@ -505,6 +550,8 @@ extension MigrationInfoService {
         /// Flyway's `BaseAppliedMigration.getState` and `BaselineAppliedMigration.getState`.
         func appliedState(_ row: AppliedMigration, _ entry: Entry) -> MigrationState {
             if row.type == .delete { return .success }
+            // An undo row is what it did, whether or not its file is still there.
+            if row.type == .undoSQL { return row.success ? .success : .failed }
             let missing = missingState(row, entry.resolved)
             if row.type.isBaselineOrMarker {
                 if row.type.isBaselineMigration {

@@ -48,6 +48,8 @@ public struct MigrationInfo: Sendable {
     public var applied: AppliedMigration?
     /// Flyway's state.
     public var state: MigrationState
+    /// The undo file of this entry's version (`U<version>__...`), for versioned migrations.
+    public var undoFile: ResolvedMigration?
 
     /// Creates an info entry.
     public init(resolved: ResolvedMigration?, applied: AppliedMigration?, state: MigrationState) {
@@ -66,9 +68,19 @@ public struct MigrationInfo: Sendable {
     public var type: MigrationType { applied?.type ?? resolved?.type ?? .sql }
     /// The script path relative to its location.
     public var script: String { applied?.script ?? resolved?.script ?? "" }
-    /// Flyway's category column: `Versioned`, `Repeatable`, `Baseline` or empty for markers.
+    /// Flyway's `Undoable` column of the `info` table: empty for repeatables, markers without a version, `DELETE`
+    /// rows, deleted and undone entries and undo rows; `Yes` when an undo file of the version exists; else `No`.
+    public var undoable: String {
+        if versionText == nil || type == .delete || type == .undoSQL || state == .deleted || state == .undone {
+            return ""
+        }
+        return undoFile != nil ? "Yes" : "No"
+    }
+
+    /// Flyway's category column: `Versioned`, `Repeatable`, `Baseline`, `Undo` or empty for markers.
     public var category: String {
         if let applied, applied.isSynthetic { return "" }
+        if type == .undoSQL { return "Undo" }
         if type == .sqlBaseline { return "Baseline" }
         return version == nil ? "Repeatable" : "Versioned"
     }

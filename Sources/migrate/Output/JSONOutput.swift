@@ -56,14 +56,15 @@ enum JSONOutput {
     }
 
     static func migration(_ entry: MigrationInfo) -> JSONValue {
+        // Flyway's JSON says `No` also for Deleted rows, where its table says nothing.
         let undoable =
-            entry.versionText == nil || entry.type == .delete ? "" : "No"
+            entry.state == .deleted && entry.versionText != nil && entry.type != .delete ? "No" : entry.undoable
         return .object([
             ("category", .string(entry.category)), ("version", .string(entry.versionText ?? "")),
             ("rawVersion", .string(entry.versionText ?? "")), ("description", .string(entry.description)),
             ("type", .string(entry.type.rawValue)), ("installedOnUTC", .string(entry.applied?.installedOnUTC ?? "")),
             ("state", .string(entry.state.displayName)), ("undoable", .string(undoable)),
-            ("filepath", .string(entry.resolved?.path ?? "")), ("undoFilepath", .string("")),
+            ("filepath", .string(entry.resolved?.path ?? "")), ("undoFilepath", .string(entry.undoFile?.path ?? "")),
             ("installedBy", .string(entry.applied?.installedBy ?? "")), ("shouldExecuteExpression", .null),
             ("executionTime", .int(entry.applied?.executionTime ?? 0)),
             ("script", .string(entry.script)),
@@ -155,6 +156,9 @@ enum JSONOutput {
         if operation == "migrate", let result = error.migrateResult {
             return migrate(result, schemas: schemas, failure: error)
         }
+        if operation == "undo", let result = error.undoResult {
+            return undo(result, schemas: schemas, failure: error)
+        }
         return .object([
             ("operation", .string(operation)), ("success", .bool(false)), ("error", errorDetails(error)),
         ])
@@ -174,6 +178,33 @@ enum JSONOutput {
         if let line = error.line { fields.append(("lineNumber", .int(line))) }
         if let file = error.file { fields.append(("path", .string(file))) }
         fields.append(("cause", .null))
+        return .object(fields)
+    }
+
+    /// Flyway Teams' undo result (`initialSchemaVersion`, `targetSchemaVersion`, `schemaName`, `undoneMigrations`,
+    /// `migrationsUndone`, ..., `operation`), plus `success` and, for a failed run, `error`.
+    static func undo(_ result: UndoResult, schemas: [String], failure: RunwayError? = nil) -> JSONValue {
+        var fields: [(String, JSONValue)] = [
+            ("initialSchemaVersion", .optional(result.initialSchemaVersion)),
+            ("targetSchemaVersion", .optional(result.targetSchemaVersion)),
+            ("schemaName", .string(schemas.joined(separator: ", "))),
+            (
+                "undoneMigrations",
+                .array(
+                    result.migrations.map { m in
+                        .object([
+                            ("version", .string(m.version)), ("description", .string(m.description)),
+                            ("filepath", .string(m.filepath)), ("executionTime", .int(m.executionTime)),
+                            ("script", .string(m.script)),
+                        ])
+                    })
+            ),
+            ("migrationsUndone", .int(result.migrationsUndone)),
+            ("flywayVersion", .string("runway-\(RunwayVersion.current)")), ("database", .string(result.database)),
+            ("warnings", .array(result.warnings.map(JSONValue.string))), ("operation", .string("undo")),
+            ("success", .bool(failure == nil)), ("totalUndoTime", .int(result.totalUndoTime)),
+        ]
+        if let failure { fields.append(("error", errorDetails(failure))) }
         return .object(fields)
     }
 }

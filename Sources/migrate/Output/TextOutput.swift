@@ -17,13 +17,25 @@ enum TextOutput {
         return lines.joined(separator: "\n")
     }
 
+    static func undo(_ result: UndoResult) -> String {
+        let schema = "\"\(result.schemas.first ?? "")\""
+        if result.migrations.isEmpty {
+            return "Schema \(schema) has no versioned migration to undo."
+        }
+        var lines = result.migrations.map { m in
+            "Undid version \(m.version) - \(m.description) (\(m.script), \(m.executionTime) ms)"
+        }
+        lines.append(
+            "Successfully undid \(result.migrationsUndone) migration\(result.migrationsUndone == 1 ? "" : "s") "
+                + "to schema \(schema)"
+                + (result.targetSchemaVersion.map { ", now at version v\($0)" } ?? ", now at << Empty Schema >>"))
+        return lines.joined(separator: "\n")
+    }
+
     static func info(_ result: InfoResult) -> String {
         let rows = result.migrations.map { entry -> [String] in
-            let undoable: String = {
-                // Flyway: every versioned row, the BASELINE marker included, except DELETE rows.
-                if entry.versionText == nil || entry.type == .delete || entry.state == .deleted { return "" }
-                return "No"
-            }()
+            // Flyway: every versioned row, the BASELINE marker included, except DELETE, deleted, undone and undo rows.
+            let undoable = entry.undoable
             return [
                 entry.category, entry.versionText ?? "", entry.description, entry.type.rawValue,
                 entry.applied?.installedOn ?? "", entry.state.displayName, undoable,
