@@ -54,6 +54,25 @@ struct DriftCLITests {
         }
     }
 
+    @Test("a fleet of tenant schemas: exit 1 naming exactly the drifted tenant and its differences")
+    func fleet() async throws {
+        let db = try TestDatabase("clidriftfleet")
+        let folder = try MigrationFolder(["V1__users.sql": "CREATE TABLE users (id int PRIMARY KEY, name text);"])
+        let env = db.environment
+        let fleet = ["--locations", folder.path, "--each-schema", "tenant_a,tenant_b,tenant_c", "--parallel", "2"]
+        #expect(try await runMigrate(["migrate"] + fleet, environment: env).status == 0)
+        let clean = try await runMigrate(["check", "--drift"] + fleet, environment: env)
+        #expect(clean.status == 0, "\(clean.all)")
+        try db.connect().execute("CREATE INDEX users_name ON tenant_b.users (name)")
+        let drifted = try await runMigrate(["check", "--drift"] + fleet, environment: env)
+        #expect(drifted.status == 1, "\(drifted.all)")
+        let lines = drifted.stdout.split(separator: "\n")
+        #expect(lines.contains { $0.hasPrefix("tenant_b  failed") && $0.contains("added index tenant_b.users_name") })
+        #expect(lines.contains { $0.hasPrefix("tenant_a  succeeded") })
+        #expect(lines.contains { $0.hasPrefix("tenant_c  succeeded") })
+        #expect(drifted.stdout.contains("1 failed"))
+    }
+
     @Test("bad input exits 2 naming the flag, before the database is touched")
     func badInput() async throws {
         let db = try TestDatabase("clidriftbad")

@@ -5,7 +5,7 @@
 #endif
 
 /// What `check --drift` (``Migrator/checkDrift(options:)``) compares and where it builds the expected schema.
-public struct DriftOptions: Sendable {
+public struct DriftOptions: Sendable, Hashable {
     /// Objects managed outside migrations: never reported, nor anything inside them.
     public var ignore: [DriftIgnorePattern]
     /// Also compare privileges (grants on schemas, tables, views, sequences, functions and types).

@@ -28,11 +28,14 @@ public struct FleetTargetResult: Sendable {
     public let migrate: MigrateResult?
     public let info: InfoResult?
     public let validate: ValidateResult?
+    /// The drift report of `checkDrift` on this target.
+    public let drift: DriftReport?
 
     package init(
         target: String, outcome: Outcome, schemaVersionBefore: String? = nil, schemaVersionAfter: String? = nil,
         migrationsExecuted: Int = 0, durationMilliseconds: Int = 0, error: RunwayError? = nil,
-        migrate: MigrateResult? = nil, info: InfoResult? = nil, validate: ValidateResult? = nil
+        migrate: MigrateResult? = nil, info: InfoResult? = nil, validate: ValidateResult? = nil,
+        drift: DriftReport? = nil
     ) {
         self.target = target
         self.outcome = outcome
@@ -44,5 +47,6 @@ public struct FleetTargetResult: Sendable {
         self.migrate = migrate
         self.info = info
         self.validate = validate
+        self.drift = drift
     }
 }

@@ -15,12 +15,17 @@ struct CheckCommand: RunwayCommand {
             constraints, indexes (definition, validity), views and materialized views, functions and procedures \
             (signature and body), triggers, sequences, enums, domains and extensions; privileges with \
             --drift-privileges. Each difference is reported once as added (only live), removed (only in the \
-            migrations) or changed, with both sides. Read-only on the live database.
+            migrations) or changed, with both sides. Read-only on the live database. With the fleet flags \
+            (--each-schema-query...) every tenant is checked and the table names the drifted ones.
 
             Exit codes: 0 no drift; 1 drift, or the files cannot rebuild what was applied (edited or missing \
             files, an outdated repeatable, a baselined history); 2 bad usage (check without --drift, a bad \
             --drift-ignore pattern); 3-6 as the other commands.
             """)
+
+    static let noMode =
+        "check needs a mode: --drift (compare the live schema with the applied migrations) is the only one Runway has "
+        + "(Flyway's -changes, -code and -dryrun are not available)"
 
     @Flag(help: "Report drift between the live schema and the applied migrations (the only check mode).")
     var drift = false
@@ -41,8 +46,19 @@ struct CheckCommand: RunwayCommand {
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var migrations: MigrationOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup(title: "Fleets") var fleet: FleetArguments
 
     func run(flywaySettings: [(String, String)]) async throws {
+        if fleet.isActive {
+            guard drift else { throw ValidationError(Self.noMode) }
+            let options = DriftOptions(
+                ignore: try driftIgnore.map(DriftIgnorePattern.parseList) ?? [], privileges: driftPrivileges,
+                localCluster: driftLocalCluster)
+            try await FleetRun.run(
+                .checkDrift(options), name: "check", fleet: fleet, output: output, flywaySettings: flywaySettings,
+                connection, migrations)
+            return
+        }
         let format = output.output
         let drift = drift
         let ignore = driftIgnore
@@ -53,10 +69,7 @@ struct CheckCommand: RunwayCommand {
         ) {
             (migrator: Migrator) throws(RunwayError) in
             guard drift else {
-                throw RunwayError(
-                    .configuration,
-                    "check needs a mode: --drift (compare the live schema with the applied migrations) is the only one "
-                        + "Runway has (Flyway's -changes, -code and -dryrun are not available)")
+                throw RunwayError(.configuration, Self.noMode)
             }
             guard format != .junit else {
                 throw RunwayError(.configuration, "--output junit is not available for check: use text, json or github")
