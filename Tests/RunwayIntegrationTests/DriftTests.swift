@@ -45,13 +45,18 @@ struct DriftTests {
         """,
     ]
 
-    /// A live database migrated from ``migrations``, and a migrator for it.
-    static func migrated(_ label: String) async throws -> (TestDatabase, MigrationFolder, Migrator) {
-        let db = try TestDatabase(label)
-        let folder = try MigrationFolder(migrations)
-        let migrator = db.migrator([folder.path]) { $0.placeholders = ["region": "eu"] }
-        try await migrator.migrate()
-        return (db, folder, migrator)
+    /// A live database migrated from ``migrations``, its folder and a migrator for it (alive as long as this is).
+    final class Live: Sendable {
+        let db: TestDatabase
+        let folder: MigrationFolder
+        let migrator: Migrator
+
+        init(_ label: String) async throws {
+            db = try TestDatabase(label)
+            folder = try MigrationFolder(DriftTests.migrations)
+            migrator = db.migrator([folder.path]) { $0.placeholders = ["region": "eu"] }
+            try await migrator.migrate()
+        }
     }
 
     static func summary(_ report: DriftReport) -> [String] {
@@ -60,13 +65,13 @@ struct DriftTests {
 
     @Test("an untouched database reports nothing, with placeholders and built-ins as the live run had them")
     func untouched() async throws {
-        let (db, _, migrator) = try await Self.migrated("drift_clean")
-        let before = try db.history()
-        let report = try await migrator.checkDrift()
+        let live = try await Live("drift_clean")
+        let before = try live.db.history()
+        let report = try await live.migrator.checkDrift()
         #expect(Self.summary(report) == [])
         #expect(report.migrationsReplayed == ["V1__types.sql", "V2__users.sql", "R__views.sql"])
         #expect(report.schemas == ["public", "audit"])
-        #expect(try db.history() == before, "the live database is only read")
+        #expect(try live.db.history() == before, "the live database is only read")
     }
 
     /// Each object kind, drifted by hand, and the one difference the check must report.
@@ -131,9 +136,9 @@ struct DriftTests {
 
     @Test("each object kind drifted by hand is reported once", arguments: drifts)
     func driftIsReported(_ drift: (sql: String, expected: String, attribute: String?)) async throws {
-        let (db, _, migrator) = try await Self.migrated("drift")
-        _ = try db.connect().execute(drift.sql)
-        let report = try await migrator.checkDrift()
+        let live = try await Live("drift")
+        _ = try live.db.connect().execute(drift.sql)
+        let report = try await live.migrator.checkDrift()
         #expect(Self.summary(report) == [drift.expected], "after: \(drift.sql)")
         if let attribute = drift.attribute {
             let attributes = report.differences.first?.attributes ?? []
@@ -144,8 +149,8 @@ struct DriftTests {
 
     @Test("noise reports nothing: objects recreated in another order, new OIDs, other whitespace, column order")
     func noiseIsIgnored() async throws {
-        let (db, _, migrator) = try await Self.migrated("drift_noise")
-        _ = try db.connect().execute(
+        let live = try await Live("drift_noise")
+        _ = try live.db.connect().execute(
             """
             DROP VIEW user_names;
             CREATE   VIEW user_names AS
@@ -164,13 +169,13 @@ struct DriftTests {
             INSERT INTO users (name, email) VALUES ('a', 'b');
             SELECT nextval('counter');
             """)
-        #expect(Self.summary(try await migrator.checkDrift()) == [])
+        #expect(Self.summary(try await live.migrator.checkDrift()) == [])
     }
 
     @Test("--drift-ignore patterns leave out objects managed outside migrations, and what is inside them")
     func ignorePatterns() async throws {
-        let (db, _, migrator) = try await Self.migrated("drift_ignore")
-        _ = try db.connect().execute(
+        let live = try await Live("drift_ignore")
+        _ = try live.db.connect().execute(
             """
             CREATE TABLE audit_trail (id int);
             CREATE INDEX audit_trail_id ON audit_trail (id);
@@ -178,33 +183,33 @@ struct DriftTests {
             CREATE TABLE kept (id int);
             ALTER TABLE audit.log ADD COLUMN tmp_note text;
             """)
-        let all = try await migrator.checkDrift()
+        let all = try await live.migrator.checkDrift()
         #expect(
             Self.summary(all) == [
                 "added column audit.log.tmp_note", "added table public.audit_trail", "added table public.kept",
                 "added table public.tmp_load",
             ])
         let options = DriftOptions(ignore: try DriftIgnorePattern.parseList("public.audit_*,tmp_*"))
-        #expect(Self.summary(try await migrator.checkDrift(options: options)) == ["added table public.kept"])
+        #expect(Self.summary(try await live.migrator.checkDrift(options: options)) == ["added table public.kept"])
     }
 
     @Test("privileges are compared only when asked")
     func privileges() async throws {
-        let (db, _, migrator) = try await Self.migrated("drift_grants")
-        _ = try db.connect().execute("GRANT SELECT ON users TO PUBLIC")
-        #expect(Self.summary(try await migrator.checkDrift()) == [])
-        let report = try await migrator.checkDrift(options: DriftOptions(privileges: true))
+        let live = try await Live("drift_grants")
+        _ = try live.db.connect().execute("GRANT SELECT ON users TO PUBLIC")
+        #expect(Self.summary(try await live.migrator.checkDrift()) == [])
+        let report = try await live.migrator.checkDrift(options: DriftOptions(privileges: true))
         #expect(Self.summary(report) == ["changed table public.users"])
         #expect(report.differences.first?.attributes.first?.actual?.contains("PUBLIC:SELECT") == true)
     }
 
     @Test("only successful history rows are replayed: a pending file is not expected, an edited one is refused")
     func replaysTheHistoryNotTheFolder() async throws {
-        let (_, folder, migrator) = try await Self.migrated("drift_history")
-        try folder.write("V3__pending.sql", "CREATE TABLE pending (id int);")
-        #expect(Self.summary(try await migrator.checkDrift()) == [])
-        try folder.write("V1__types.sql", "CREATE TYPE status AS ENUM ('new');")
-        let error = await #expect(throws: RunwayError.self) { try await migrator.checkDrift() }
+        let live = try await Live("drift_history")
+        try live.folder.write("V3__pending.sql", "CREATE TABLE pending (id int);")
+        #expect(Self.summary(try await live.migrator.checkDrift()) == [])
+        try live.folder.write("V1__types.sql", "CREATE TYPE status AS ENUM ('new');")
+        let error = await #expect(throws: RunwayError.self) { try await live.migrator.checkDrift() }
         #expect(error?.code == .validation)
         #expect(error?.message.contains("edited after it was applied") == true)
     }

@@ -52,6 +52,7 @@ struct DriftCLITests {
         for output in [clean, text, json, github, ignored] {
             #expect(!output.all.contains(db.endpoint.password))
         }
+        withExtendedLifetime(folder) {}
     }
 
     @Test("a fleet of tenant schemas: exit 1 naming exactly the drifted tenant and its differences")
@@ -71,6 +72,7 @@ struct DriftCLITests {
         #expect(lines.contains { $0.hasPrefix("tenant_a  succeeded") })
         #expect(lines.contains { $0.hasPrefix("tenant_c  succeeded") })
         #expect(drifted.stdout.contains("1 failed"))
+        withExtendedLifetime(folder) {}
     }
 
     @Test("bad input exits 2 naming the flag, before the database is touched")
@@ -89,5 +91,6 @@ struct DriftCLITests {
         #expect(empty.status == 2)
         #expect(empty.stderr.contains("--drift-ignore"))
         #expect(try db.scalar("SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace") == "0")
+        withExtendedLifetime(folder) {}
     }
 }
