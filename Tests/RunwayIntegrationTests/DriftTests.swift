@@ -74,6 +74,23 @@ struct DriftTests {
         #expect(try live.db.history() == before, "the live database is only read")
     }
 
+    @Test("the live database is only read: no DDL there, no write to its history")
+    func readOnly() async throws {
+        let live = try await Live("drift_readonly")
+        _ = try live.db.connect().execute(
+            """
+            CREATE FUNCTION no_ddl() RETURNS event_trigger LANGUAGE plpgsql AS
+                $$ BEGIN RAISE EXCEPTION 'DDL on the live database: %', tg_tag; END $$;
+            CREATE FUNCTION no_writes() RETURNS trigger LANGUAGE plpgsql AS
+                $$ BEGIN RAISE EXCEPTION 'write to the live history'; END $$;
+            CREATE TRIGGER no_writes BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON flyway_schema_history
+                FOR EACH STATEMENT EXECUTE FUNCTION no_writes();
+            CREATE EVENT TRIGGER no_ddl ON ddl_command_start EXECUTE FUNCTION no_ddl();
+            """)
+        let report = try await live.migrator.checkDrift()
+        #expect(Self.summary(report) == ["added function public.no_ddl()", "added function public.no_writes()"])
+    }
+
     /// Each object kind, drifted by hand, and the one difference the check must report.
     static let drifts: [(sql: String, expected: String, attribute: String?)] = [
         ("DROP SCHEMA audit CASCADE", "removed schema audit", nil),

@@ -75,6 +75,28 @@ struct DriftCLITests {
         withExtendedLifetime(folder) {}
     }
 
+    @Test("--drift-local-cluster builds the expected schema in a temporary local cluster", .timeLimit(.minutes(2)))
+    func localCluster() async throws {
+        let db = try TestDatabase("clidriftlocal")
+        let temporary = try RunTemporaryDirectory()
+        let folder = try MigrationFolder([
+            "V1__users.sql": "CREATE TABLE users (id int PRIMARY KEY, name text DEFAULT '${flyway:database}');"
+        ])
+        var env = db.environment
+        env["TMPDIR"] = temporary.path
+        let base = ["--locations", folder.path]
+        #expect(try await runMigrate(["migrate"] + base, environment: env).status == 0)
+        let clean = try await runMigrate(["check", "--drift", "--drift-local-cluster"] + base, environment: env)
+        #expect(clean.status == 0, "\(clean.all)")
+        #expect(clean.stderr.contains("Starting a temporary PostgreSQL"))
+        try db.connect().execute("ALTER TABLE users ADD COLUMN extra int")
+        let drifted = try await runMigrate(["check", "--drift", "--drift-local-cluster"] + base, environment: env)
+        #expect(drifted.status == 1, "\(drifted.all)")
+        #expect(drifted.stdout.contains("added column public.users.extra"))
+        #expect(temporary.contents == [], "the cluster is removed")
+        withExtendedLifetime(folder) {}
+    }
+
     @Test("bad input exits 2 naming the flag, before the database is touched")
     func badInput() async throws {
         let db = try TestDatabase("clidriftbad")
