@@ -40,6 +40,9 @@ public struct FleetMigrator: Sendable {
         case dryRun
         /// ``Migrator/waitUntilMigrated(timeout:until:interval:)`` on each target.
         case wait(timeout: Double, interval: Double)
+        /// ``Migrator/checkDrift(options:)`` on each target (each builds its own scratch database): a target with drift
+        /// fails with an error listing its differences, and its report is in ``FleetTargetResult/drift``.
+        case checkDrift(DriftOptions)
     }
 
     /// The targets of this process, found once before anything runs.
@@ -235,6 +238,12 @@ public struct FleetMigrator: Sendable {
             case .repair:
                 _ = try await execute { (engine: Engine) throws(RunwayError) in try engine.repair() }
                 return FleetTargetResult(target: item.name, outcome: .succeeded, durationMilliseconds: elapsed())
+            case .checkDrift(let options):
+                let report = try await execute { (engine: Engine) throws(RunwayError) in try engine.checkDrift(options)
+                }
+                return FleetTargetResult(
+                    target: item.name, outcome: report.hasDrift ? .failed : .succeeded, durationMilliseconds: elapsed(),
+                    error: report.hasDrift ? Self.driftError(report) : nil, drift: report)
             case .wait(let timeout, let interval):
                 let result = try await execute { (engine: Engine) throws(RunwayError) in
                     try engine.waitUntilMigrated(timeout: timeout, until: nil, interval: interval)
@@ -246,6 +255,16 @@ public struct FleetMigrator: Sendable {
         } catch {
             return failed(error)
         }
+    }
+
+    /// A drifted target's error: how many differences, and the first few of them.
+    static func driftError(_ report: DriftReport) -> RunwayError {
+        let shown = report.differences.prefix(5).map { "\($0.change.rawValue) \($0.kind.rawValue) \($0.name)" }
+        let more = report.differences.count > 5 ? ", ..." : ""
+        return RunwayError(
+            .validation,
+            "Drift: \(report.differences.count) difference\(report.differences.count == 1 ? "" : "s"): "
+                + shown.joined(separator: ", ") + more)
     }
 
     // MARK: - Targets

@@ -141,6 +141,21 @@ public struct Migrator: Sendable {
         try await run { (engine: Engine) throws(RunwayError) in try engine.validateScratch() }
     }
 
+    /// `check --drift`: whether the live schema is what its applied migrations build.
+    ///
+    /// Replays the migrations the live history records as applied (successful rows, in `installed_rank` order, with
+    /// this configuration's placeholder values and the live session's built-ins) on a scratch database with the same
+    /// schema names, then compares the two catalogs: schemas, tables, columns, constraints, indexes, views and
+    /// materialized views, functions and procedures, triggers, sequences, enums, domains, extensions, and with
+    /// ``DriftOptions/privileges`` grants. Read-only on the live database.
+    ///
+    /// - Returns: each drifted object once; an empty ``DriftReport/differences`` means no drift.
+    /// - Throws: ``RunwayError`` with code `.validation` when the files cannot rebuild what was applied (an edited or
+    ///   missing file, an outdated repeatable, a baselined history) or a migration fails on the scratch database.
+    public func checkDrift(options: DriftOptions = DriftOptions()) async throws(RunwayError) -> DriftReport {
+        try await run { (engine: Engine) throws(RunwayError) in try engine.checkDrift(options) }
+    }
+
     /// A session the server ended (a restart, a switchover, a terminated backend) is worth another try, wherever the
     /// operation was: the server rolled back what was open and released the lock with the session.
     private static func retryableWhenSessionEnded(_ error: RunwayError) -> RunwayError {

@@ -28,7 +28,7 @@ struct Main: AsyncParsableCommand {
         version: RunwayVersion.current,
         subcommands: [
             MigrateCommand.self, InfoCommand.self, ValidateCommand.self, BaselineCommand.self, RepairCommand.self,
-            CleanCommand.self, WaitCommand.self, LintCommand.self, UndoCommand.self,
+            CleanCommand.self, WaitCommand.self, LintCommand.self, UndoCommand.self, CheckCommand.self,
         ],
         defaultSubcommand: MigrateCommand.self
     )

@@ -17,19 +17,22 @@ extension Engine {
             || ["PGHOST", "PGDATABASE", "PGSERVICE"].contains { environment[$0]?.isEmpty == false }
         // Scanned first: bad locations or files fail before a database or a cluster is created.
         let count = try scan().migrations.count
-        if serverConfigured {
-            return try onScratchDatabase(count: count)
+        return try onScratch(localCluster: !serverConfigured) { (scratch: Engine) throws(RunwayError) in
+            try scratch.applyFromZero(count: count)
         }
-        let cluster = try ScratchCluster.start(logger: logger)
-        defer { cluster.stop() }
-        var scratch = configuration
-        scratch.connection = cluster.settings
-        return try Engine(configuration: scratch, logger: logger, cancellation: cancellation).applyFromZero(
-            count: count)
     }
 
-    /// Creates `runway_scratch_<random>` on the configured server, migrates it, and drops it.
-    private func onScratchDatabase(count: Int) throws(RunwayError) -> CIReport {
+    /// Runs `body` with an engine on a throwaway database: `runway_scratch_<random>` created on the configured
+    /// server and dropped after (also when `body` throws), or, with `localCluster`, the `postgres` database of a
+    /// temporary local cluster that is removed after.
+    func onScratch<T>(localCluster: Bool, _ body: (Engine) throws(RunwayError) -> T) throws(RunwayError) -> T {
+        if localCluster {
+            let cluster = try ScratchCluster.start(logger: logger)
+            defer { cluster.stop() }
+            var scratch = configuration
+            scratch.connection = cluster.settings
+            return try body(Engine(configuration: scratch, logger: logger, cancellation: cancellation))
+        }
         let admin = try Session.connect(configuration, logger: logger, cancellation: cancellation, readWrite: true)
         defer { cancellation.untrack(admin) }
         let name = "runway_scratch_" + UUID().uuidString.prefix(8).lowercased()
@@ -45,8 +48,7 @@ extension Engine {
         }
         var scratch = configuration
         scratch.connection.database = name
-        return try Engine(configuration: scratch, logger: logger, cancellation: cancellation).applyFromZero(
-            count: count)
+        return try body(Engine(configuration: scratch, logger: logger, cancellation: cancellation))
     }
 
     /// Migrates an empty database (`count` migrations); a failure becomes a finding naming the file and line.

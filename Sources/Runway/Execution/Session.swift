@@ -336,6 +336,12 @@ final class Session {
     private(set) lazy var placeholders = configuration.placeholderReplacer(
         defaultSchema: defaultSchema, user: originalRole, database: database)
 
+    /// Replaces the placeholder values: a drift check's scratch session replays the migrations with the live
+    /// session's (its user, database and default schema), as the live run had them.
+    func usePlaceholders(_ replacer: PlaceholderReplacer) {
+        placeholders = replacer
+    }
+
     /// Writes to the history in autocommit as the role the session started with (a migration may have changed it),
     /// behind the lock check: nothing of it commits unless the lock is still held.
     @discardableResult

@@ -30,12 +30,15 @@ public struct FleetTargetResult: Sendable {
     public let validate: ValidateResult?
     /// For a dry run: the target's script (for `migrationsExecuted`: the migrations it would apply).
     public let dryRunScript: String?
+    /// The drift report of `checkDrift` on this target.
+    public let drift: DriftReport?
 
     package init(
         target: String, outcome: Outcome, schemaVersionBefore: String? = nil, schemaVersionAfter: String? = nil,
         migrationsExecuted: Int = 0, durationMilliseconds: Int = 0, error: RunwayError? = nil,
         migrate: MigrateResult? = nil, info: InfoResult? = nil, validate: ValidateResult? = nil,
-        dryRunScript: String? = nil
+        dryRunScript: String? = nil,
+        drift: DriftReport? = nil
     ) {
         self.target = target
         self.outcome = outcome
@@ -48,5 +51,6 @@ public struct FleetTargetResult: Sendable {
         self.info = info
         self.validate = validate
         self.dryRunScript = dryRunScript
+        self.drift = drift
     }
 }

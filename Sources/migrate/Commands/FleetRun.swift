@@ -173,7 +173,7 @@ enum FleetRun {
             var lines: [String] = []
             for result in sorted {
                 var line = "\(result.target)  \(result.outcome.rawValue)"
-                if result.outcome != .notStarted {
+                if result.outcome != .notStarted, result.drift == nil {
                     let before = result.schemaVersionBefore ?? "empty"
                     let after = result.schemaVersionAfter ?? "empty"
                     line += before == after ? "  version \(after)" : "  \(before) -> \(after)"
@@ -181,6 +181,7 @@ enum FleetRun {
                     if executed > 0 { line += "  \(executed) migration\(executed == 1 ? "" : "s")" }
                     line += "  \(result.durationMilliseconds) ms"
                 }
+                if result.drift != nil { line += "  \(result.durationMilliseconds) ms" }
                 if result.outcome == .failed { line += "  " + Self.oneLine(result.error) }
                 lines.append(line)
             }
@@ -200,14 +201,17 @@ enum FleetRun {
                     "targets",
                     .array(
                         sorted.map { result in
-                            .object([
+                            var fields: [(String, JSONValue)] = [
                                 ("name", .string(result.target)), ("outcome", .string(result.outcome.rawValue)),
                                 ("schemaVersionBefore", .optional(result.schemaVersionBefore)),
                                 ("schemaVersionAfter", .optional(result.schemaVersionAfter)),
                                 ("migrationsExecuted", .int(result.migrationsExecuted)),
                                 ("durationMs", .int(result.durationMilliseconds)),
                                 ("error", result.error.map(JSONOutput.errorDetails) ?? .null),
-                            ])
+                            ]
+                            // check --drift: each target's full report, as one target's JSON has it.
+                            if let drift = result.drift { fields.append(("drift", DriftOutput.json(drift))) }
+                            return .object(fields)
                         })
                 ),
                 (

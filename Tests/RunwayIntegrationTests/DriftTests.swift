@@ -1,0 +1,234 @@
+import Foundation
+import RunwayTestSupport
+import Testing
+
+@testable import Runway
+
+/// `check --drift` against a real PostgreSQL: a live database migrated from files, drifted by hand, compared with the
+/// scratch database the same files build.
+@Suite("check --drift against a real PostgreSQL")
+struct DriftTests {
+    /// One object of every kind the check compares, a placeholder and a built-in placeholder, a schema the
+    /// migrations create beside the managed one, and a repeatable.
+    static let migrations: [String: String] = [
+        "V1__types.sql": """
+        CREATE TYPE status AS ENUM ('new', 'done');
+        CREATE DOMAIN positive AS integer CHECK (VALUE > 0);
+        CREATE SEQUENCE counter START 10;
+        CREATE SCHEMA audit;
+        CREATE TABLE audit.log (id int, at timestamptz DEFAULT now());
+        """,
+        "V2__users.sql": """
+        CREATE TABLE users (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            name text NOT NULL DEFAULT 'x',
+            email text,
+            score positive,
+            state status,
+            region text DEFAULT '${region}',
+            origin text DEFAULT '${flyway:database}',
+            name_upper text GENERATED ALWAYS AS (upper(name)) STORED,
+            CONSTRAINT name_len CHECK (length(name) < 100)
+        );
+        CREATE INDEX users_email ON users (email);
+        CREATE MATERIALIZED VIEW user_count AS SELECT count(*) AS n FROM users;
+        CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            NEW.name := trim(NEW.name);
+            RETURN NEW;
+        END $$;
+        CREATE PROCEDURE reset_counter() LANGUAGE sql AS $$ SELECT setval('counter', 10) $$;
+        CREATE TRIGGER users_touch BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION touch();
+        """,
+        "R__views.sql": """
+        CREATE OR REPLACE VIEW user_names AS SELECT id, name FROM users WHERE state = 'new';
+        """,
+    ]
+
+    /// A live database migrated from ``migrations``, its folder and a migrator for it (alive as long as this is).
+    final class Live: Sendable {
+        let db: TestDatabase
+        let folder: MigrationFolder
+        let migrator: Migrator
+
+        init(_ label: String) async throws {
+            db = try TestDatabase(label)
+            folder = try MigrationFolder(DriftTests.migrations)
+            migrator = db.migrator([folder.path]) { $0.placeholders = ["region": "eu"] }
+            try await migrator.migrate()
+        }
+    }
+
+    static func summary(_ report: DriftReport) -> [String] {
+        report.differences.map { "\($0.change.rawValue) \($0.kind.rawValue) \($0.name)" }
+    }
+
+    @Test("an untouched database reports nothing, with placeholders and built-ins as the live run had them")
+    func untouched() async throws {
+        let live = try await Live("drift_clean")
+        let before = try live.db.history()
+        let report = try await live.migrator.checkDrift()
+        #expect(Self.summary(report) == [])
+        #expect(report.migrationsReplayed == ["V1__types.sql", "V2__users.sql", "R__views.sql"])
+        #expect(report.schemas == ["public", "audit"])
+        #expect(try live.db.history() == before, "the live database is only read")
+    }
+
+    @Test("the live database is only read: no DDL there, no write to its history")
+    func readOnly() async throws {
+        let live = try await Live("drift_readonly")
+        _ = try live.db.connect().execute(
+            """
+            CREATE FUNCTION no_ddl() RETURNS event_trigger LANGUAGE plpgsql AS
+                $$ BEGIN RAISE EXCEPTION 'DDL on the live database: %', tg_tag; END $$;
+            CREATE FUNCTION no_writes() RETURNS trigger LANGUAGE plpgsql AS
+                $$ BEGIN RAISE EXCEPTION 'write to the live history'; END $$;
+            CREATE TRIGGER no_writes BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON flyway_schema_history
+                FOR EACH STATEMENT EXECUTE FUNCTION no_writes();
+            CREATE EVENT TRIGGER no_ddl ON ddl_command_start EXECUTE FUNCTION no_ddl();
+            """)
+        let report = try await live.migrator.checkDrift()
+        #expect(Self.summary(report) == ["added function public.no_ddl()", "added function public.no_writes()"])
+    }
+
+    /// Each object kind, drifted by hand, and the one difference the check must report.
+    static let drifts: [(sql: String, expected: String, attribute: String?)] = [
+        ("DROP SCHEMA audit CASCADE", "removed schema audit", nil),
+        ("CREATE TABLE orphan (id int, note text)", "added table public.orphan", nil),
+        ("ALTER TABLE users ALTER COLUMN email TYPE varchar(200)", "changed column public.users.email", "type"),
+        ("ALTER TABLE users ALTER COLUMN name SET DEFAULT 'y'", "changed column public.users.name", "default"),
+        ("ALTER TABLE users ALTER COLUMN email SET NOT NULL", "changed column public.users.email", "nullability"),
+        ("ALTER TABLE users ALTER COLUMN id SET GENERATED BY DEFAULT", "changed column public.users.id", "identity"),
+        (
+            "ALTER TABLE users ALTER COLUMN name_upper DROP EXPRESSION", "changed column public.users.name_upper",
+            "generated"
+        ),
+        ("ALTER TABLE users ADD COLUMN extra int", "added column public.users.extra", nil),
+        (
+            "ALTER TABLE users DROP CONSTRAINT name_len; ALTER TABLE users ADD CONSTRAINT name_len CHECK (length(name) < 50)",
+            "changed constraint public.users.name_len", "definition"
+        ),
+        ("ALTER TABLE users DROP CONSTRAINT name_len", "removed constraint public.users.name_len", nil),
+        (
+            "DROP INDEX users_email; CREATE INDEX users_email ON users (lower(email))",
+            "changed index public.users_email",
+            "definition"
+        ),
+        (
+            "UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'users_email'::regclass",
+            "changed index public.users_email", "validity"
+        ),
+        (
+            "CREATE OR REPLACE VIEW user_names AS SELECT id, name FROM users WHERE state = 'done'",
+            "changed view public.user_names", "definition"
+        ),
+        ("DROP VIEW user_names", "removed view public.user_names", nil),
+        (
+            "DROP MATERIALIZED VIEW user_count; CREATE MATERIALIZED VIEW user_count AS SELECT count(*) + 1 AS n FROM users",
+            "changed materialized view public.user_count", "definition"
+        ),
+        (
+            "CREATE OR REPLACE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$",
+            "changed function public.touch()", "definition"
+        ),
+        (
+            "CREATE FUNCTION helper(a int) RETURNS int LANGUAGE sql AS 'SELECT a'",
+            "added function public.helper(a integer)", nil
+        ),
+        (
+            "CREATE OR REPLACE PROCEDURE reset_counter() LANGUAGE sql AS $$ SELECT setval('counter', 11) $$",
+            "changed procedure public.reset_counter()", "definition"
+        ),
+        ("ALTER TABLE users DISABLE TRIGGER users_touch", "changed trigger public.users.users_touch", "enabled"),
+        ("DROP TRIGGER users_touch ON users", "removed trigger public.users.users_touch", nil),
+        ("ALTER SEQUENCE counter INCREMENT 5", "changed sequence public.counter", "increment"),
+        ("ALTER TYPE status ADD VALUE 'archived'", "changed enum public.status", "labels"),
+        (
+            "ALTER DOMAIN positive ADD CONSTRAINT small CHECK (VALUE < 1000)", "changed domain public.positive",
+            "constraints"
+        ),
+        ("CREATE EXTENSION tsm_system_rows", "added extension tsm_system_rows", nil),
+        ("ALTER TABLE audit.log ALTER COLUMN at DROP DEFAULT", "changed column audit.log.at", "default"),
+    ]
+
+    @Test("each object kind drifted by hand is reported once", arguments: drifts)
+    func driftIsReported(_ drift: (sql: String, expected: String, attribute: String?)) async throws {
+        let live = try await Live("drift")
+        _ = try live.db.connect().execute(drift.sql)
+        let report = try await live.migrator.checkDrift()
+        #expect(Self.summary(report) == [drift.expected], "after: \(drift.sql)")
+        if let attribute = drift.attribute {
+            let attributes = report.differences.first?.attributes ?? []
+            #expect(attributes.map(\.name) == [attribute], "after: \(drift.sql)")
+            #expect(attributes.first.map { $0.expected != $0.actual } == true)
+        }
+    }
+
+    @Test("noise reports nothing: objects recreated in another order, new OIDs, other whitespace, column order")
+    func noiseIsIgnored() async throws {
+        let live = try await Live("drift_noise")
+        _ = try live.db.connect().execute(
+            """
+            DROP VIEW user_names;
+            CREATE   VIEW user_names AS
+                SELECT   id,
+                         name
+                FROM users   WHERE state='new';
+            DROP TRIGGER users_touch ON users;
+            DROP INDEX users_email;
+            ALTER TABLE users DROP COLUMN email;
+            ALTER TABLE users ADD COLUMN email text;
+            CREATE INDEX users_email ON users (email);
+            CREATE TRIGGER users_touch BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION touch();
+            ALTER TABLE users DROP CONSTRAINT name_len, ADD CONSTRAINT name_len CHECK (length(name) < 100);
+            DROP MATERIALIZED VIEW user_count;
+            CREATE MATERIALIZED VIEW user_count AS SELECT count(*)   AS n FROM users;
+            INSERT INTO users (name, email) VALUES ('a', 'b');
+            SELECT nextval('counter');
+            """)
+        let report = try await live.migrator.checkDrift()
+        #expect(Self.summary(report) == [], "\(report.differences)")
+    }
+
+    @Test("--drift-ignore patterns leave out objects managed outside migrations, and what is inside them")
+    func ignorePatterns() async throws {
+        let live = try await Live("drift_ignore")
+        _ = try live.db.connect().execute(
+            """
+            CREATE TABLE audit_trail (id int);
+            CREATE INDEX audit_trail_id ON audit_trail (id);
+            CREATE TABLE tmp_load (id int);
+            CREATE TABLE kept (id int);
+            ALTER TABLE audit.log ADD COLUMN tmp_note text;
+            """)
+        let all = try await live.migrator.checkDrift()
+        #expect(
+            Self.summary(all) == [
+                "added column audit.log.tmp_note", "added table public.audit_trail", "added table public.kept",
+                "added table public.tmp_load",
+            ])
+        let options = DriftOptions(ignore: try DriftIgnorePattern.parseList("public.audit_*,tmp_*"))
+        #expect(Self.summary(try await live.migrator.checkDrift(options: options)) == ["added table public.kept"])
+    }
+
+    @Test("privileges are compared only when asked")
+    func privileges() async throws {
+        let live = try await Live("drift_grants")
+        _ = try live.db.connect().execute("GRANT SELECT ON users TO PUBLIC")
+        #expect(Self.summary(try await live.migrator.checkDrift()) == [])
+        let report = try await live.migrator.checkDrift(options: DriftOptions(privileges: true))
+        #expect(Self.summary(report) == ["changed table public.users"])
+        #expect(report.differences.first?.attributes.first?.actual?.contains("PUBLIC:SELECT") == true)
+    }
+
+    @Test("only successful history rows are replayed: a pending file is not expected, an edited one is refused")
+    func replaysTheHistoryNotTheFolder() async throws {
+        let live = try await Live("drift_history")
+        try live.folder.write("V3__pending.sql", "CREATE TABLE pending (id int);")
+        #expect(Self.summary(try await live.migrator.checkDrift()) == [])
+        try live.folder.write("V1__types.sql", "CREATE TYPE status AS ENUM ('new');")
+        let error = await #expect(throws: RunwayError.self) { try await live.migrator.checkDrift() }
+        #expect(error?.code == .validation)
+        #expect(error?.message.contains("edited after it was applied") == true)
+    }
+}
