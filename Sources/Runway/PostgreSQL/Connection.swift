@@ -457,7 +457,8 @@ package final class Connection: @unchecked Sendable {
         let message = field(result, "M") ?? Self.scrub(String(cString: PQresultErrorMessage(result)), secrets: secrets)
         return RunwayError(
             RunwayError.Fields(
-                code: PQstatus(handle) == CONNECTION_OK ? .database : .connection, message: message.trimmingWhitespace(),
+                code: PQstatus(handle) == CONNECTION_OK ? .database : .connection,
+                message: message.trimmingWhitespace(),
                 sqlState: field(result, "C").map(SQLState.init(rawValue:)), detail: field(result, "D"),
                 hint: field(result, "H"), position: field(result, "P").flatMap(Int.init)))
     }

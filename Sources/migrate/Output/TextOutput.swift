@@ -100,7 +100,8 @@ struct AsciiTable {
         for row in cellWidths {
             for (index, width) in row.enumerated() { widths[index] = max(widths[index], width) }
         }
-        let ruler = Array(("+" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "+") + "+").utf8)
+        let ruler = Array(
+            ("+" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "+") + "+").utf8)
         // One byte buffer for the whole table: `info` on ten thousand migrations prints seventy thousand cells.
         var text: [UInt8] = []
         text.reserveCapacity((ruler.count + 1) * (rows.count + 5))
