@@ -64,16 +64,17 @@ struct ScratchClusterTests {
         #expect(temporary.contents == [], "left behind in TMPDIR: \(temporary.contents)")
     }
 
-    @Test("while it runs, only the invoking user can connect to the cluster", .timeLimit(.minutes(3)))
+    @Test("while it runs, only the invoking user can connect to the cluster", .timeLimit(.minutes(5)))
     func onlyTheInvokingUserConnects() async throws {
         let temporary = try RunTemporaryDirectory()
-        let folder = try MigrationFolder(["V1__slow.sql": "SELECT pg_sleep(15);"])
+        // Slow enough to be seen running on a loaded machine under AddressSanitizer (initdb alone can take a minute).
+        let folder = try MigrationFolder(["V1__slow.sql": "SELECT pg_sleep(30);"])
         let run = try RunningMigrate(
             ["validate", "--scratch", "--locations", folder.path], environment: environment(temporary),
             directory: nil)
-        // The server's socket appears once pg_ctl has started it; the migration then keeps it up for 15 s.
+        // The server's socket appears once pg_ctl has started it; the migration then keeps it up for 30 s.
         var socketDirectory: String?
-        let deadline = Date().addingTimeInterval(90)
+        let deadline = Date().addingTimeInterval(180)
         while socketDirectory == nil, Date() < deadline, !hasExited(run.processIdentifier) {
             socketDirectory = temporary.contents.filter { $0.hasPrefix("runway-scratch-") }
                 .map { temporary.path + "/" + $0 }
