@@ -187,10 +187,7 @@ public struct FleetMigrator: Sendable {
         var logger = self.logger
         logger[metadataKey: "target"] = "\(item.name)"
         let started = ContinuousClock.now
-        func elapsed() -> Int {
-            let duration = ContinuousClock.now - started
-            return Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
-        }
+        func elapsed() -> Int { (ContinuousClock.now - started).wholeMilliseconds }
         func failed(_ error: RunwayError) -> FleetTargetResult {
             let partial = error.migrateResult
             return FleetTargetResult(

@@ -47,9 +47,7 @@ extension Engine {
         for (description, file) in callbacks.scripts(for: event) {
             let source = try source(of: file, placeholders: session.placeholders)
             let outline = try outline(of: source, file: file, session: session)
-            let transactional =
-                (file.config.executeInTransaction ?? configuration.executeInTransaction)
-                && outline.canExecuteInTransaction
+            let transactional = runsInTransaction(file, outline)
             logger.info(
                 "Executing SQL callback: \(event) - \(description)\(transactional ? "" : " [non-transactional]")")
             func body() throws(RunwayError) {
@@ -83,6 +81,12 @@ extension Engine {
         do { try fire(event, callbacks: callbacks, session: session) } catch {
             logger.error("Callback failed", metadata: ["event": "\(event)", "error": "\(error.message)"])
         }
+    }
+
+    /// Whether a callback script runs in a transaction: its `.sql.conf` or the configured `executeInTransaction`,
+    /// and only when every statement can.
+    func runsInTransaction(_ file: ScannedFile, _ outline: ScriptOutline) -> Bool {
+        (file.config.executeInTransaction ?? configuration.executeInTransaction) && outline.canExecuteInTransaction
     }
 
     /// Where a script's bytes are read from: the file itself, or (after placeholder replacement with `placeholders`,

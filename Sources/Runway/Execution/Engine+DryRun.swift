@@ -77,9 +77,7 @@ extension Engine {
             for (description, file) in context.callbacks.scripts(for: event) {
                 let source = try source(of: file, placeholders: session.placeholders)
                 let outline = try outline(of: source, file: file, session: session)
-                let transactional =
-                    (file.config.executeInTransaction ?? configuration.executeInTransaction)
-                    && outline.canExecuteInTransaction
+                let transactional = runsInTransaction(file, outline)
                 try block(
                     "Callback \(event) - \(description): \(file.relativePath)", transactional: transactional
                 ) { () throws(RunwayError) in

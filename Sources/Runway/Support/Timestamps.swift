@@ -35,3 +35,10 @@ package enum Timestamps {
             + padded(Int(parts.tm_min), 2) + ":" + padded(Int(parts.tm_sec), 2)
     }
 }
+
+extension Duration {
+    /// The duration in whole milliseconds (rounded down), for durations reported in logs and results.
+    package var wholeMilliseconds: Int {
+        Int(components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000)
+    }
+}

@@ -92,10 +92,7 @@ enum FleetRun {
             self.logger = logger
         }
 
-        var elapsedMilliseconds: Int {
-            let elapsed = ContinuousClock.now - started
-            return Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
-        }
+        var elapsedMilliseconds: Int { (ContinuousClock.now - started).wholeMilliseconds }
 
         mutating func finished(_ result: FleetTargetResult) {
             results.append(result)
